@@ -1,0 +1,408 @@
+using System.Globalization;
+using Commitments.Grains.Common;
+using Commitments.Grains.Index;
+using Commitments.Grains.Sites;
+using Microsoft.Extensions.Logging;
+
+namespace Commitments.Grains.Commitments;
+
+/// <summary>
+/// One promise made to a customer: one owner, a deadline, handoffs that take effect only when
+/// accepted, and an append-only history. Keyed by <see cref="CommitmentKey"/>.
+/// </summary>
+public interface ICommitmentGrain : IGrainWithStringKey
+{
+    Task<CreateResult> Create(Actor actor, NewCommitment input);
+
+    Task<CommitmentView?> Get();
+
+    Task<CommitmentView> ProposeHandoff(Actor actor, string? to, string? note);
+
+    Task<CommitmentView> WithdrawHandoff(Actor actor);
+
+    Task<CommitmentView> AcceptHandoff(Actor actor);
+
+    Task<CommitmentView> DeclineHandoff(Actor actor, string? reason);
+
+    Task<CommitmentView> Complete(Actor actor, string? note);
+
+    Task<CommitmentView> Reschedule(Actor actor, string? dueAt, string? reason);
+
+    Task<CommitmentView> Cancel(Actor actor, string? reason);
+
+    Task<CommitmentView> Reopen(Actor actor, string? dueAt, string? reason);
+
+    Task<CommitmentView> AddNote(Actor actor, string? text);
+}
+
+public sealed partial class CommitmentGrain(
+    [PersistentState(CommitmentGrain.StateName)] IPersistentState<CommitmentState> commitment,
+    TimeProvider time,
+    ILogger<CommitmentGrain> logger) : Grain, ICommitmentGrain
+{
+    public const string StateName = "commitment";
+    public const int MaxTextLength = 500;
+
+    private CommitmentState State => commitment.State;
+
+    private string SiteId => CommitmentKey.Parse(this.GetPrimaryKeyString()).Site;
+
+    private ISiteGrain Site => GrainFactory.GetGrain<ISiteGrain>(SiteId);
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // A promise written just before a crash may be missing from the index; telling the
+        // index again on every activation is idempotent (it keeps the highest version).
+        if (State.Exists)
+        {
+            await TryUpdateIndex();
+        }
+    }
+
+    public async Task<CreateResult> Create(Actor actor, NewCommitment input)
+    {
+        var site = await RequireSite();
+        var maker = await RequireStaff(actor);
+        var now = time.GetUtcNow();
+
+        if (State.Exists)
+        {
+            // A retry (double tap, dropped connection) with the same id: same content is the
+            // same promise; anything else is a different promise that must not reuse the id.
+            var retry = Normalize(input, site, maker, now, checkLead: false);
+            if (retry.Fingerprint == State.CreateFingerprint && State.PromisedBy == maker.Id)
+            {
+                return new CreateResult(View(), Created: false);
+            }
+
+            throw new RuleViolationException(RuleKind.Conflict, "id",
+                "A different promise already has this id. Use a new id for a new promise.");
+        }
+
+        var request = Normalize(input, site, maker, now, checkLead: true);
+        StaffInfo? recipient = null;
+        if (request.HandoffTo is not null)
+        {
+            recipient = await RequireRecipient("handoffTo", request.HandoffTo, owner: maker.Id);
+        }
+
+        var (_, id) = CommitmentKey.Parse(this.GetPrimaryKeyString());
+        State.Id = id;
+        State.Site = SiteId;
+        State.What = request.What;
+        State.Customer = request.Customer;
+        State.PromisedBy = maker.Id;
+        State.Owner = maker.Id;
+        State.DueAt = request.DueAt;
+        State.Status = CommitmentStatus.Open;
+        State.CreatedAt = now;
+        State.CreateFingerprint = request.Fingerprint;
+        Append(actor, now, EventTypes.Created, new()
+        {
+            ["what"] = request.What,
+            ["owner"] = maker.Id,
+            ["dueAt"] = Iso(request.DueAt),
+            ["customer"] = request.Customer.Name,
+        });
+
+        if (recipient is not null)
+        {
+            State.PendingHandoff = new(recipient.Id, maker.Id, request.HandoffNote, now);
+            Append(actor, now, EventTypes.HandoffProposed, WithNote(new() { ["to"] = recipient.Id, ["from"] = maker.Id }, request.HandoffNote));
+        }
+
+        await SaveAsync();
+        return new CreateResult(View(), Created: true);
+    }
+
+    public Task<CommitmentView?> Get() => Task.FromResult(State.Exists ? View() : null);
+
+    public async Task<CommitmentView> Complete(Actor actor, string? note)
+    {
+        var staff = await RequireStaff(actor);
+        RequireOpen("completed");
+        RequireOwnerOrManager(staff, "complete");
+        var v = new Validation();
+        note = v.Text("note", note, 1, MaxTextLength, required: false);
+        v.ThrowIfInvalid();
+
+        var now = time.GetUtcNow();
+        var details = WithNote(new()
+        {
+            ["onTime"] = now <= State.DueAt ? "true" : "false",
+            ["dueAt"] = Iso(State.DueAt),
+        }, note);
+        DropPendingHandoff(details);
+        State.Status = CommitmentStatus.Done;
+        Append(actor, now, EventTypes.Completed, details);
+        await SaveAsync();
+        return View();
+    }
+
+    public async Task<CommitmentView> Reschedule(Actor actor, string? dueAt, string? reason)
+    {
+        var staff = await RequireStaff(actor);
+        RequireOpen("rescheduled");
+        RequireOwnerOrManager(staff, "reschedule");
+        var site = await RequireSite();
+        var now = time.GetUtcNow();
+        var v = new Validation();
+        var newDue = Deadline.Parse(v, "dueAt", dueAt, site.Zone, now);
+        reason = v.Text("reason", reason, 1, MaxTextLength);
+        v.ThrowIfInvalid();
+
+        var old = State.DueAt;
+        State.DueAt = newDue!.Value;
+        Append(actor, now, EventTypes.Rescheduled, new() { ["from"] = Iso(old), ["to"] = Iso(State.DueAt), ["reason"] = reason! });
+        await SaveAsync();
+        return View();
+    }
+
+    public async Task<CommitmentView> Cancel(Actor actor, string? reason)
+    {
+        var staff = await RequireStaff(actor);
+        RequireOpen("cancelled");
+        if (!staff.IsManager && staff.Id != State.Owner)
+        {
+            throw RuleViolationException.Forbidden($"Only the owner ({State.Owner}) or a manager can cancel this promise.");
+        }
+
+        var v = new Validation();
+        reason = v.Text("reason", reason, 1, MaxTextLength);
+        v.ThrowIfInvalid();
+
+        var now = time.GetUtcNow();
+        var details = new Dictionary<string, string> { ["reason"] = reason! };
+        DropPendingHandoff(details);
+        State.Status = CommitmentStatus.Cancelled;
+        Append(actor, now, EventTypes.Cancelled, details);
+        await SaveAsync();
+        return View();
+    }
+
+    public async Task<CommitmentView> Reopen(Actor actor, string? dueAt, string? reason)
+    {
+        RequireCreated();
+        if (actor.IsStaff)
+        {
+            var staff = await RequireStaff(actor);
+            if (!staff.IsManager)
+            {
+                throw RuleViolationException.Forbidden("Only a manager (or the customer, by replying) can reopen a promise.");
+            }
+        }
+        else if (actor.Kind != Actor.CustomerKind)
+        {
+            throw RuleViolationException.Forbidden("Only a manager or the customer can reopen a promise.");
+        }
+
+        if (State.Status != CommitmentStatus.Done)
+        {
+            throw RuleViolationException.Conflict(State.Status == CommitmentStatus.Open
+                ? "This promise is still open; only a done promise can be reopened."
+                : "This promise was cancelled; only a done promise can be reopened.");
+        }
+
+        var site = await RequireSite();
+        var now = time.GetUtcNow();
+        var v = new Validation();
+        var newDue = Deadline.Parse(v, "dueAt", dueAt, site.Zone, now);
+        reason = v.Text("reason", reason, 1, MaxTextLength);
+        v.ThrowIfInvalid();
+
+        var old = State.DueAt;
+        State.DueAt = newDue!.Value;
+        State.Status = CommitmentStatus.Open;
+        Append(actor, now, EventTypes.Reopened, new()
+        {
+            ["owner"] = State.Owner,
+            ["from"] = Iso(old),
+            ["dueAt"] = Iso(State.DueAt),
+            ["reason"] = reason!,
+        });
+        await SaveAsync();
+        return View();
+    }
+
+    public async Task<CommitmentView> AddNote(Actor actor, string? text)
+    {
+        RequireCreated();
+        await RequireStaff(actor);
+        var v = new Validation();
+        text = v.Text("text", text, 1, 1000);
+        v.ThrowIfInvalid();
+
+        Append(actor, time.GetUtcNow(), EventTypes.NoteAdded, new() { ["text"] = text! });
+        await SaveAsync();
+        return View();
+    }
+
+    private void Append(Actor actor, DateTimeOffset at, string type, Dictionary<string, string> details) =>
+        State.History.Add(new HistoryEvent(State.History.Count + 1, at, actor, type, details));
+
+    private static Dictionary<string, string> WithNote(Dictionary<string, string> details, string? note)
+    {
+        if (note is not null)
+        {
+            details["note"] = note;
+        }
+
+        return details;
+    }
+
+    /// <summary>Writes state first (the truth), then tells the index; the index heals if this process dies in between.</summary>
+    private async Task SaveAsync()
+    {
+        try
+        {
+            await commitment.WriteStateAsync();
+        }
+        catch
+        {
+            // The write may or may not have reached storage: reload so memory never runs ahead of the truth.
+            await commitment.ReadStateAsync();
+            throw;
+        }
+
+        await TryUpdateIndex();
+    }
+
+    private async Task TryUpdateIndex()
+    {
+        try
+        {
+            await GrainFactory.GetGrain<ISiteIndexGrain>(SiteId).Upsert(IndexEntry.From(State));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The promise is stored; the index catches up from stored state when it next activates.
+            LogIndexUpdateFailed(logger, ex, State.Id);
+        }
+    }
+
+    private CommitmentView View() => new(
+        State.Id, State.Site, State.What, State.Customer!, State.PromisedBy, State.Owner, State.DueAt,
+        State.Status, State.PendingHandoff, [.. State.History], State.CreatedAt);
+
+    private void RequireCreated()
+    {
+        if (!State.Exists)
+        {
+            throw RuleViolationException.NotFound("id", "There is no promise with this id at this site.");
+        }
+    }
+
+    private void RequireOpen(string action)
+    {
+        RequireCreated();
+        if (State.Status != CommitmentStatus.Open)
+        {
+            var state = State.Status == CommitmentStatus.Done ? "done" : "cancelled";
+            throw RuleViolationException.Conflict(
+                $"This promise is {state}, so it cannot be {action}; only notes can be added" +
+                (State.Status == CommitmentStatus.Done ? ", or a manager can reopen it." : "."));
+        }
+    }
+
+    private void RequireOwnerOrManager(StaffInfo staff, string action)
+    {
+        if (!staff.IsManager && staff.Id != State.Owner)
+        {
+            throw RuleViolationException.Forbidden($"Only the owner ({State.Owner}) or a manager can {action} this promise.");
+        }
+    }
+
+    private async Task<SiteInfo> RequireSite() =>
+        await Site.GetInfo() ?? throw RuleViolationException.NotFound("site", $"There is no site '{SiteId}'.");
+
+    private async Task<StaffInfo> RequireStaff(Actor actor)
+    {
+        if (!actor.IsStaff)
+        {
+            throw RuleViolationException.Forbidden("Only staff of this site can do this.");
+        }
+
+        var staff = await Site.GetStaff(actor.Id);
+        if (staff is not { Active: true })
+        {
+            throw RuleViolationException.Forbidden($"'{actor.Id}' is not an active staff member of this site.");
+        }
+
+        return staff;
+    }
+
+    private async Task<StaffInfo> RequireRecipient(string field, string staffId, string owner)
+    {
+        var recipient = await Site.GetStaff(staffId);
+        if (recipient is null)
+        {
+            throw RuleViolationException.Invalid(field, $"'{staffId}' is not a staff member of this site; name one person.");
+        }
+
+        if (!recipient.Active)
+        {
+            throw RuleViolationException.Invalid(field, $"'{staffId}' is no longer active at this site and cannot be handed anything.");
+        }
+
+        if (recipient.Id == owner)
+        {
+            throw RuleViolationException.Invalid(field, $"'{staffId}' already owns this promise; hand it to someone else.");
+        }
+
+        return recipient;
+    }
+
+    private static string Iso(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private sealed record NormalizedRequest(string What, Customer Customer, DateTimeOffset DueAt, string? HandoffTo, string? HandoffNote, string Fingerprint);
+
+    private static NormalizedRequest Normalize(NewCommitment input, SiteInfo site, StaffInfo maker, DateTimeOffset now, bool checkLead)
+    {
+        var v = new Validation();
+        var what = v.Text("what", input.What, 1, MaxTextLength);
+        var c = input.Customer;
+        string? name = null, mobile = null, room = null, language = null;
+        if (c is null)
+        {
+            v.Add("customer", "is required: at least the customer's name.");
+        }
+        else
+        {
+            name = v.Text("customer.name", c.Name, 1, 100);
+            mobile = Phone.Normalize(v, "customer.mobile", c.Mobile, site.PhoneRegion, required: false);
+            room = v.Text("customer.room", c.Room, 1, 40, required: false);
+            language = v.Text("customer.language", c.Language, 2, 16, required: false);
+            if (language is not null && !IsLanguageTag(language))
+            {
+                v.Add("customer.language", "must be a language tag such as 'en' or 'es'.");
+            }
+
+            if (c.SmsConsent == true && mobile is null && string.IsNullOrWhiteSpace(c.Mobile))
+            {
+                v.Add("customer.smsConsent", "needs a customer mobile to text.");
+            }
+        }
+
+        // A retry may arrive after the deadline's lead time has shrunk; only a fresh create checks it.
+        var due = Deadline.Parse(v, "dueAt", input.DueAt, site.Zone, checkLead ? now : null);
+
+        var handoffTo = string.IsNullOrWhiteSpace(input.HandoffTo) ? null : input.HandoffTo.Trim();
+        var note = v.Text("handoffNote", input.HandoffNote, 1, MaxTextLength, required: false);
+        if (note is not null && handoffTo is null)
+        {
+            v.Add("handoffNote", "goes with handoffTo: name the person the note is for.");
+        }
+
+        v.ThrowIfInvalid();
+        var customer = new Customer(name!, mobile, room, c!.SmsConsent ?? false, language?.ToLowerInvariant());
+        var fingerprint = string.Join('\u001f', what, customer.Name, customer.Mobile, customer.Room, customer.SmsConsent,
+            customer.Language, due!.Value.UtcTicks, handoffTo, note, maker.Id);
+        return new NormalizedRequest(what!, customer, due.Value, handoffTo, note, fingerprint);
+    }
+
+    private static bool IsLanguageTag(string tag) =>
+        tag.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '-') && char.IsAsciiLetter(tag[0]);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Index update for promise {CommitmentId} failed; the index will heal from stored state")]
+    private static partial void LogIndexUpdateFailed(ILogger logger, Exception exception, Guid commitmentId);
+}

@@ -1,0 +1,397 @@
+using System.Text.RegularExpressions;
+using Commitments.Grains.Commitments;
+using Commitments.Grains.Common;
+using Commitments.Grains.Index;
+using Microsoft.AspNetCore.Identity;
+
+namespace Commitments.Grains.Sites;
+
+/// <summary>A site (hotel): its name, clock, phone region, teams and staff directory.</summary>
+public interface ISiteGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the site if it does not exist yet; an existing site is left as it is.</summary>
+    Task<SiteInfo> Ensure(SiteSetup setup);
+
+    Task<SiteInfo?> GetInfo();
+
+    Task<TeamInfo> UpsertTeam(Actor actor, TeamInput input);
+
+    Task<IReadOnlyList<StaffInfo>> ListStaff(bool includeInactive);
+
+    Task<StaffInfo?> GetStaff(string staffId);
+
+    Task<StaffInfo> AddStaff(Actor actor, StaffInput input);
+
+    /// <summary>Adds the staff member unless one with that id exists (seeding and first-run set-up).</summary>
+    Task<StaffInfo> EnsureStaff(StaffInput input);
+
+    Task<StaffInfo> UpdateStaff(Actor actor, string staffId, StaffInput input);
+
+    /// <summary>Deactivates a leaver and lists what they still own or were offered, for a manager to hand on.</summary>
+    Task<DeactivationResult> DeactivateStaff(Actor actor, string staffId);
+
+    Task<SignInResult> SignIn(string staffId, string pin);
+}
+
+[GenerateSerializer, Immutable, Alias("commitments.deactivation-result")]
+public sealed record DeactivationResult(
+    [property: Id(0)] StaffInfo Staff,
+    [property: Id(1)] IReadOnlyList<IndexEntry> OpenPromises,
+    [property: Id(2)] IReadOnlyList<IndexEntry> OfferedHandoffs);
+
+public sealed partial class SiteGrain(
+    [PersistentState(SiteGrain.StateName)] IPersistentState<SiteState> site,
+    TimeProvider time) : Grain, ISiteGrain
+{
+    public const string StateName = "site";
+    public const int MaxFailedPins = 5;
+    public static readonly TimeSpan LockoutDuration = TimeSpan.FromMinutes(5);
+
+    private static readonly PasswordHasher<string> Hasher = new();
+
+    private string SiteId => this.GetPrimaryKeyString();
+
+    private SiteState State => site.State;
+
+    public async Task<SiteInfo> Ensure(SiteSetup setup)
+    {
+        if (State.Exists)
+        {
+            return Info();
+        }
+
+        var v = new Validation();
+        if (!IsSlug(SiteId))
+        {
+            v.Add("site", "must be a slug: lower-case letters, digits and dashes, 1–40 characters.");
+        }
+
+        var name = v.Text("name", setup.Name, 1, 100);
+        if (!TryFindZone(setup.TimeZone, out _))
+        {
+            v.Add("timeZone", $"'{setup.TimeZone}' is not a known IANA time zone.");
+        }
+
+        if (!Phone.IsKnownRegion(setup.PhoneRegion))
+        {
+            v.Add("phoneRegion", $"'{setup.PhoneRegion}' is not a known two-letter phone region.");
+        }
+
+        v.ThrowIfInvalid();
+        State.Name = name;
+        State.TimeZone = setup.TimeZone;
+        State.PhoneRegion = setup.PhoneRegion.ToUpperInvariant();
+        await site.WriteStateAsync();
+        return Info();
+    }
+
+    public Task<SiteInfo?> GetInfo() => Task.FromResult(State.Exists ? Info() : null);
+
+    public async Task<TeamInfo> UpsertTeam(Actor actor, TeamInput input)
+    {
+        RequireSite();
+        RequireManager(actor);
+        var v = new Validation();
+        var id = input.Id?.Trim();
+        if (!IsSlug(id))
+        {
+            v.Add("id", "must be a slug: lower-case letters, digits and dashes, 1–40 characters.");
+        }
+
+        var name = v.Text("name", input.Name, 1, 100);
+        v.ThrowIfInvalid();
+        if (State.Teams.TryGetValue(id!, out var existing) && existing.Name == name)
+        {
+            return new TeamInfo(id!, name!);
+        }
+
+        State.Teams[id!] = new TeamRecord { Name = name! };
+        await site.WriteStateAsync();
+        return new TeamInfo(id!, name!);
+    }
+
+    public Task<IReadOnlyList<StaffInfo>> ListStaff(bool includeInactive) =>
+        Task.FromResult<IReadOnlyList<StaffInfo>>(
+        [
+            .. State.Staff
+                .Where(s => includeInactive || s.Value.Active)
+                .OrderBy(s => s.Value.Name, StringComparer.OrdinalIgnoreCase)
+                .Select(s => ToInfo(s.Key, s.Value)),
+        ]);
+
+    public Task<StaffInfo?> GetStaff(string staffId) =>
+        Task.FromResult(State.Staff.TryGetValue(staffId, out var s) ? ToInfo(staffId, s) : null);
+
+    public async Task<StaffInfo> AddStaff(Actor actor, StaffInput input)
+    {
+        RequireSite();
+        RequireManager(actor);
+        return await Add(input, ifMissing: false);
+    }
+
+    public async Task<StaffInfo> EnsureStaff(StaffInput input)
+    {
+        RequireSite();
+        return await Add(input, ifMissing: true);
+    }
+
+    public async Task<StaffInfo> UpdateStaff(Actor actor, string staffId, StaffInput input)
+    {
+        RequireSite();
+        RequireManager(actor);
+        if (!State.Staff.TryGetValue(staffId, out var existing))
+        {
+            throw RuleViolationException.NotFound("staff", $"There is no staff member '{staffId}' at this site.");
+        }
+
+        if (input.Id is not null && input.Id != staffId)
+        {
+            throw RuleViolationException.Invalid("id", "cannot be changed; add a new staff member instead.");
+        }
+
+        if (input.Active == false)
+        {
+            throw RuleViolationException.Invalid("active", "use the deactivate action, which lists what the leaver still owns.");
+        }
+
+        var v = new Validation();
+        var name = input.Name is null ? existing.Name : v.Text("name", input.Name, 1, 100);
+        var mobile = input.Mobile is null ? existing.Mobile : Phone.Normalize(v, "mobile", input.Mobile, State.PhoneRegion, required: true);
+        var role = input.Role is null ? existing.Role : CheckRole(v, input.Role);
+        var team = input.Team is null ? existing.Team : CheckTeam(v, input.Team);
+        var pin = input.Pin is null ? null : CheckPin(v, input.Pin);
+        v.ThrowIfInvalid();
+
+        if (existing.Role == Roles.Manager && role != Roles.Manager && ActiveManagers() == 1 && existing.Active)
+        {
+            throw RuleViolationException.Conflict("The site's last active manager cannot stop being a manager.");
+        }
+
+        existing.Name = name!;
+        existing.Mobile = mobile!;
+        existing.Role = role!;
+        existing.Team = team!;
+        if (pin is not null)
+        {
+            existing.PinHash = Hasher.HashPassword(staffId, pin);
+            existing.FailedPins = 0;
+            existing.LockedUntil = null;
+        }
+
+        if (input.Active == true)
+        {
+            existing.Active = true;
+        }
+
+        await site.WriteStateAsync();
+        return ToInfo(staffId, existing);
+    }
+
+    public async Task<DeactivationResult> DeactivateStaff(Actor actor, string staffId)
+    {
+        RequireSite();
+        RequireManager(actor);
+        if (!State.Staff.TryGetValue(staffId, out var existing))
+        {
+            throw RuleViolationException.NotFound("staff", $"There is no staff member '{staffId}' at this site.");
+        }
+
+        if (existing.Active && existing.Role == Roles.Manager && ActiveManagers() == 1)
+        {
+            throw RuleViolationException.Conflict("The site's last active manager cannot be deactivated.");
+        }
+
+        if (existing.Active)
+        {
+            existing.Active = false;
+            await site.WriteStateAsync();
+        }
+
+        var index = GrainFactory.GetGrain<ISiteIndexGrain>(SiteId);
+        var owned = await index.Query(new IndexQuery(Status: CommitmentStatus.Open, Owner: staffId));
+        var offered = await index.OfferedTo(staffId);
+        return new DeactivationResult(ToInfo(staffId, existing), owned, offered);
+    }
+
+    public async Task<SignInResult> SignIn(string staffId, string pin)
+    {
+        if (!State.Exists || !State.Staff.TryGetValue(staffId, out var staff) || !staff.Active)
+        {
+            return new SignInResult(SignInOutcome.UnknownStaff, null, null);
+        }
+
+        var now = time.GetUtcNow();
+        if (staff.LockedUntil is { } until && until > now)
+        {
+            return new SignInResult(SignInOutcome.LockedOut, null, until - now);
+        }
+
+        var verdict = Hasher.VerifyHashedPassword(staffId, staff.PinHash, pin ?? "");
+        if (verdict == PasswordVerificationResult.Failed)
+        {
+            staff.FailedPins = staff.LockedUntil is not null ? 1 : staff.FailedPins + 1;
+            staff.LockedUntil = null;
+            if (staff.FailedPins >= MaxFailedPins)
+            {
+                staff.LockedUntil = now + LockoutDuration;
+                staff.FailedPins = 0;
+            }
+
+            await site.WriteStateAsync();
+            return staff.LockedUntil is { } locked
+                ? new SignInResult(SignInOutcome.LockedOut, null, locked - now)
+                : new SignInResult(SignInOutcome.WrongPin, null, null);
+        }
+
+        if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            staff.PinHash = Hasher.HashPassword(staffId, pin!);
+        }
+
+        if (staff.FailedPins != 0 || staff.LockedUntil is not null || verdict == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            staff.FailedPins = 0;
+            staff.LockedUntil = null;
+            await site.WriteStateAsync();
+        }
+
+        return new SignInResult(SignInOutcome.SignedIn, ToInfo(staffId, staff), null);
+    }
+
+    private async Task<StaffInfo> Add(StaffInput input, bool ifMissing)
+    {
+        var id = input.Id?.Trim();
+        if (ifMissing && id is not null && State.Staff.TryGetValue(id, out var present))
+        {
+            return ToInfo(id, present);
+        }
+
+        var v = new Validation();
+        if (!IsSlug(id))
+        {
+            v.Add("id", "must be a slug: lower-case letters, digits and dashes, 1–40 characters.");
+        }
+        else if (State.Staff.ContainsKey(id!))
+        {
+            throw new RuleViolationException(RuleKind.Conflict, "id", $"A staff member '{id}' already exists at this site.");
+        }
+
+        var name = v.Text("name", input.Name, 1, 100);
+        var mobile = Phone.Normalize(v, "mobile", input.Mobile, State.PhoneRegion, required: true);
+        var role = CheckRole(v, input.Role ?? Roles.Staff);
+        var team = CheckTeam(v, input.Team);
+        var pin = CheckPin(v, input.Pin);
+        v.ThrowIfInvalid();
+
+        var record = new StaffRecord
+        {
+            Name = name!,
+            Mobile = mobile!,
+            Role = role!,
+            Team = team!,
+            PinHash = Hasher.HashPassword(id!, pin!),
+            Active = true,
+        };
+        State.Staff[id!] = record;
+        await site.WriteStateAsync();
+        return ToInfo(id!, record);
+    }
+
+    private static string? CheckRole(Validation v, string? role)
+    {
+        if (role is null || !Roles.All.Contains(role))
+        {
+            v.Add("role", $"must be one of: {string.Join(", ", Roles.All)}.");
+            return null;
+        }
+
+        return role;
+    }
+
+    private string? CheckTeam(Validation v, string? team)
+    {
+        if (string.IsNullOrWhiteSpace(team) || !State.Teams.ContainsKey(team))
+        {
+            v.Add("team", State.Teams.Count == 0
+                ? "must name a team of the site; the site has no teams yet."
+                : $"must be one of the site's teams: {string.Join(", ", State.Teams.Keys.Order())}.");
+            return null;
+        }
+
+        return team;
+    }
+
+    private static string? CheckPin(Validation v, string? pin)
+    {
+        if (pin is null || !PinPattern().IsMatch(pin))
+        {
+            v.Add("pin", "must be 4–8 digits.");
+            return null;
+        }
+
+        return pin;
+    }
+
+    private void RequireSite()
+    {
+        if (!State.Exists)
+        {
+            throw RuleViolationException.NotFound("site", $"There is no site '{SiteId}'.");
+        }
+    }
+
+    private void RequireManager(Actor actor)
+    {
+        if (actor.Kind == Actor.SystemKind)
+        {
+            return;
+        }
+
+        if (!actor.IsStaff || !State.Staff.TryGetValue(actor.Id, out var staff) || !staff.Active || staff.Role != Roles.Manager)
+        {
+            throw RuleViolationException.Forbidden("Only a manager of this site can change its teams and staff.");
+        }
+    }
+
+    private int ActiveManagers() => State.Staff.Values.Count(s => s.Active && s.Role == Roles.Manager);
+
+    private SiteInfo Info() => new(
+        SiteId,
+        State.Name!,
+        State.TimeZone,
+        State.PhoneRegion,
+        [.. State.Teams.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => new TeamInfo(t.Key, t.Value.Name))]);
+
+    private static StaffInfo ToInfo(string id, StaffRecord s) => new(id, s.Name, s.Mobile, s.Role, s.Team, s.Active);
+
+    internal static bool IsSlug(string? value) => value is not null && SlugPattern().IsMatch(value);
+
+    internal static bool TryFindZone(string? id, out TimeZoneInfo zone)
+    {
+        zone = TimeZoneInfo.Utc;
+        if (string.IsNullOrWhiteSpace(id))
+        {
+            return false;
+        }
+
+        try
+        {
+            zone = TimeZoneInfo.FindSystemTimeZoneById(id);
+            return true;
+        }
+        catch (TimeZoneNotFoundException)
+        {
+            return false;
+        }
+        catch (InvalidTimeZoneException)
+        {
+            return false;
+        }
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,39}$")]
+    private static partial Regex SlugPattern();
+
+    [GeneratedRegex("^[0-9]{4,8}$")]
+    private static partial Regex PinPattern();
+}

@@ -1,0 +1,75 @@
+namespace Commitments.Grains.Sites;
+
+/// <summary>Staff roles: front desk makes promises, staff own them, managers run the site.</summary>
+public static class Roles
+{
+    public const string FrontDesk = "frontdesk";
+    public const string Staff = "staff";
+    public const string Manager = "manager";
+
+    public static readonly string[] All = [FrontDesk, Staff, Manager];
+}
+
+/// <summary>What a new site starts with (seeding and first-run configuration).</summary>
+[GenerateSerializer, Immutable, Alias("commitments.site-setup")]
+public sealed record SiteSetup(
+    [property: Id(0)] string Name,
+    [property: Id(1)] string TimeZone,
+    [property: Id(2)] string PhoneRegion);
+
+[GenerateSerializer, Immutable, Alias("commitments.site-info")]
+public sealed record SiteInfo(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string Name,
+    [property: Id(2)] string TimeZone,
+    [property: Id(3)] string PhoneRegion,
+    [property: Id(4)] IReadOnlyList<TeamInfo> Teams)
+{
+    public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
+}
+
+[GenerateSerializer, Immutable, Alias("commitments.team-info")]
+public sealed record TeamInfo([property: Id(0)] string Id, [property: Id(1)] string Name);
+
+/// <summary>A staff member as others may see them (never the PIN hash).</summary>
+[GenerateSerializer, Immutable, Alias("commitments.staff-info")]
+public sealed record StaffInfo(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string Name,
+    [property: Id(2)] string Mobile,
+    [property: Id(3)] string Role,
+    [property: Id(4)] string Team,
+    [property: Id(5)] bool Active)
+{
+    public bool IsManager => Role == Roles.Manager;
+}
+
+/// <summary>A new team, or a new name for one.</summary>
+[GenerateSerializer, Immutable, Alias("commitments.team-input")]
+public sealed record TeamInput([property: Id(0)] string? Id, [property: Id(1)] string? Name);
+
+/// <summary>A new staff member, or changes to one (null = unchanged on update).</summary>
+[GenerateSerializer, Immutable, Alias("commitments.staff-input")]
+public sealed record StaffInput(
+    [property: Id(0)] string? Id,
+    [property: Id(1)] string? Name,
+    [property: Id(2)] string? Mobile,
+    [property: Id(3)] string? Role,
+    [property: Id(4)] string? Team,
+    [property: Id(5)] string? Pin,
+    [property: Id(6)] bool? Active = null);
+
+[GenerateSerializer, Alias("commitments.signin-outcome")]
+public enum SignInOutcome
+{
+    SignedIn = 0,
+    WrongPin = 1,
+    LockedOut = 2,
+    UnknownStaff = 3,
+}
+
+[GenerateSerializer, Immutable, Alias("commitments.signin-result")]
+public sealed record SignInResult(
+    [property: Id(0)] SignInOutcome Outcome,
+    [property: Id(1)] StaffInfo? Staff,
+    [property: Id(2)] TimeSpan? RetryAfter);

@@ -1,0 +1,33 @@
+namespace Commitments.Grains.Sites;
+
+[GenerateSerializer, Alias("commitments.site-state")]
+public sealed class SiteState
+{
+    [Id(0)] public string? Name { get; set; }
+    [Id(1)] public string TimeZone { get; set; } = "UTC";
+    [Id(2)] public string PhoneRegion { get; set; } = "US";
+    [Id(3)] public Dictionary<string, TeamRecord> Teams { get; set; } = [];
+    [Id(4)] public Dictionary<string, StaffRecord> Staff { get; set; } = [];
+
+    public bool Exists => Name is not null;
+}
+
+[GenerateSerializer, Alias("commitments.team-record")]
+public sealed class TeamRecord
+{
+    [Id(0)] public string Name { get; set; } = "";
+}
+
+[GenerateSerializer, Alias("commitments.staff-record")]
+public sealed class StaffRecord
+{
+    [Id(0)] public string Name { get; set; } = "";
+    [Id(1)] public string Mobile { get; set; } = "";
+    [Id(2)] public string Role { get; set; } = Roles.Staff;
+    [Id(3)] public string Team { get; set; } = "";
+    /// <summary>ASP.NET Core PasswordHasher output; the PIN itself is never stored.</summary>
+    [Id(4)] public string PinHash { get; set; } = "";
+    [Id(5)] public bool Active { get; set; } = true;
+    [Id(6)] public int FailedPins { get; set; }
+    [Id(7)] public DateTimeOffset? LockedUntil { get; set; }
+}
