@@ -35,11 +35,14 @@ public interface ICommitmentGrain : IGrainWithStringKey
     Task<CommitmentView> AddNote(Actor actor, string? text);
 }
 
+[GrainType(GrainTypeName)]
 public sealed partial class CommitmentGrain(
     [PersistentState(CommitmentGrain.StateName)] IPersistentState<CommitmentState> commitment,
     TimeProvider time,
     ILogger<CommitmentGrain> logger) : Grain, ICommitmentGrain
 {
+    /// <summary>Part of every stored key: never rename.</summary>
+    public const string GrainTypeName = "commitment";
     public const string StateName = "commitment";
     public const int MaxTextLength = 500;
 

@@ -33,6 +33,7 @@ public interface ISiteIndexGrain : IGrainWithStringKey
     Task Flush();
 }
 
+[GrainType(GrainTypeName)]
 public sealed partial class SiteIndexGrain(
     [PersistentState(SiteIndexGrain.StateName)] IPersistentState<SiteIndexState> index,
     TimeProvider time,
@@ -40,6 +41,8 @@ public sealed partial class SiteIndexGrain(
     ILogger<SiteIndexGrain> logger,
     ICommitmentStateSource? source = null) : Grain, ISiteIndexGrain
 {
+    /// <summary>Part of every stored key: never rename.</summary>
+    public const string GrainTypeName = "site-index";
     public const string StateName = "index";
 
     private readonly Dictionary<Guid, IndexEntry> _entries = [];

@@ -39,15 +39,21 @@ public sealed record DeactivationResult(
     [property: Id(1)] IReadOnlyList<IndexEntry> OpenPromises,
     [property: Id(2)] IReadOnlyList<IndexEntry> OfferedHandoffs);
 
+[GrainType(GrainTypeName)]
 public sealed partial class SiteGrain(
     [PersistentState(SiteGrain.StateName)] IPersistentState<SiteState> site,
-    TimeProvider time) : Grain, ISiteGrain
+    TimeProvider time,
+    IPasswordHasher<string>? pinHasher = null) : Grain, ISiteGrain
 {
+    /// <summary>Part of every stored key: never rename.</summary>
+    public const string GrainTypeName = "site";
     public const string StateName = "site";
     public const int MaxFailedPins = 5;
     public static readonly TimeSpan LockoutDuration = TimeSpan.FromMinutes(5);
 
-    private static readonly PasswordHasher<string> Hasher = new();
+    private static readonly PasswordHasher<string> DefaultHasher = new();
+
+    private IPasswordHasher<string> Hasher => pinHasher ?? DefaultHasher;
 
     private string SiteId => this.GetPrimaryKeyString();
 

@@ -1,0 +1,64 @@
+using Commitments.Grains.Sites;
+using Commitments.Host.Auth;
+using Microsoft.AspNetCore.Authentication.Cookies;
+
+namespace Commitments.Host.Hosting;
+
+/// <summary>Cookie sign-in for staff: HttpOnly, SameSite=Strict, 401/403 for the API instead of redirects.</summary>
+internal static class AuthHosting
+{
+    public const string CookieName = "commitments.auth";
+
+    public static IHostApplicationBuilder AddCommitmentsAuth(this IHostApplicationBuilder builder)
+    {
+        var development = builder.Environment.IsDevelopment();
+        builder.Services
+            .AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddCookie(options =>
+            {
+                options.Cookie.Name = CookieName;
+                options.Cookie.HttpOnly = true;
+                options.Cookie.SameSite = SameSiteMode.Strict;
+                options.Cookie.SecurePolicy = development ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+                options.ExpireTimeSpan = TimeSpan.FromHours(12);
+                options.SlidingExpiration = true;
+                options.Events.OnRedirectToLogin = context => Problem(context.HttpContext, StatusCodes.Status401Unauthorized,
+                    "Sign in first", "This needs a signed-in staff member: POST /api/auth/pin.");
+                options.Events.OnRedirectToAccessDenied = context => Problem(context.HttpContext, StatusCodes.Status403Forbidden,
+                    "Not allowed", "You are signed in, but this is not yours to do.");
+                options.Events.OnValidatePrincipal = ValidateStaffStillActive;
+            });
+        builder.Services.AddAuthorization();
+        return builder;
+    }
+
+    /// <summary>A staff member who was deactivated loses access at once, not when the cookie expires.</summary>
+    private static async Task ValidateStaffStillActive(CookieValidatePrincipalContext context)
+    {
+        var site = context.Principal?.SiteId();
+        var staff = context.Principal?.StaffId();
+        if (site is null || staff is null)
+        {
+            context.RejectPrincipal();
+            return;
+        }
+
+        var grains = context.HttpContext.RequestServices.GetRequiredService<IGrainFactory>();
+        var current = await grains.GetGrain<ISiteGrain>(site).GetStaff(staff);
+        if (current is not { Active: true })
+        {
+            context.RejectPrincipal();
+        }
+    }
+
+    private static Task Problem(HttpContext http, int status, string title, string detail)
+    {
+        var problems = http.RequestServices.GetRequiredService<IProblemDetailsService>();
+        http.Response.StatusCode = status;
+        return problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails = { Status = status, Title = title, Detail = detail },
+        }).AsTask();
+    }
+}

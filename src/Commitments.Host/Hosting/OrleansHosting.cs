@@ -1,0 +1,61 @@
+using System.Runtime.CompilerServices;
+using Azure.Data.Tables;
+using Commitments.Grains.Commitments;
+using Commitments.Grains.Index;
+using Commitments.Storage.AzureTables;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Storage;
+
+namespace Commitments.Host.Hosting;
+
+/// <summary>The silo in this host (section "Orleans"): one silo on localhost by default.</summary>
+public sealed class SiloOptions
+{
+    /// <summary>Silo-to-silo port (default 11111).</summary>
+    public int SiloPort { get; set; } = EndpointOptions.DEFAULT_SILO_PORT;
+
+    /// <summary>Gateway port for external clients (default 30000).</summary>
+    public int GatewayPort { get; set; } = EndpointOptions.DEFAULT_GATEWAY_PORT;
+
+    /// <summary>Cluster and service ids; the service id is part of every stored key (default "commitments").</summary>
+    public string ServiceId { get; set; } = "commitments";
+}
+
+internal static class OrleansHosting
+{
+    public static IHostApplicationBuilder AddCommitmentsSilo(this IHostApplicationBuilder builder)
+    {
+        var silo = builder.Configuration.GetSection("Orleans").Get<SiloOptions>() ?? new SiloOptions();
+        var storage = builder.Configuration.GetSection("Storage").Get<StorageOptions>() ?? new StorageOptions();
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<SiteIndexOptions>().BindConfiguration("Index");
+        builder.Services.AddSingleton<ICommitmentStateSource, StoredCommitments>();
+        builder.UseOrleans(orleans =>
+        {
+            orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: silo.ServiceId, clusterId: silo.ServiceId);
+            orleans.AddAzureTableGrainStorageAsDefault((AzureTableGrainStorageOptions o, IServiceProvider services) =>
+            {
+                o.TableServiceClient = services.GetRequiredService<TableServiceClient>();
+                o.TableName = storage.TableName;
+            });
+        });
+        return builder;
+    }
+}
+
+/// <summary>Reads a site's promises back from grain storage, for the index to heal after a crash.</summary>
+internal sealed class StoredCommitments(IServiceProvider services) : ICommitmentStateSource
+{
+    public async IAsyncEnumerable<CommitmentState> ChangedSinceAsync(
+        string site, DateTimeOffset? since, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var query = services.GetRequiredKeyedService<IGrainStateQuery>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
+        var prefix = $"{CommitmentGrain.GrainTypeName}/{site}/";
+        await foreach (var stored in query.QueryAsync<CommitmentState>(CommitmentGrain.StateName, prefix, since, cancellationToken))
+        {
+            yield return stored.State;
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using System.Text.Json;
+using Commitments.Grains.Common;
+using Commitments.Host.Auth;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Commitments.Host.Hosting;
+
+/// <summary>Every error a client sees is ProblemDetails naming the field and what to do; never a stack trace.</summary>
+internal static class ProblemHosting
+{
+    public static IHostApplicationBuilder AddCommitmentsProblems(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<RuleViolationHandler>();
+
+        // Bad JSON and wrong content types throw, so the handler can say which field was wrong.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        return builder;
+    }
+}
+
+internal sealed partial class RuleViolationHandler(IProblemDetailsService problems, ILogger<RuleViolationHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
+    {
+        var problem = exception switch
+        {
+            RuleViolationException rule => FromRule(http, rule),
+            UnauthorizedException unauthorized => Validation(StatusCodes.Status401Unauthorized, "Not signed in",
+                unauthorized.Message, unauthorized.Field, unauthorized.Message),
+            BadHttpRequestException bad => FromBadRequest(bad),
+            _ => null,
+        };
+        if (problem is null)
+        {
+            return false;
+        }
+
+        LogRejected(logger, http.Request.Method, http.Request.Path, problem.Status ?? 400, problem.Title ?? "");
+        http.Response.StatusCode = problem.Status ?? StatusCodes.Status400BadRequest;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static ProblemDetails FromRule(HttpContext http, RuleViolationException rule)
+    {
+        var (status, title) = rule.Kind switch
+        {
+            RuleKind.Invalid => (StatusCodes.Status400BadRequest, "The request has invalid fields"),
+            RuleKind.Forbidden => (StatusCodes.Status403Forbidden, "Not allowed"),
+            RuleKind.Conflict => (StatusCodes.Status409Conflict, "Not possible in this state"),
+            RuleKind.NotFound => (StatusCodes.Status404NotFound, "Not found"),
+            RuleKind.TooManyAttempts => (StatusCodes.Status429TooManyRequests, "Too many attempts"),
+            _ => (StatusCodes.Status400BadRequest, "Bad request"),
+        };
+        if (rule.RetryAfterSeconds is { } seconds)
+        {
+            http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return new HttpValidationProblemDetails(rule.Errors) { Status = status, Title = title, Detail = rule.Message };
+    }
+
+    private static ProblemDetails FromBadRequest(BadHttpRequestException bad)
+    {
+        if (bad.StatusCode == StatusCodes.Status415UnsupportedMediaType)
+        {
+            return Validation(bad.StatusCode, "Unsupported content type",
+                "Send the body as JSON with Content-Type: application/json.", "body", "must be application/json.");
+        }
+
+        var json = bad.InnerException as JsonException;
+        if (json is not null)
+        {
+            var field = JsonPathToField(json.Path);
+            return Validation(StatusCodes.Status400BadRequest, "The request body is not valid JSON for this call",
+                $"{field} has a value of the wrong type or the JSON is malformed.", field,
+                "has a value of the wrong type, or the JSON is malformed here.");
+        }
+
+        // Binding failures name the parameter in their message; an empty required body is the common case.
+        var message = bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase) || bad.Message.Contains("Implicit body", StringComparison.Ordinal)
+            ? ("body", "is required: send a JSON object.")
+            : ("request", "could not be read.");
+        return Validation(bad.StatusCode, "Bad request", $"{message.Item1} {message.Item2}", message.Item1, message.Item2);
+    }
+
+    private static string JsonPathToField(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path == "$")
+        {
+            return "body";
+        }
+
+        var field = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+        return string.IsNullOrEmpty(field) ? "body" : JsonNamingPolicy.CamelCase.ConvertName(field);
+    }
+
+    private static HttpValidationProblemDetails Validation(int status, string title, string detail, string field, string message) =>
+        new(new Dictionary<string, string[]> { [field] = [message] }) { Status = status, Title = title, Detail = detail };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Path} rejected with {Status}: {Title}")]
+    private static partial void LogRejected(ILogger logger, string method, string path, int status, string title);
+}
+
+/// <summary>
+/// State-changing API calls take only JSON bodies (Content-Type: application/json), even when the
+/// body is empty: an HTML form from another site can never send that, so it cannot act as a user.
+/// </summary>
+internal sealed class JsonOnlyFilter : IEndpointFilter
+{
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var request = context.HttpContext.Request;
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && !request.HasJsonContentType())
+        {
+            throw new BadHttpRequestException("Expected a JSON body.", StatusCodes.Status415UnsupportedMediaType);
+        }
+
+        return next(context);
+    }
+}
+
+internal static class JsonHosting
+{
+    public static IHostApplicationBuilder AddCommitmentsJson(this IHostApplicationBuilder builder)
+    {
+        builder.Services.Configure<JsonOptions>(o =>
+        {
+            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+            o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip;
+        });
+        return builder;
+    }
+}

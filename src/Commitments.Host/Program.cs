@@ -1,0 +1,58 @@
+using Commitments.Host.Auth;
+using Commitments.Host.Commitments;
+using Commitments.Host.Hosting;
+using Commitments.Host.Sites;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Scalar.AspNetCore;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Storage first: in Development it starts Azurite before the silo needs it.
+builder.AddCommitmentsStorage();
+// The Orleans silo, co-hosted: grains are the aggregates, their stored state is the truth.
+builder.AddCommitmentsSilo();
+// Demo data in Development; the configured first site and manager elsewhere.
+builder.AddCommitmentsSeeding();
+// Edges: JSON, ProblemDetails for every error, cookie auth, per-client rate limits, health, OpenAPI.
+builder.AddCommitmentsJson();
+builder.AddCommitmentsProblems();
+builder.AddCommitmentsAuth();
+builder.AddCommitmentsRateLimits();
+builder.AddCommitmentsHealth();
+builder.Services.AddOpenApi();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
+
+app.MapOpenApi();
+if (app.Environment.IsDevelopment())
+{
+    app.MapScalarApiReference();
+}
+
+app.MapHealthChecks("/health/ready", new HealthCheckOptions
+{
+    ResultStatusCodes = { [Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable },
+});
+
+// The API: signed-in staff only, JSON bodies only, rate limited per client.
+var api = app.MapGroup("/api")
+    .RequireAuthorization()
+    .RequireRateLimiting(RateLimitHosting.Policy)
+    .AddEndpointFilter<JsonOnlyFilter>();
+api.MapAuthApi();
+
+// Everything of a site: only for that site's own staff.
+var site = api.MapGroup("/sites/{site}").AddEndpointFilter<SameSiteFilter>();
+site.MapSitesApi();
+site.MapCommitmentsApi();
+
+app.Run();
+
+/// <summary>The host's entry point; public so functional tests can start the real app.</summary>
+public partial class Program;

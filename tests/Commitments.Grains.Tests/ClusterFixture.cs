@@ -1,0 +1,110 @@
+using Commitments.Grains.Commitments;
+using Commitments.Grains.Common;
+using Commitments.Grains.Sites;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.TestingHost;
+
+namespace Commitments.Grains.Tests;
+
+/// <summary>One in-process silo for all grain tests, with a clock the tests move.</summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public static readonly DateTimeOffset Start = new(2026, 3, 2, 14, 0, 0, TimeSpan.Zero);
+
+    private InProcessTestCluster? _cluster;
+
+    public FakeTimeProvider Time { get; } = new(Start);
+
+    public IGrainFactory Grains => _cluster!.Client;
+
+    public InProcessTestCluster Cluster => _cluster!;
+
+    public async ValueTask InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureHost(host =>
+        {
+            host.Services.AddSingleton<TimeProvider>(Time);
+
+            // PIN hashing is deliberately slow in production; tests only need it to be a real hash.
+            host.Services.AddSingleton<IPasswordHasher<string>>(new PasswordHasher<string>(
+                Options.Create(new PasswordHasherOptions { IterationCount = 1000 })));
+        });
+        builder.ConfigureSilo((_, silo) => silo.AddMemoryGrainStorageAsDefault());
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_cluster is null)
+        {
+            return;
+        }
+
+        // Orleans runs its own shutdown delays on the injected clock too: keep the fake one moving
+        // until the silo is down, or shutdown waits for real-time fallbacks.
+        using var stop = new CancellationTokenSource();
+        var ticking = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                Time.Advance(TimeSpan.FromSeconds(1));
+                await Task.Yield();
+            }
+        });
+        await _cluster.DisposeAsync();
+        await stop.CancelAsync();
+        await ticking;
+    }
+
+    /// <summary>A fresh site per test, so tests never see each other's promises.</summary>
+    public async Task<TestSite> NewSiteAsync(string timeZone = "America/New_York")
+    {
+        var id = "t-" + Guid.NewGuid().ToString("N")[..12];
+        var site = Grains.GetGrain<ISiteGrain>(id);
+        await site.Ensure(new SiteSetup("Test Hotel", timeZone, "US"));
+        foreach (var team in new[] { "front-desk", "housekeeping", "engineering" })
+        {
+            await site.UpsertTeam(Actor.System, new TeamInput(team, team));
+        }
+
+        await site.EnsureStaff(new StaffInput("desk1", "Dana Desk", "+12025550141", Roles.FrontDesk, "front-desk", "1111"));
+        await site.EnsureStaff(new StaffInput("hk1", "Maria Lopez", "+12025550142", Roles.Staff, "housekeeping", "2222"));
+        await site.EnsureStaff(new StaffInput("hk2", "Sam Okafor", "+12025550143", Roles.Staff, "housekeeping", "2223"));
+        await site.EnsureStaff(new StaffInput("eng1", "Tom Becker", "+12025550144", Roles.Staff, "engineering", "3333"));
+        await site.EnsureStaff(new StaffInput("mgr1", "Priya Nair", "+12025550145", Roles.Manager, "front-desk", "9999"));
+        return new TestSite(this, id);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}
+
+/// <summary>Helpers that keep each test body a few lines.</summary>
+public sealed class TestSite(ClusterFixture fixture, string id)
+{
+    public string Id { get; } = id;
+
+    public ISiteGrain Site => fixture.Grains.GetGrain<ISiteGrain>(Id);
+
+    public ICommitmentGrain Commitment(Guid commitmentId) => fixture.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(Id, commitmentId));
+
+    public string InMinutes(int minutes) => fixture.Time.GetUtcNow().AddMinutes(minutes).ToString("O");
+
+    public async Task<(ICommitmentGrain Grain, CommitmentView View)> PromiseAsync(
+        string by = "desk1", string? handoffTo = null, int dueInMinutes = 30, string what = "Extra towels to room 412")
+    {
+        var id = Guid.NewGuid();
+        var grain = Commitment(id);
+        var result = await grain.Create(Actor.Staff(by), new NewCommitment(
+            what, new CustomerInput("Ana Silva", "(202) 555-0199", "412", true, "es"), InMinutes(dueInMinutes), handoffTo, null));
+        return (grain, result.Commitment);
+    }
+}
