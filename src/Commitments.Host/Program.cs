@@ -28,6 +28,7 @@ app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
+app.UseJsonOnlyForApi();
 
 app.MapOpenApi();
 if (app.Environment.IsDevelopment())
@@ -43,8 +44,7 @@ app.MapHealthChecks("/health/ready", new HealthCheckOptions
 // The API: signed-in staff only, JSON bodies only, rate limited per client.
 var api = app.MapGroup("/api")
     .RequireAuthorization()
-    .RequireRateLimiting(RateLimitHosting.Policy)
-    .AddEndpointFilter<JsonOnlyFilter>();
+    .RequireRateLimiting(RateLimitHosting.Policy);
 api.MapAuthApi();
 
 // Everything of a site: only for that site's own staff.

@@ -18,7 +18,7 @@ internal static class AuthApi
     {
         var group = api.MapGroup("/auth").WithTags("Auth");
         group.MapPost("/pin", SignIn).AllowAnonymous().WithName("SignInWithPin");
-        group.MapPost("/signout", SignOut).WithName("SignOut");
+        group.MapPost("/signout", (Delegate)SignOut).WithName("SignOut");
         group.MapGet("/me", Me).WithName("Me");
         return group;
     }

@@ -3,9 +3,8 @@ using Azure.Data.Tables;
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Index;
 using Commitments.Storage.AzureTables;
-using Microsoft.Extensions.Options;
 using Orleans.Configuration;
-using Orleans.Storage;
+using Orleans.Providers;
 
 namespace Commitments.Host.Hosting;
 
@@ -35,11 +34,11 @@ internal static class OrleansHosting
         builder.UseOrleans(orleans =>
         {
             orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: silo.ServiceId, clusterId: silo.ServiceId);
-            orleans.AddAzureTableGrainStorageAsDefault((AzureTableGrainStorageOptions o, IServiceProvider services) =>
+            orleans.AddAzureTableGrainStorageAsDefault(options => options.Configure<TableServiceClient>((o, tables) =>
             {
-                o.TableServiceClient = services.GetRequiredService<TableServiceClient>();
+                o.TableServiceClient = tables;
                 o.TableName = storage.TableName;
-            });
+            }));
         });
         return builder;
     }

@@ -2,8 +2,8 @@ using System.Text.Json;
 using Commitments.Grains.Common;
 using Commitments.Host.Auth;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Mvc;
+using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace Commitments.Host.Hosting;
 
@@ -108,18 +108,21 @@ internal sealed partial class RuleViolationHandler(IProblemDetailsService proble
 /// State-changing API calls take only JSON bodies (Content-Type: application/json), even when the
 /// body is empty: an HTML form from another site can never send that, so it cannot act as a user.
 /// </summary>
-internal sealed class JsonOnlyFilter : IEndpointFilter
+/// <remarks>Middleware rather than an endpoint filter, so it answers before body binding does.</remarks>
+internal static class JsonOnly
 {
-    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public static IApplicationBuilder UseJsonOnlyForApi(this IApplicationBuilder app) => app.Use((http, next) =>
     {
-        var request = context.HttpContext.Request;
-        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && !request.HasJsonContentType())
+        var request = http.Request;
+        if (request.Path.StartsWithSegments("/api")
+            && !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && !HttpMethods.IsOptions(request.Method)
+            && !request.HasJsonContentType())
         {
             throw new BadHttpRequestException("Expected a JSON body.", StatusCodes.Status415UnsupportedMediaType);
         }
 
-        return next(context);
-    }
+        return next(http);
+    });
 }
 
 internal static class JsonHosting

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Commitments.Host.Auth;
-using Microsoft.AspNetCore.RateLimiting;
 
 namespace Commitments.Host.Hosting;
 

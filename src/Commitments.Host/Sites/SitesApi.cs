@@ -32,7 +32,7 @@ internal static class SitesApi
 {
     public static RouteGroupBuilder MapSitesApi(this RouteGroupBuilder site)
     {
-        site.MapGet("/", GetSite).WithTags("Sites").WithName("GetSite");
+        site.MapGet("/", (Delegate)GetSite).WithTags("Sites").WithName("GetSite");
         site.MapPut("/teams/{team}", PutTeam).WithTags("Sites").WithName("PutTeam");
 
         var staff = site.MapGroup("/staff").WithTags("Staff");

@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Commitments.Grains.Common;
+using Commitments.Grains.Sites;
+using Commitments.Host.Hosting;
+using Commitments.Testing;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+[assembly: AssemblyFixture(typeof(AzuriteFixture))]
+
+namespace Commitments.Host.Tests;
+
+/// <summary>The real host (silo, storage provider, API) against the tests' Azurite, on a table of its own.</summary>
+public sealed class CommitmentsApp(AzuriteFixture azurite, string? tableName = null, IDictionary<string, string?>? settings = null)
+    : WebApplicationFactory<Program>
+{
+    public string TableName { get; } = tableName ?? azurite.NewTableName("api");
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        builder.UseSetting("ConnectionStrings:Storage", azurite.ConnectionString);
+        builder.UseSetting("Storage:TableName", TableName);
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Logging:LogLevel:Orleans", "Error");
+        builder.UseSetting("Orleans:SiloPort", AzuriteFixture.GetFreeTcpPort().ToString());
+        builder.UseSetting("Orleans:GatewayPort", AzuriteFixture.GetFreeTcpPort().ToString());
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureTestServices(services =>
+            // PIN hashing is deliberately slow in production; tests only need it to be a real hash.
+            services.AddSingleton<IPasswordHasher<string>>(new PasswordHasher<string>(
+                Options.Create(new PasswordHasherOptions { IterationCount = 1000 }))));
+    }
+
+    public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();
+
+    /// <summary>A client signed in as <paramref name="staff"/>, carrying the auth cookie.</summary>
+    public async Task<HttpClient> SignInAsync(string staff, string pin, string site = "demo")
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var response = await client.PostAsJsonAsync("/api/auth/pin", new { site, staff, pin });
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return client;
+    }
+
+    /// <summary>A new site with the same people as the demo, so a test's lists are its own.</summary>
+    public async Task<string> NewSiteAsync(string timeZone = "America/New_York")
+    {
+        var id = "s-" + Guid.NewGuid().ToString("N")[..10];
+        var site = Grains.GetGrain<ISiteGrain>(id);
+        await site.Ensure(new SiteSetup("Second Hotel", timeZone, "US"));
+        foreach (var (team, name) in DemoSiteTeams)
+        {
+            await site.UpsertTeam(Actor.System, new TeamInput(team, name));
+        }
+
+        foreach (var staff in DemoSite.Staff)
+        {
+            await site.EnsureStaff(staff);
+        }
+
+        return id;
+    }
+
+    private static readonly (string, string)[] DemoSiteTeams = DemoSite.Teams;
+}
+
+/// <summary>One app shared by the API tests (they run one after another within the collection).</summary>
+public sealed class AppFixture(AzuriteFixture azurite) : IAsyncLifetime
+{
+    public CommitmentsApp App { get; private set; } = null!;
+
+    public AzuriteFixture Azurite => azurite;
+
+    public async ValueTask InitializeAsync()
+    {
+        App = new CommitmentsApp(azurite);
+        using var client = App.CreateClient();
+        (await client.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    public async ValueTask DisposeAsync() => await App.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class AppCollection : ICollectionFixture<AppFixture>
+{
+    public const string Name = "app";
+}
+
+public static class Http
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static async Task<JsonElement> JsonAsync(this HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+    /// <summary>Asserts a ProblemDetails with <paramref name="status"/> that names <paramref name="field"/>.</summary>
+    public static async Task<JsonElement> ShouldBeProblemAsync(this HttpResponseMessage response, HttpStatusCode status, string? field = null)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        response.StatusCode.ShouldBe(status, body);
+        response.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json");
+        var json = JsonDocument.Parse(body).RootElement;
+        json.GetProperty("status").GetInt32().ShouldBe((int)status);
+        if (field is not null)
+        {
+            json.GetProperty("errors").TryGetProperty(field, out _).ShouldBeTrue($"errors should name '{field}': {body}");
+        }
+
+        return json;
+    }
+
+    /// <summary>POSTs a JSON body (or an empty JSON call for actions that take none).</summary>
+    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string url, object? body = null) =>
+        client.PostAsync(url, body is null
+            ? new StringContent("", System.Text.Encoding.UTF8, "application/json")
+            : JsonContent.Create(body));
+}

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Commitments.Testing;
+
+namespace Commitments.Host.Tests.Hosting;
+
+/// <summary>The real host as its own process, killed without warning right after a 201.</summary>
+public sealed class CrashTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task APromiseAcknowledgedWith201SurvivesAKillOfTheProcess()
+    {
+        var table = azurite.NewTableName("crash");
+        Guid id;
+        using (var first = await HostProcess.StartAsync(azurite, table))
+        {
+            using var desk = await first.SignInAsync("desk1", "1111");
+            var created = await desk.PostAsJsonAsync("/api/sites/demo/commitments", new
+            {
+                what = "Wake-up call at 6",
+                customer = new { name = "Ana", room = "301" },
+                dueAt = DateTimeOffset.UtcNow.AddHours(6).ToString("O"),
+            });
+            created.StatusCode.ShouldBe(HttpStatusCode.Created);
+            id = (await created.JsonAsync()).GetProperty("id").GetGuid();
+
+            first.Kill();
+        }
+
+        using var second = await HostProcess.StartAsync(azurite, table);
+        using var client = await second.SignInAsync("desk1", "1111");
+
+        var view = await (await client.GetAsync($"/api/sites/demo/commitments/{id}")).JsonAsync();
+        view.GetProperty("what").GetString().ShouldBe("Wake-up call at 6");
+        var list = await (await client.GetAsync("/api/sites/demo/commitments")).JsonAsync();
+        list.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid()).ShouldContain(id);
+    }
+}
+
+/// <summary>Runs the built host (Commitments.Host.dll) as a child process on free loopback ports.</summary>
+internal sealed class HostProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly int _port;
+
+    private HostProcess(Process process, int port)
+    {
+        _process = process;
+        _port = port;
+    }
+
+    public static async Task<HostProcess> StartAsync(AzuriteFixture azurite, string table)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "Commitments.Host.dll");
+        var port = AzuriteFixture.GetFreeTcpPort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(dll);
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["ConnectionStrings__Storage"] = azurite.ConnectionString;
+        start.Environment["Storage__TableName"] = table;
+        start.Environment["Orleans__SiloPort"] = AzuriteFixture.GetFreeTcpPort().ToString();
+        start.Environment["Orleans__GatewayPort"] = AzuriteFixture.GetFreeTcpPort().ToString();
+        var process = Process.Start(start)!;
+        var ready = new TaskCompletionSource();
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            output.Enqueue(e.Data);
+            if (e.Data.Contains("Application started", StringComparison.Ordinal))
+            {
+                ready.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { output.Enqueue(e.Data); } };
+        process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException("The host exited: " + string.Join('\n', output)));
+        process.EnableRaisingEvents = true;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var host = new HostProcess(process, port);
+        try
+        {
+            await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+
+        return host;
+    }
+
+    public async Task<HttpClient> SignInAsync(string staff, string pin)
+    {
+        var client = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() })
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{_port}"),
+        };
+        var response = await client.PostAsJsonAsync("/api/auth/pin", new { site = "demo", staff, pin });
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return client;
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flush — what a power cut does.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            Kill();
+        }
+
+        _process.Dispose();
+    }
+}
