@@ -3,6 +3,7 @@ using Commitments.Grains.Common;
 using Commitments.Grains.Index;
 using Commitments.Grains.Sites;
 using Microsoft.Extensions.Logging;
+using Orleans.Storage;
 
 namespace Commitments.Grains.Commitments;
 
@@ -36,31 +37,23 @@ public interface ICommitmentGrain : IGrainWithStringKey
 }
 
 [GrainType(GrainTypeName)]
-public sealed partial class CommitmentGrain(
-    [PersistentState(CommitmentGrain.StateName)] IPersistentState<CommitmentState> commitment,
-    TimeProvider time,
-    ILogger<CommitmentGrain> logger) : Grain, ICommitmentGrain
+public sealed partial class CommitmentGrain(TimeProvider time, ILogger<CommitmentGrain> logger) : Grain, ICommitmentGrain
 {
     /// <summary>Part of every stored key: never rename.</summary>
     public const string GrainTypeName = "commitment";
     public const string StateName = "commitment";
     public const int MaxTextLength = 500;
 
-    private CommitmentState State => commitment.State;
+    // Read on first use, not on activation: a create is a single insert (see StoredState).
+    private StoredState<CommitmentState>? _commitment;
+
+    private StoredState<CommitmentState> Stored => _commitment ??= StoredState<CommitmentState>.For(GrainContext, StateName);
+
+    private CommitmentState State => Stored.State;
 
     private string SiteId => CommitmentKey.Parse(this.GetPrimaryKeyString()).Site;
 
     private ISiteGrain Site => GrainFactory.GetGrain<ISiteGrain>(SiteId);
-
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        // A promise written just before a crash may be missing from the index; telling the
-        // index again on every activation is idempotent (it keeps the highest version).
-        if (State.Exists)
-        {
-            await TryUpdateIndex();
-        }
-    }
 
     public async Task<CreateResult> Create(Actor actor, NewCommitment input)
     {
@@ -68,20 +61,48 @@ public sealed partial class CommitmentGrain(
         var maker = await RequireStaff(actor);
         var now = time.GetUtcNow();
 
-        if (State.Exists)
+        if (!Stored.Loaded)
         {
-            // A retry (double tap, dropped connection) with the same id: same content is the
-            // same promise; anything else is a different promise that must not reuse the id.
-            var retry = Normalize(input, site, maker, now, checkLead: false);
-            if (retry.Fingerprint == State.CreateFingerprint && State.PromisedBy == maker.Id)
+            // Most creates are new promises: insert without reading first. Only when that fails
+            // (the id exists, or the input is refused) is the stored record read to tell a retry
+            // from a conflict.
+            try
             {
-                return new CreateResult(View(), Created: false);
+                return await CreateNew(actor, input, site, maker, now);
             }
-
-            throw new RuleViolationException(RuleKind.Conflict, "id",
-                "A different promise already has this id. Use a new id for a new promise.");
+            catch (RuleViolationException)
+            {
+                await LoadAsync();
+                if (!State.Exists)
+                {
+                    throw;
+                }
+            }
+            catch (InconsistentStateException)
+            {
+                await LoadAsync();
+            }
         }
 
+        if (!State.Exists)
+        {
+            return await CreateNew(actor, input, site, maker, now);
+        }
+
+        // A retry (double tap, dropped connection) with the same id: same content is the
+        // same promise; anything else is a different promise that must not reuse the id.
+        var retry = Normalize(input, site, maker, now, checkLead: false);
+        if (retry.Fingerprint == State.CreateFingerprint && State.PromisedBy == maker.Id)
+        {
+            return new CreateResult(View(), Created: false);
+        }
+
+        throw new RuleViolationException(RuleKind.Conflict, "id",
+            "A different promise already has this id. Use a new id for a new promise.");
+    }
+
+    private async Task<CreateResult> CreateNew(Actor actor, NewCommitment input, SiteInfo site, StaffInfo maker, DateTimeOffset now)
+    {
         var request = Normalize(input, site, maker, now, checkLead: true);
         StaffInfo? recipient = null;
         if (request.HandoffTo is not null)
@@ -118,12 +139,16 @@ public sealed partial class CommitmentGrain(
         return new CreateResult(View(), Created: true);
     }
 
-    public Task<CommitmentView?> Get() => Task.FromResult(State.Exists ? View() : null);
+    public async Task<CommitmentView?> Get()
+    {
+        await EnsureLoadedAsync();
+        return State.Exists ? View() : null;
+    }
 
     public async Task<CommitmentView> Complete(Actor actor, string? note)
     {
         var staff = await RequireStaff(actor);
-        RequireOpen("completed");
+        await RequireOpen("completed");
         RequireOwnerOrManager(staff, "complete");
         var v = new Validation();
         note = v.Text("note", note, 1, MaxTextLength, required: false);
@@ -145,7 +170,7 @@ public sealed partial class CommitmentGrain(
     public async Task<CommitmentView> Reschedule(Actor actor, string? dueAt, string? reason)
     {
         var staff = await RequireStaff(actor);
-        RequireOpen("rescheduled");
+        await RequireOpen("rescheduled");
         RequireOwnerOrManager(staff, "reschedule");
         var site = await RequireSite();
         var now = time.GetUtcNow();
@@ -164,7 +189,7 @@ public sealed partial class CommitmentGrain(
     public async Task<CommitmentView> Cancel(Actor actor, string? reason)
     {
         var staff = await RequireStaff(actor);
-        RequireOpen("cancelled");
+        await RequireOpen("cancelled");
         if (!staff.IsManager && staff.Id != State.Owner)
         {
             throw RuleViolationException.Forbidden($"Only the owner ({State.Owner}) or a manager can cancel this promise.");
@@ -185,7 +210,7 @@ public sealed partial class CommitmentGrain(
 
     public async Task<CommitmentView> Reopen(Actor actor, string? dueAt, string? reason)
     {
-        RequireCreated();
+        await RequireCreated();
         if (actor.IsStaff)
         {
             var staff = await RequireStaff(actor);
@@ -229,7 +254,7 @@ public sealed partial class CommitmentGrain(
 
     public async Task<CommitmentView> AddNote(Actor actor, string? text)
     {
-        RequireCreated();
+        await RequireCreated();
         await RequireStaff(actor);
         var v = new Validation();
         text = v.Text("text", text, 1, 1000);
@@ -258,16 +283,36 @@ public sealed partial class CommitmentGrain(
     {
         try
         {
-            await commitment.WriteStateAsync();
+            await Stored.WriteAsync();
         }
-        catch
+        catch (Exception ex) when (ex is not InconsistentStateException || Stored.Loaded)
         {
             // The write may or may not have reached storage: reload so memory never runs ahead of the truth.
-            await commitment.ReadStateAsync();
+            await LoadAsync();
             throw;
         }
 
         await TryUpdateIndex();
+    }
+
+    private async Task EnsureLoadedAsync()
+    {
+        if (!Stored.Loaded)
+        {
+            await LoadAsync();
+        }
+    }
+
+    private async Task LoadAsync()
+    {
+        await Stored.LoadAsync();
+
+        // A promise written just before a crash may be missing from the index; telling the index
+        // again whenever the promise is read is idempotent (it keeps the highest version).
+        if (State.Exists)
+        {
+            await TryUpdateIndex();
+        }
     }
 
     private async Task TryUpdateIndex()
@@ -287,17 +332,18 @@ public sealed partial class CommitmentGrain(
         State.Id, State.Site, State.What, State.Customer!, State.PromisedBy, State.Owner, State.DueAt,
         State.Status, State.PendingHandoff, [.. State.History], State.CreatedAt);
 
-    private void RequireCreated()
+    private async Task RequireCreated()
     {
+        await EnsureLoadedAsync();
         if (!State.Exists)
         {
             throw RuleViolationException.NotFound("id", "There is no promise with this id at this site.");
         }
     }
 
-    private void RequireOpen(string action)
+    private async Task RequireOpen(string action)
     {
-        RequireCreated();
+        await RequireCreated();
         if (State.Status != CommitmentStatus.Open)
         {
             var state = State.Status == CommitmentStatus.Done ? "done" : "cancelled";

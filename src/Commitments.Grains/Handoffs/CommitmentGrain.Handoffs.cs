@@ -10,7 +10,7 @@ public sealed partial class CommitmentGrain
     public async Task<CommitmentView> ProposeHandoff(Actor actor, string? to, string? note)
     {
         var staff = await RequireStaff(actor);
-        RequireOpen("handed off");
+        await RequireOpen("handed off");
         RequireOwnerOrManager(staff, "hand off");
         if (State.PendingHandoff is { } pending)
         {
@@ -34,7 +34,7 @@ public sealed partial class CommitmentGrain
     public async Task<CommitmentView> WithdrawHandoff(Actor actor)
     {
         var staff = await RequireStaff(actor);
-        RequireOpen("changed");
+        await RequireOpen("changed");
         var pending = State.PendingHandoff
             ?? throw RuleViolationException.Conflict("There is no pending handoff to withdraw.");
         if (staff.Id != pending.From && staff.Id != State.Owner && !staff.IsManager)
@@ -51,7 +51,7 @@ public sealed partial class CommitmentGrain
     public async Task<CommitmentView> AcceptHandoff(Actor actor)
     {
         var staff = await RequireStaff(actor);
-        RequireOpen("handed off");
+        await RequireOpen("handed off");
         var pending = RequirePendingFor(staff.Id, "accept");
 
         // Only now, with the recipient's yes, does the promise change hands.
@@ -66,7 +66,7 @@ public sealed partial class CommitmentGrain
     public async Task<CommitmentView> DeclineHandoff(Actor actor, string? reason)
     {
         var staff = await RequireStaff(actor);
-        RequireOpen("handed off");
+        await RequireOpen("handed off");
         var pending = RequirePendingFor(staff.Id, "decline");
         var v = new Validation();
         reason = v.Text("reason", reason, 1, MaxTextLength);

@@ -1,4 +1,5 @@
 using Commitments.Grains.Commitments;
+using Commitments.Grains.Common;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -10,12 +11,15 @@ namespace Commitments.Grains.Index;
 /// </summary>
 /// <remarks>
 /// How it heals: each commitment grain writes its own state first and then upserts here. The
-/// index keeps entries in memory and writes a snapshot at most once per
-/// <see cref="SiteIndexOptions.FlushInterval"/>, recording a watermark. When it activates (after a
+/// index keeps entries in memory and writes them at most once per
+/// <see cref="SiteIndexOptions.FlushInterval"/>, in <see cref="SiteIndexGrain.Shards"/> records (state names
+/// index-0…index-15, by promise id) so that only changed shards are written and a busy site never
+/// outgrows one table entity; each shard records a watermark. When the index activates (after a
 /// crash, a deploy or idle deactivation) it reads back every commitment of the site stored since
-/// the watermark (less an overlap for clock skew) and upserts them; entries carry the promise's
-/// version (its history length), so replays and late upserts never move an entry backwards.
-/// A commitment grain also upserts itself whenever it activates.
+/// the oldest watermark (less an overlap for clock skew) and upserts them; with a shard missing it
+/// reads them all. Entries carry the promise's version (its history length), so replays and late
+/// upserts never move an entry backwards. A commitment grain also upserts itself whenever it is
+/// read from storage.
 /// </remarks>
 public interface ISiteIndexGrain : IGrainWithStringKey
 {
@@ -35,7 +39,6 @@ public interface ISiteIndexGrain : IGrainWithStringKey
 
 [GrainType(GrainTypeName)]
 public sealed partial class SiteIndexGrain(
-    [PersistentState(SiteIndexGrain.StateName)] IPersistentState<SiteIndexState> index,
     TimeProvider time,
     IOptions<SiteIndexOptions> options,
     ILogger<SiteIndexGrain> logger,
@@ -44,29 +47,37 @@ public sealed partial class SiteIndexGrain(
     /// <summary>Part of every stored key: never rename.</summary>
     public const string GrainTypeName = "site-index";
     public const string StateName = "index";
+    public const int Shards = 16;
 
     private readonly Dictionary<Guid, IndexEntry> _entries = [];
-    private bool _dirty;
+    private readonly HashSet<int> _dirty = [];
+    private StoredState<SiteIndexState>[] _shards = [];
 
     private SiteIndexOptions Options => options.Value;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        foreach (var entry in index.State.Entries)
+        _shards = [.. Enumerable.Range(0, Shards).Select(i => StoredState<SiteIndexState>.For(GrainContext, $"{StateName}-{i}"))];
+        await Task.WhenAll(_shards.Select(s => s.LoadAsync(cancellationToken)));
+        foreach (var entry in _shards.SelectMany(s => s.State.Entries))
         {
             _entries[entry.Id] = entry;
         }
 
-        var since = index.State.Watermark - Options.CatchUpOverlap;
-        if (source is not null && index.RecordExists)
+        // Every shard has a watermark once it has been written; a missing one (a new site, or a
+        // lost record) means its entries can only be found by reading every promise once.
+        var complete = _shards.All(s => s.RecordExists && s.State.Watermark is not null);
+        var since = complete ? _shards.Min(s => s.State.Watermark) - Options.CatchUpOverlap : null;
+        var healed = await CatchUp(since, cancellationToken);
+        if (_shards.Any(s => s.RecordExists))
         {
-            var healed = await CatchUp(since, cancellationToken);
             LogCaughtUp(logger, this.GetPrimaryKeyString(), healed, _entries.Count);
         }
-        else if (source is not null)
+
+        // Write every shard once, so the next activation has watermarks to catch up from.
+        if (!complete)
         {
-            // No snapshot yet: a new site, or the snapshot was lost. Read everything once.
-            await CatchUp(null, cancellationToken);
+            _dirty.UnionWith(Enumerable.Range(0, Shards));
         }
 
         this.RegisterGrainTimer(FlushIfDirty, new GrainTimerCreationOptions(Options.FlushInterval, Options.FlushInterval)
@@ -160,32 +171,53 @@ public sealed partial class SiteIndexGrain(
         if (known != entry)
         {
             _entries[entry.Id] = entry;
-            _dirty = true;
+            _dirty.Add(ShardOf(entry.Id));
         }
     }
 
+    private static int ShardOf(Guid id) => (int)((uint)id.GetHashCode() % Shards);
+
     private async Task FlushIfDirty(CancellationToken cancellationToken)
     {
-        if (!_dirty)
+        if (_dirty.Count == 0)
         {
             return;
         }
 
         var now = time.GetUtcNow();
         Prune(now);
-        index.State.Entries = [.. _entries.Values];
-        index.State.Watermark = now;
-        _dirty = false;
+        var shards = _dirty.ToArray();
+        _dirty.Clear();
+        var byShard = _entries.Values.ToLookup(e => ShardOf(e.Id));
+        await Task.WhenAll(shards.Select(async shard =>
+        {
+            var stored = _shards[shard];
+            stored.State.Entries = [.. byShard[shard]];
+            stored.State.Watermark = now;
+            try
+            {
+                await stored.WriteAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Keep serving from memory and try again on the next tick; stored promises remain the truth.
+                LogFlushFailed(logger, ex, this.GetPrimaryKeyString());
+                await ReloadForRetry(stored, shard, cancellationToken);
+            }
+        }));
+    }
+
+    private async Task ReloadForRetry(StoredState<SiteIndexState> stored, int shard, CancellationToken cancellationToken)
+    {
+        _dirty.Add(shard);
         try
         {
-            await index.WriteStateAsync(cancellationToken);
+            // A stale ETag would fail every later write too; take the stored one.
+            await stored.LoadAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // Keep serving from memory and try again on the next tick; stored promises remain the truth.
-            _dirty = true;
             LogFlushFailed(logger, ex, this.GetPrimaryKeyString());
-            await index.ReadStateAsync(cancellationToken);
         }
     }
 
@@ -198,6 +230,7 @@ public sealed partial class SiteIndexGrain(
         foreach (var entry in expired)
         {
             _entries.Remove(entry.Id);
+            _dirty.Add(ShardOf(entry.Id));
         }
     }
 

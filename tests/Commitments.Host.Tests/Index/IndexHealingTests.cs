@@ -52,9 +52,12 @@ public sealed class IndexHealingTests(AzuriteFixture azurite)
         {
             var storage = wipe.Services.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
             var id = GrainId.Create(SiteIndexGrainType, "demo");
-            var state = new GrainState<Grains.Index.SiteIndexState>();
-            await storage.ReadStateAsync("index", id, state);
-            await storage.ClearStateAsync("index", id, state);
+            for (var shard = 0; shard < Grains.Index.SiteIndexGrain.Shards; shard++)
+            {
+                var state = new GrainState<Grains.Index.SiteIndexState>();
+                await storage.ReadStateAsync($"index-{shard}", id, state);
+                await storage.ClearStateAsync($"index-{shard}", id, state);
+            }
         }
 
         await using var after = new CommitmentsApp(azurite, table);

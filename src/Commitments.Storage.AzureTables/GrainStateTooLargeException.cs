@@ -1,0 +1,29 @@
+namespace Commitments.Storage.AzureTables;
+
+/// <summary>
+/// A grain state does not fit in one table entity; nothing was written and the stored state is unchanged.
+/// </summary>
+public sealed class GrainStateTooLargeException : OrleansException
+{
+    public GrainStateTooLargeException(string grainId, string stateName, long size, long maxSize)
+        : base($"The state '{stateName}' of grain {grainId} is {size} bytes once serialized, but at most {maxSize} bytes fit in one "
+            + "Azure table entity with this grain's keys. Nothing was written. Store less in this state or split it.")
+    {
+        GrainId = grainId;
+        StateName = stateName;
+        Size = size;
+        MaxSize = maxSize;
+    }
+
+    /// <summary>The grain whose state did not fit.</summary>
+    public string GrainId { get; }
+
+    /// <summary>The name of the state that did not fit.</summary>
+    public string StateName { get; }
+
+    /// <summary>The serialized size of the state, in bytes.</summary>
+    public long Size { get; }
+
+    /// <summary>The largest serialized size that fits for this grain and state name, in bytes.</summary>
+    public long MaxSize { get; }
+}
