@@ -24,7 +24,7 @@ public sealed class CommitmentsApp(AzuriteFixture azurite, string? tableName = n
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Development");
+        builder.UseEnvironment(settings?.TryGetValue("Environment", out var environment) == true ? environment! : "Development");
         builder.UseSetting("ConnectionStrings:Storage", azurite.ConnectionString);
         builder.UseSetting("Storage:TableName", TableName);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");

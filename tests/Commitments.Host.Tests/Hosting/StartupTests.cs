@@ -1,0 +1,57 @@
+using System.Net;
+using System.Net.Http.Json;
+using Commitments.Grains.Sites;
+using Commitments.Testing;
+
+namespace Commitments.Host.Tests.Hosting;
+
+/// <summary>How the host starts outside Development, and what readiness says when storage goes away.</summary>
+public sealed class StartupTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task OutsideDevelopmentOnlyTheConfiguredFirstSiteAndManagerExist()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Environment"] = "Production",
+            ["Bootstrap:Site:Id"] = "seaview",
+            ["Bootstrap:Site:Name"] = "Seaview Inn",
+            ["Bootstrap:Site:TimeZone"] = "Europe/Lisbon",
+            ["Bootstrap:Site:PhoneRegion"] = "PT",
+            ["Bootstrap:Manager:Id"] = "boss",
+            ["Bootstrap:Manager:Name"] = "Rita Costa",
+            ["Bootstrap:Manager:Mobile"] = "912 345 678",
+            ["Bootstrap:Manager:Pin"] = "4321",
+        };
+        var table = azurite.NewTableName("boot");
+        await using (var first = new CommitmentsApp(azurite, table, settings))
+        {
+            first.CreateClient().Dispose();
+        }
+
+        // A second start with the same configuration changes nothing and adds nothing.
+        await using var app = new CommitmentsApp(azurite, table, settings);
+        using var client = app.CreateClient(new() { BaseAddress = new Uri("https://localhost") });
+        var signIn = await client.PostAsJsonAsync("/api/auth/pin", new { site = "seaview", staff = "boss", pin = "4321" });
+        signIn.StatusCode.ShouldBe(HttpStatusCode.OK);
+        signIn.Headers.GetValues("Set-Cookie").Single().ShouldContain("secure");
+
+        var staff = await (await client.GetAsync("/api/sites/seaview/staff")).JsonAsync();
+        staff.GetProperty("items").EnumerateArray().Select(s => s.GetProperty("mobile").GetString()).ShouldBe(["+351912345678"]);
+        (await app.Grains.GetGrain<ISiteGrain>("demo").GetInfo()).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task ReadinessIs503WhenStorageStopsAnswering()
+    {
+        var own = new AzuriteFixture();
+        await own.InitializeAsync();
+        await using var app = new CommitmentsApp(own);
+        using var client = app.CreateClient();
+        (await client.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        await own.DisposeAsync();
+
+        (await client.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+    }
+}
