@@ -1,0 +1,2 @@
+namespace Commitments.LocalTwilio;
+internal static class Placeholder;
