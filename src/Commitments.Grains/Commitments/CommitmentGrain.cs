@@ -2,6 +2,7 @@ using System.Globalization;
 using Commitments.Grains.Common;
 using Commitments.Grains.Index;
 using Commitments.Grains.Sites;
+using Commitments.Grains.Texts;
 using Microsoft.Extensions.Logging;
 using Orleans.Storage;
 
@@ -34,10 +35,25 @@ public interface ICommitmentGrain : IGrainWithStringKey
     Task<CommitmentView> Reopen(Actor actor, string? dueAt, string? reason);
 
     Task<CommitmentView> AddNote(Actor actor, string? text);
+
+    /// <summary>Staff acknowledge a promise (an ACK reply); escalation uses it.</summary>
+    Task<CommitmentView> Acknowledge(Actor actor);
+
+    /// <summary>Texts due now: each is marked as being attempted (durably) before it is returned.</summary>
+    Task<TextWork> BeginDueTexts(string dispatcherId);
+
+    /// <summary>How sending a text ended.</summary>
+    Task RecordSendOutcome(string textId, SendOutcome outcome);
+
+    /// <summary>A status from a callback or a poll; applied idempotently, never lowering the text's rank.</summary>
+    Task UpdateTextStatus(string textId, string messageSid, string status, int? errorCode);
+
+    /// <summary>The customer texted back about this promise; returns what to answer them, if anything.</summary>
+    Task<string?> CustomerReplied(string body);
 }
 
 [GrainType(GrainTypeName)]
-public sealed partial class CommitmentGrain(TimeProvider time, ILogger<CommitmentGrain> logger) : Grain, ICommitmentGrain
+public sealed partial class CommitmentGrain(TimeProvider time, ILogger<CommitmentGrain> logger, ITextSignal? textSignal = null) : Grain, ICommitmentGrain
 {
     /// <summary>Part of every stored key: never rename.</summary>
     public const string GrainTypeName = "commitment";
@@ -121,6 +137,7 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
         State.Status = CommitmentStatus.Open;
         State.CreatedAt = now;
         State.CreateFingerprint = request.Fingerprint;
+        State.ReplyCode = await Index.AllocateReplyCode(id);
         Append(actor, now, EventTypes.Created, new()
         {
             ["what"] = request.What,
@@ -241,6 +258,7 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
         var old = State.DueAt;
         State.DueAt = newDue!.Value;
         State.Status = CommitmentStatus.Open;
+        State.ReplyCode = await Index.AllocateReplyCode(State.Id);
         Append(actor, now, EventTypes.Reopened, new()
         {
             ["owner"] = State.Owner,
@@ -265,8 +283,16 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
         return View();
     }
 
-    private void Append(Actor actor, DateTimeOffset at, string type, Dictionary<string, string> details) =>
-        State.History.Add(new HistoryEvent(State.History.Count + 1, at, actor, type, details));
+    private readonly List<HistoryEvent> _unplanned = [];
+
+    private ISiteIndexGrain Index => GrainFactory.GetGrain<ISiteIndexGrain>(SiteId);
+
+    private void Append(Actor actor, DateTimeOffset at, string type, Dictionary<string, string> details)
+    {
+        var e = new HistoryEvent(State.History.Count + 1, at, actor, type, details);
+        State.History.Add(e);
+        _unplanned.Add(e);
+    }
 
     private static Dictionary<string, string> WithNote(Dictionary<string, string> details, string? note)
     {
@@ -281,6 +307,8 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
     /// <summary>Writes state first (the truth), then tells the index; the index heals if this process dies in between.</summary>
     private async Task SaveAsync()
     {
+        // The texts these events cause go into the same write (the outbox).
+        await PlanTextsAsync();
         try
         {
             await Stored.WriteAsync();
@@ -293,6 +321,7 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
         }
 
         await TryUpdateIndex();
+        SignalDueTexts();
     }
 
     private async Task EnsureLoadedAsync()
@@ -305,6 +334,7 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
 
     private async Task LoadAsync()
     {
+        _unplanned.Clear();
         await Stored.LoadAsync();
 
         // A promise written just before a crash may be missing from the index; telling the index
@@ -330,7 +360,8 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
 
     private CommitmentView View() => new(
         State.Id, State.Site, State.What, State.Customer!, State.PromisedBy, State.Owner, State.DueAt,
-        State.Status, State.PendingHandoff, [.. State.History], State.CreatedAt);
+        State.Status, State.PendingHandoff, [.. State.History], State.CreatedAt,
+        [.. State.Texts.Select(TextViewOf)], State.ReplyCode, State.Rating);
 
     private async Task RequireCreated()
     {

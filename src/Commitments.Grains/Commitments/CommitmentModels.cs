@@ -1,5 +1,6 @@
 using Commitments.Grains.Common;
 using Commitments.Grains.Handoffs;
+using Commitments.Grains.Texts;
 
 namespace Commitments.Grains.Commitments;
 
@@ -59,6 +60,9 @@ public static class EventTypes
     public const string Cancelled = "cancelled";
     public const string Reopened = "reopened";
     public const string NoteAdded = "note-added";
+    public const string CustomerReplied = "customer-replied";
+    public const string Rated = "rated";
+    public const string Acknowledged = "acknowledged";
 }
 
 /// <summary>A read-only snapshot of one promise, as the grain holds it (times in UTC).</summary>
@@ -74,7 +78,10 @@ public sealed record CommitmentView(
     [property: Id(7)] CommitmentStatus Status,
     [property: Id(8)] PendingHandoff? PendingHandoff,
     [property: Id(9)] IReadOnlyList<HistoryEvent> History,
-    [property: Id(10)] DateTimeOffset CreatedAt)
+    [property: Id(10)] DateTimeOffset CreatedAt,
+    [property: Id(11)] IReadOnlyList<TextView> Texts,
+    [property: Id(12)] string? ReplyCode,
+    [property: Id(13)] int? Rating)
 {
     public int Version => History.Count;
 }

@@ -1,5 +1,7 @@
 using Commitments.Grains.Handoffs;
 
+using Commitments.Grains.Texts;
+
 namespace Commitments.Grains.Commitments;
 
 /// <summary>The stored truth of one promise. Everything else (index, jobs, texts) derives from it.</summary>
@@ -19,6 +21,12 @@ public sealed class CommitmentState
     [Id(10)] public DateTimeOffset CreatedAt { get; set; }
     /// <summary>The normalised create request, so a retry with the same id can be told from a different promise.</summary>
     [Id(11)] public string CreateFingerprint { get; set; } = "";
+    /// <summary>The short code staff type in replies (e.g. K7); unique among the site's open promises.</summary>
+    [Id(12)] public string? ReplyCode { get; set; }
+    /// <summary>The outbox: every text an event caused, written with the event.</summary>
+    [Id(13)] public List<OutboundText> Texts { get; set; } = [];
+    /// <summary>The customer's rating (1–5) after completion, if they replied one.</summary>
+    [Id(14)] public int? Rating { get; set; }
 
     public bool Exists => History.Count > 0;
 }

@@ -15,7 +15,10 @@ public sealed record IndexEntry(
     [property: Id(7)] string? HandoffTo,
     [property: Id(8)] string? HandoffFrom,
     [property: Id(9)] int Version,
-    [property: Id(10)] DateTimeOffset UpdatedAt)
+    [property: Id(10)] DateTimeOffset UpdatedAt,
+    [property: Id(11)] string? ReplyCode = null,
+    // When the promise next has a text to send (null: none).
+    [property: Id(12)] DateTimeOffset? NextTextAt = null)
 {
     /// <summary>Lists show a summary; the whole text is on the promise itself.</summary>
     public const int SummaryLength = 120;
@@ -31,7 +34,9 @@ public sealed record IndexEntry(
         s.PendingHandoff?.To,
         s.PendingHandoff?.From,
         s.History.Count,
-        s.History.Count > 0 ? s.History[^1].At : s.CreatedAt);
+        s.History.Count > 0 ? s.History[^1].At : s.CreatedAt,
+        s.ReplyCode,
+        s.Texts.Select(t => t.NextWorkAt).Min());
 }
 
 /// <summary>A list request; owners given means "owned by any of these" (a team's members).</summary>

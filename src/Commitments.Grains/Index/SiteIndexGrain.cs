@@ -35,6 +35,15 @@ public interface ISiteIndexGrain : IGrainWithStringKey
 
     /// <summary>Writes pending changes now (shutdown and tests; otherwise a timer does it).</summary>
     Task Flush();
+
+    /// <summary>A reply code (e.g. K7) no other open promise of the site holds, reserved for this one.</summary>
+    Task<string> AllocateReplyCode(Guid commitmentId);
+
+    /// <summary>The open promise holding <paramref name="code"/> (case-insensitive), if any.</summary>
+    Task<IndexEntry?> FindByReplyCode(string code);
+
+    /// <summary>Promises with a text due at or before <paramref name="now"/>.</summary>
+    Task<IReadOnlyList<Guid>> DueTexts(DateTimeOffset now);
 }
 
 [GrainType(GrainTypeName)]
@@ -51,6 +60,9 @@ public sealed partial class SiteIndexGrain(
 
     private readonly Dictionary<Guid, IndexEntry> _entries = [];
     private readonly HashSet<int> _dirty = [];
+
+    // Codes handed out whose promise has not reported back yet (it is being written).
+    private readonly Dictionary<string, (Guid Id, DateTimeOffset At)> _reservedCodes = new(StringComparer.OrdinalIgnoreCase);
     private StoredState<SiteIndexState>[] _shards = [];
 
     private SiteIndexOptions Options => options.Value;
@@ -141,6 +153,36 @@ public sealed partial class SiteIndexGrain(
 
     public Task Flush() => FlushIfDirty(CancellationToken.None);
 
+    public Task<string> AllocateReplyCode(Guid commitmentId)
+    {
+        if (_entries.TryGetValue(commitmentId, out var known) && known.ReplyCode is { } existing
+            && !_entries.Values.Any(e => e.Id != commitmentId && e.Status == CommitmentStatus.Open
+                && string.Equals(e.ReplyCode, existing, StringComparison.OrdinalIgnoreCase)))
+        {
+            return Task.FromResult(existing);
+        }
+
+        var now = time.GetUtcNow();
+        foreach (var stale in _reservedCodes.Where(r => now - r.Value.At > TimeSpan.FromMinutes(5)).Select(r => r.Key).ToList())
+        {
+            _reservedCodes.Remove(stale);
+        }
+
+        var taken = _entries.Values.Where(e => e.Status == CommitmentStatus.Open && e.ReplyCode is not null)
+            .Select(e => e.ReplyCode!).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        taken.UnionWith(_reservedCodes.Keys);
+        var code = ReplyCodes.All().First(c => !taken.Contains(c));
+        _reservedCodes[code] = (commitmentId, now);
+        return Task.FromResult(code);
+    }
+
+    public Task<IndexEntry?> FindByReplyCode(string code) =>
+        Task.FromResult(_entries.Values.FirstOrDefault(e =>
+            e.Status == CommitmentStatus.Open && string.Equals(e.ReplyCode, code, StringComparison.OrdinalIgnoreCase)));
+
+    public Task<IReadOnlyList<Guid>> DueTexts(DateTimeOffset now) =>
+        Task.FromResult<IReadOnlyList<Guid>>([.. _entries.Values.Where(e => e.NextTextAt <= now).OrderBy(e => e.NextTextAt).Select(e => e.Id)]);
+
     private async Task<int> CatchUp(DateTimeOffset? since, CancellationToken cancellationToken)
     {
         if (source is null)
@@ -166,6 +208,11 @@ public sealed partial class SiteIndexGrain(
         if (_entries.TryGetValue(entry.Id, out var known) && known.Version > entry.Version)
         {
             return;
+        }
+
+        if (entry.ReplyCode is { } code && _reservedCodes.TryGetValue(code, out var reserved) && reserved.Id == entry.Id)
+        {
+            _reservedCodes.Remove(code);
         }
 
         if (known != entry)

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Common;
 using Commitments.Grains.Index;
+using Commitments.Grains.Texts;
 using Microsoft.AspNetCore.Identity;
 
 namespace Commitments.Grains.Sites;
@@ -173,6 +174,11 @@ public sealed partial class SiteGrain(
             throw RuleViolationException.Conflict("The site's last active manager cannot stop being a manager.");
         }
 
+        if (existing.Mobile != mobile)
+        {
+            Handset(existing.Mobile).RegisterStaff(SiteId, staffId, active: false).Ignore();
+        }
+
         existing.Name = name!;
         existing.Mobile = mobile!;
         existing.Role = role!;
@@ -190,6 +196,7 @@ public sealed partial class SiteGrain(
         }
 
         await site.WriteStateAsync();
+        Handset(existing.Mobile).RegisterStaff(SiteId, staffId, existing.Active).Ignore();
         return ToInfo(staffId, existing);
     }
 
@@ -212,6 +219,8 @@ public sealed partial class SiteGrain(
             existing.Active = false;
             await site.WriteStateAsync();
         }
+
+        Handset(existing.Mobile).RegisterStaff(SiteId, staffId, active: false).Ignore();
 
         var index = GrainFactory.GetGrain<ISiteIndexGrain>(SiteId);
         var owned = await index.Query(new IndexQuery(Status: CommitmentStatus.Open, Owner: staffId));
@@ -300,6 +309,7 @@ public sealed partial class SiteGrain(
         };
         State.Staff[id!] = record;
         await site.WriteStateAsync();
+        Handset(record.Mobile).RegisterStaff(SiteId, id!, active: true).Ignore();
         return ToInfo(id!, record);
     }
 
@@ -358,6 +368,9 @@ public sealed partial class SiteGrain(
             throw RuleViolationException.Forbidden("Only a manager of this site can change its teams and staff.");
         }
     }
+
+    // Replies from a staff member's phone are theirs: the phone's grain learns whose it is.
+    private IHandsetGrain Handset(string mobile) => GrainFactory.GetGrain<IHandsetGrain>(mobile);
 
     private int ActiveManagers() => State.Staff.Values.Count(s => s.Active && s.Role == Roles.Manager);
 

@@ -1,0 +1,38 @@
+namespace Commitments.Grains.Index;
+
+/// <summary>
+/// Short codes staff type in a reply ("YES K7"): a letter and a digit, leaving out look-alikes
+/// (I, O, 0, 1), so 192 two-character codes before three-character ones are needed.
+/// </summary>
+public static class ReplyCodes
+{
+    private const string Letters = "ABCDEFGHJKLMNPQRSTUVWXYZ";
+    private const string Digits = "23456789";
+
+    public static IEnumerable<string> All()
+    {
+        foreach (var letter in Letters)
+        {
+            foreach (var digit in Digits)
+            {
+                yield return $"{letter}{digit}";
+            }
+        }
+
+        foreach (var letter in Letters)
+        {
+            for (var n = 10; n < 100; n++)
+            {
+                yield return $"{letter}{n}";
+            }
+        }
+
+        for (var n = 0; ; n++)
+        {
+            yield return $"Z{n:D4}";
+        }
+    }
+
+    public static bool LooksLikeCode(string token) =>
+        token.Length is >= 2 and <= 5 && char.IsAsciiLetter(token[0]) && token[1..].All(char.IsAsciiDigit);
+}

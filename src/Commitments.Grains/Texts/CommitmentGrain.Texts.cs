@@ -1,0 +1,286 @@
+using Commitments.Grains.Common;
+using Commitments.Grains.Sites;
+using Commitments.Grains.Texts;
+
+// The texting side of the promise aggregate: the outbox, send attempts and statuses, customer replies.
+namespace Commitments.Grains.Commitments;
+
+public sealed partial class CommitmentGrain
+{
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(5);
+    private static readonly string[] NotDone = ["NOT DONE", "NOTDONE", "NOT DONE!", "NO"];
+
+    public async Task<CommitmentView> Acknowledge(Actor actor)
+    {
+        var staff = await RequireStaff(actor);
+        await RequireOpen("acknowledged");
+        Append(actor, time.GetUtcNow(), EventTypes.Acknowledged, new() { ["by"] = staff.Id });
+        await SaveAsync();
+        return View();
+    }
+
+    public async Task<TextWork> BeginDueTexts(string dispatcherId)
+    {
+        await EnsureLoadedAsync();
+        var now = time.GetUtcNow();
+        var due = State.Texts.Where(t => t.NextWorkAt <= now).ToList();
+        if (due.Count == 0)
+        {
+            return TextWork.None;
+        }
+
+        var site = await RequireSite();
+        var staff = await StaffDirectory();
+        var send = new List<TextToSend>();
+        var poll = new List<TextPoll>();
+        foreach (var text in due)
+        {
+            if (text.Stage == TextStage.Submitted)
+            {
+                text.Polls++;
+                poll.Add(new TextPoll(text.Id, text.MessageSid!));
+                continue;
+            }
+
+            if (text.Stage == TextStage.Attempting && text.AttemptBy == dispatcherId)
+            {
+                continue; // in flight in this process
+            }
+
+            if (await SkipReason(text, staff) is { } reason)
+            {
+                text.Stage = TextStage.Skipped;
+                text.Reason = reason;
+                text.UpdatedAt = now;
+                continue;
+            }
+
+            // An attempt by someone else (a process that died) may have reached Twilio: look first.
+            var lookUpSince = text.Stage == TextStage.Attempting ? text.AttemptStartedAt : null;
+            text.Body ??= TextPlanner.Render(text, State, site, staff, now);
+            text.Stage = TextStage.Attempting;
+            text.AttemptStartedAt ??= now;
+            text.AttemptBy = dispatcherId;
+            text.Attempts++;
+            text.UpdatedAt = now;
+            send.Add(new TextToSend(SiteId, State.Id, text.Id, text.To, text.Body, lookUpSince));
+        }
+
+        // The attempt is on record before anything is sent: a crash from here on is looked up, never resent blindly.
+        await SaveAsync();
+        return new TextWork(send, poll);
+    }
+
+    public async Task RecordSendOutcome(string textId, SendOutcome outcome)
+    {
+        await EnsureLoadedAsync();
+        var text = State.Texts.FirstOrDefault(t => t.Id == textId);
+        if (text is null || text.Stage is TextStage.Skipped)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        text.UpdatedAt = now;
+        if (outcome.MessageSid is { } sid)
+        {
+            if (text.Stage == TextStage.Submitted && text.MessageSid == sid)
+            {
+                return; // already recorded (a callback got here first)
+            }
+
+            text.Stage = TextStage.Submitted;
+            text.MessageSid = sid;
+            text.SentAt ??= now;
+            text.AttemptBy = null;
+            RaiseStatus(text, outcome.Status, outcome.ErrorCode);
+            GrainFactory.GetGrain<IHandsetGrain>(text.To).Texted(new HandsetText(SiteId, State.Id, text.Kind, text.StaffId, State.ReplyCode, now)).Ignore();
+        }
+        else if (outcome.Final)
+        {
+            text.Stage = TextStage.Failed;
+            text.ErrorCode = outcome.ErrorCode;
+            text.Reason = outcome.Reason ?? TextStatus.Explain(outcome.ErrorCode);
+            text.AttemptBy = null;
+            if (outcome.OptedOut)
+            {
+                // Not awaited: the handset may be busy acting on a reply to this very promise.
+                GrainFactory.GetGrain<IHandsetGrain>(text.To).SetOptedOut(true).Ignore();
+            }
+        }
+        else
+        {
+            // Try again later; whoever does will look the message up first.
+            var delay = TimeSpan.FromSeconds(Math.Min(MaxRetryDelay.TotalSeconds, Math.Pow(2, Math.Min(text.Attempts, 10))));
+            text.NotBefore = now + delay;
+            text.AttemptBy = null;
+            text.ErrorCode = outcome.ErrorCode;
+            text.Reason = outcome.Reason;
+        }
+
+        await SaveAsync();
+    }
+
+    public async Task UpdateTextStatus(string textId, string messageSid, string status, int? errorCode)
+    {
+        await EnsureLoadedAsync();
+        var text = State.Texts.FirstOrDefault(t => t.Id == textId);
+        if (text is null || (text.MessageSid is not null && text.MessageSid != messageSid))
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var changed = false;
+        if (text.MessageSid is null)
+        {
+            // Twilio's callback can overtake its own 201 to us: it proves the text was accepted.
+            text.MessageSid = messageSid;
+            text.Stage = TextStage.Submitted;
+            text.SentAt ??= now;
+            text.AttemptBy = null;
+            changed = true;
+        }
+
+        changed |= RaiseStatus(text, status, errorCode);
+        if (errorCode == 21610)
+        {
+            GrainFactory.GetGrain<IHandsetGrain>(text.To).SetOptedOut(true).Ignore();
+        }
+
+        if (changed)
+        {
+            text.UpdatedAt = now;
+            await SaveAsync();
+        }
+    }
+
+    public async Task<string?> CustomerReplied(string body)
+    {
+        await RequireCreated();
+        var now = time.GetUtcNow();
+        var customer = new Actor(Actor.CustomerKind, "customer");
+        var trimmed = body.Trim();
+        var upper = trimmed.ToUpperInvariant();
+        Append(customer, now, EventTypes.CustomerReplied, new() { ["text"] = trimmed.Length <= 1000 ? trimmed : trimmed[..1000] });
+
+        string? answer = null;
+        var language = TextTemplates.Pick(State.Customer?.Language);
+        if (State.Status == CommitmentStatus.Done && trimmed.Length == 1 && trimmed[0] is >= '1' and <= '5')
+        {
+            State.Rating = trimmed[0] - '0';
+            Append(customer, now, EventTypes.Rated, new() { ["rating"] = trimmed });
+            answer = TextTemplates.Render("ReplyRated", language, new Dictionary<string, string> { ["rating"] = trimmed });
+        }
+        else if (State.Status == CommitmentStatus.Done && NotDone.Contains(upper.TrimEnd('.', '!')))
+        {
+            // The customer's "not done" goes through the same reopen rule, with the customer as the actor.
+            var site = await RequireSite();
+            var staff = await StaffDirectory();
+            var old = State.DueAt;
+            State.DueAt = now + TimeSpan.FromMinutes(30);
+            State.Status = CommitmentStatus.Open;
+            State.ReplyCode = await Index.AllocateReplyCode(State.Id);
+            Append(customer, now, EventTypes.Reopened, new()
+            {
+                ["owner"] = State.Owner,
+                ["from"] = Iso(old),
+                ["dueAt"] = Iso(State.DueAt),
+                ["reason"] = "The customer replied that it is not done.",
+            });
+            answer = TextTemplates.Render("ReplyReopened", language, new Dictionary<string, string>
+            {
+                ["owner"] = TextTemplates.Name(staff.GetValueOrDefault(State.Owner)?.Name ?? State.Owner),
+                ["due"] = TextTemplates.When(State.DueAt, now, site.Zone, language),
+            });
+        }
+
+        await SaveAsync();
+        return answer;
+    }
+
+    private async Task PlanTextsAsync()
+    {
+        if (_unplanned.Count == 0)
+        {
+            return;
+        }
+
+        var site = await RequireSite();
+        var staff = await StaffDirectory();
+        foreach (var e in _unplanned)
+        {
+            TextPlanner.Plan(new PlanContext(State, e, site, staff, e.At));
+        }
+
+        _unplanned.Clear();
+    }
+
+    private void SignalDueTexts()
+    {
+        var now = time.GetUtcNow();
+        if (textSignal is not null && State.Texts.Any(t => t.IsOpen && t.NotBefore <= now))
+        {
+            textSignal.TextsReady(SiteId, State.Id);
+        }
+    }
+
+    private async Task<string?> SkipReason(OutboundText text, IReadOnlyDictionary<string, StaffInfo> staff)
+    {
+        if (text.StaffId is not null && staff.GetValueOrDefault(text.StaffId) is not { Active: true })
+        {
+            return "The staff member is no longer active.";
+        }
+
+        if (text.Kind == TextKinds.CustomerCompleted
+            && State.Texts.Any(o => o != text && o.To == text.To && o.SentAt > text.CreatedAt))
+        {
+            return "A newer text went out first.";
+        }
+
+        if (await GrainFactory.GetGrain<IHandsetGrain>(text.To).IsOptedOut())
+        {
+            return "The recipient opted out (STOP).";
+        }
+
+        return null;
+    }
+
+    private static bool RaiseStatus(OutboundText text, string? status, int? errorCode)
+    {
+        if (status is null || TextStatus.Rank(status) <= TextStatus.Rank(text.Status))
+        {
+            return false;
+        }
+
+        text.Status = status;
+        if (status is "failed" or "undelivered")
+        {
+            text.ErrorCode = errorCode;
+            text.Reason = TextStatus.Explain(errorCode);
+        }
+
+        return true;
+    }
+
+    private async Task<IReadOnlyDictionary<string, StaffInfo>> StaffDirectory() =>
+        (await Site.ListStaff(includeInactive: true)).ToDictionary(s => s.Id);
+
+    private static TextView TextViewOf(OutboundText t) => new(
+        t.Id,
+        Phone.Mask(t.To),
+        t.RecipientRole,
+        t.Kind,
+        t.Status ?? t.Stage switch
+        {
+            TextStage.Waiting => "waiting",
+            TextStage.Attempting => "sending",
+            TextStage.Failed => "failed",
+            TextStage.Skipped => "skipped",
+            _ => "submitted",
+        },
+        t.ErrorCode,
+        t.Reason,
+        t.SentAt,
+        t.UpdatedAt);
+}

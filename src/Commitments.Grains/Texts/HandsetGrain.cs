@@ -1,0 +1,323 @@
+using Commitments.Grains.Commitments;
+using Commitments.Grains.Common;
+using Commitments.Grains.Index;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+
+namespace Commitments.Grains.Texts;
+
+/// <summary>A text we sent to a phone, remembered so a reply can find what it is about.</summary>
+[GenerateSerializer, Immutable, Alias("commitments.handset-text")]
+public sealed record HandsetText(
+    [property: Id(0)] string Site,
+    [property: Id(1)] Guid CommitmentId,
+    [property: Id(2)] string Kind,
+    [property: Id(3)] string? StaffId,
+    [property: Id(4)] string? Code,
+    [property: Id(5)] DateTimeOffset At);
+
+[GenerateSerializer, Immutable, Alias("commitments.inbound-text")]
+public sealed record InboundText([property: Id(0)] string MessageSid, [property: Id(1)] string Body);
+
+/// <summary>What to answer (null: nothing) and what happened, for logs and tests.</summary>
+[GenerateSerializer, Immutable, Alias("commitments.inbound-reply")]
+public sealed record InboundReply([property: Id(0)] string? Message, [property: Id(1)] string Outcome);
+
+[GenerateSerializer, Alias("commitments.staff-ref")]
+public sealed record StaffRef([property: Id(0)] string Site, [property: Id(1)] string StaffId);
+
+[GenerateSerializer, Alias("commitments.handset-state")]
+public sealed class HandsetState
+{
+    [Id(0)] public bool OptedOut { get; set; }
+    [Id(1)] public DateTimeOffset? OptedOutAt { get; set; }
+    [Id(2)] public List<HandsetText> Recent { get; set; } = [];
+    [Id(3)] public List<StaffRef> Staff { get; set; } = [];
+    [Id(4)] public int PassiveReplies { get; set; }
+    /// <summary>Inbound MessageSids already handled, with the answer given (Twilio retries webhooks).</summary>
+    [Id(5)] public Dictionary<string, string?> Handled { get; set; } = [];
+    [Id(6)] public List<string> HandledOrder { get; set; } = [];
+}
+
+/// <summary>
+/// One phone number (E.164): whether it opted out, which staff it belongs to, what we texted it
+/// lately, and what its replies mean. Opt-out is per number: Twilio blocks the pair of our sender
+/// and this number, whichever site a text is for.
+/// </summary>
+public interface IHandsetGrain : IGrainWithStringKey
+{
+    // Read-only, so it may run while a reply from this phone is being acted on (no deadlock with the promise).
+    [AlwaysInterleave]
+    Task<bool> IsOptedOut();
+
+    Task SetOptedOut(bool optedOut);
+
+    [OneWay]
+    Task Texted(HandsetText text);
+
+    [OneWay]
+    Task RegisterStaff(string site, string staffId, bool active);
+
+    Task<InboundReply> Receive(InboundText text);
+}
+
+public sealed partial class HandsetGrain(
+    [PersistentState(HandsetGrain.StateName)] IPersistentState<HandsetState> handset,
+    TimeProvider time,
+    ILogger<HandsetGrain> logger) : Grain, IHandsetGrain
+{
+    public const string StateName = "handset";
+    public const int MaxPassiveReplies = 5;
+    public static readonly TimeSpan ReplyWindow = TimeSpan.FromDays(14);
+
+    private static readonly HashSet<string> StopWords = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"];
+    private static readonly HashSet<string> StartWords = ["START", "UNSTOP"];
+    private static readonly HashSet<string> HelpWords = ["HELP", "INFO"];
+
+    private HandsetState State => handset.State;
+
+    private string Number => this.GetPrimaryKeyString();
+
+    public Task<bool> IsOptedOut() => Task.FromResult(State.OptedOut);
+
+    public async Task SetOptedOut(bool optedOut)
+    {
+        if (State.OptedOut == optedOut)
+        {
+            return;
+        }
+
+        State.OptedOut = optedOut;
+        State.OptedOutAt = optedOut ? time.GetUtcNow() : null;
+        await handset.WriteStateAsync();
+        LogOptOut(logger, Phone.Mask(Number), optedOut);
+    }
+
+    public async Task Texted(HandsetText text)
+    {
+        var cutoff = time.GetUtcNow() - ReplyWindow;
+        State.Recent.RemoveAll(t => t.At < cutoff || (t.CommitmentId == text.CommitmentId && t.Kind == text.Kind));
+        State.Recent.Add(text);
+        if (State.Recent.Count > 50)
+        {
+            State.Recent.RemoveRange(0, State.Recent.Count - 50);
+        }
+
+        // A new text resets the limit on answers to replies that act on nothing.
+        State.PassiveReplies = 0;
+        await handset.WriteStateAsync();
+    }
+
+    public async Task RegisterStaff(string site, string staffId, bool active)
+    {
+        var known = State.Staff.Any(s => s.Site == site && s.StaffId == staffId);
+        if (known == active)
+        {
+            return;
+        }
+
+        State.Staff.RemoveAll(s => s.Site == site && s.StaffId == staffId);
+        if (active)
+        {
+            State.Staff.Add(new StaffRef(site, staffId));
+        }
+
+        await handset.WriteStateAsync();
+    }
+
+    public async Task<InboundReply> Receive(InboundText text)
+    {
+        if (State.Handled.TryGetValue(text.MessageSid, out var earlier))
+        {
+            return new InboundReply(earlier, "duplicate");
+        }
+
+        var reply = await Handle(text.Body ?? "");
+        var message = reply.Passive && State.PassiveReplies++ >= MaxPassiveReplies ? null : reply.Message;
+        if (!reply.Passive)
+        {
+            State.PassiveReplies = 0;
+        }
+
+        State.Handled[text.MessageSid] = message;
+        State.HandledOrder.Add(text.MessageSid);
+        if (State.HandledOrder.Count > 50)
+        {
+            State.Handled.Remove(State.HandledOrder[0]);
+            State.HandledOrder.RemoveAt(0);
+        }
+
+        await handset.WriteStateAsync();
+        LogReceived(logger, Phone.Mask(Number), reply.Outcome);
+        return new InboundReply(message, reply.Outcome);
+    }
+
+    private sealed record Handling(string? Message, string Outcome, bool Passive);
+
+    private async Task<Handling> Handle(string body)
+    {
+        var trimmed = body.Trim();
+        var word = trimmed.ToUpperInvariant();
+
+        // Twilio's opt-out keywords (a whole-body, single-word match) and its own auto-replies (§3).
+        if (StopWords.Contains(word))
+        {
+            await SetOptedOut(true);
+            return new(null, "opted-out", Passive: false);
+        }
+
+        if (StartWords.Contains(word) || (word == "YES" && State.OptedOut))
+        {
+            await SetOptedOut(false);
+            return new(null, "opted-in", Passive: false);
+        }
+
+        var staff = State.Staff;
+        if (staff.Count > 0)
+        {
+            return await HandleStaff(trimmed, staff);
+        }
+
+        var cutoff = time.GetUtcNow() - ReplyWindow;
+        var lastToCustomer = State.Recent.Where(t => t.StaffId is null && t.At >= cutoff).OrderByDescending(t => t.At).FirstOrDefault();
+        if (lastToCustomer is null)
+        {
+            // An unknown number gets no answer, so two robots can never text each other forever.
+            return new(null, "unknown-number", Passive: true);
+        }
+
+        if (HelpWords.Contains(word))
+        {
+            return new(null, "help", Passive: true);
+        }
+
+        var grain = GrainFactory.GetGrain<ICommitmentGrain>(CommitmentKey.For(lastToCustomer.Site, lastToCustomer.CommitmentId));
+        var answer = await grain.CustomerReplied(trimmed);
+        return new(answer, "customer-replied", Passive: false);
+    }
+
+    private async Task<Handling> HandleStaff(string body, List<StaffRef> staff)
+    {
+        var tokens = body.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        var command = tokens.Length == 0 ? "" : tokens[0].ToUpperInvariant().Trim('"', '\'', '.', '!');
+        var verb = command switch
+        {
+            "YES" or "ACCEPT" or "Y" => "accept",
+            "NO" or "DECLINE" or "N" => "decline",
+            "DONE" or "COMPLETE" => "done",
+            "ACK" or "OK" => "ack",
+            "HELP" or "INFO" or "?" => "help",
+            _ => null,
+        };
+        if (verb is null)
+        {
+            return new(Template("ReplyNotUnderstood"), "not-understood", Passive: true);
+        }
+
+        if (verb == "help")
+        {
+            return new(Template("StaffHelp"), "help", Passive: true);
+        }
+
+        var rest = tokens.Skip(1).ToList();
+        string? code = rest.Count > 0 && ReplyCodes.LooksLikeCode(rest[0].Trim('#', '"', '\'').ToUpperInvariant())
+            ? rest[0].Trim('#', '"', '\'').ToUpperInvariant()
+            : null;
+        var reason = string.Join(' ', code is null ? rest : rest.Skip(1)).Trim();
+
+        (StaffRef Who, IndexEntry Entry)? target;
+        if (code is not null)
+        {
+            target = await FindByCode(staff, code);
+            if (target is null)
+            {
+                return new(Template("ReplyUnknownCode", ("code", code)), "unknown-code", Passive: true);
+            }
+        }
+        else
+        {
+            var candidates = await Candidates(staff, verb);
+            if (candidates.Count == 0)
+            {
+                return new(Template("ReplyNothingOpen"), "nothing-open", Passive: true);
+            }
+
+            if (candidates.Count > 1)
+            {
+                var codes = candidates.Select(c => c.Entry.ReplyCode).Where(c => c is not null).ToList();
+                return new(Template("ReplyWhich", ("codes", string.Join(", ", codes)), ("first", codes.FirstOrDefault() ?? "")), "ambiguous", Passive: true);
+            }
+
+            target = candidates[0];
+        }
+
+        var (who, entry) = target.Value;
+        var actor = Actor.Staff(who.StaffId);
+        var grain = GrainFactory.GetGrain<ICommitmentGrain>(CommitmentKey.For(who.Site, entry.Id));
+        var shownCode = entry.ReplyCode ?? code ?? "";
+        try
+        {
+            switch (verb)
+            {
+                case "accept":
+                    var accepted = await grain.AcceptHandoff(actor);
+                    return new(Template("ReplyAccepted", ("code", shownCode), ("what", Short(accepted.What))), "accepted", Passive: false);
+                case "decline" when reason.Length == 0:
+                    return new(Template("ReplyNeedsReason", ("code", shownCode)), "needs-reason", Passive: true);
+                case "decline":
+                    var declined = await grain.DeclineHandoff(actor, reason);
+                    return new(Template("ReplyDeclined", ("code", shownCode), ("owner", declined.Owner)), "declined", Passive: false);
+                case "done":
+                    var done = await grain.Complete(actor, null);
+                    return new(Template("ReplyDone", ("code", shownCode), ("what", Short(done.What))), "done", Passive: false);
+                default:
+                    await grain.Acknowledge(actor);
+                    return new(Template("ReplyAcknowledged", ("code", shownCode)), "acknowledged", Passive: false);
+            }
+        }
+        catch (RuleViolationException ex)
+        {
+            return new(Template("ReplyRefused", ("code", shownCode), ("reason", ex.Message)), "refused", Passive: true);
+        }
+    }
+
+    private async Task<(StaffRef, IndexEntry)?> FindByCode(List<StaffRef> staff, string code)
+    {
+        foreach (var who in staff)
+        {
+            if (await GrainFactory.GetGrain<ISiteIndexGrain>(who.Site).FindByReplyCode(code) is { } entry)
+            {
+                return (who, entry);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>What a bare command could mean: offers to this person (YES/NO) or what they own (DONE/ACK).</summary>
+    private async Task<List<(StaffRef Who, IndexEntry Entry)>> Candidates(List<StaffRef> staff, string verb)
+    {
+        var found = new List<(StaffRef, IndexEntry)>();
+        foreach (var who in staff)
+        {
+            var index = GrainFactory.GetGrain<ISiteIndexGrain>(who.Site);
+            var entries = verb is "accept" or "decline"
+                ? await index.OfferedTo(who.StaffId)
+                : await index.Query(new IndexQuery(CommitmentStatus.Open, who.StaffId, Limit: IndexQuery.MaxLimit));
+            found.AddRange(entries.Select(e => (who, e)));
+        }
+
+        return found;
+    }
+
+    private static string Short(string what) => what.Length <= 60 ? what : what[..59] + "…";
+
+    private static string Template(string key, params (string Name, string Value)[] values) =>
+        TextTemplates.Render(key, TextTemplates.DefaultLanguage, values.ToDictionary(v => v.Name, v => v.Value), "reason", "what");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reply from {Number}: {Outcome}")]
+    private static partial void LogReceived(ILogger logger, string number, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Number} opted out: {OptedOut}")]
+    private static partial void LogOptOut(ILogger logger, string number, bool optedOut);
+}

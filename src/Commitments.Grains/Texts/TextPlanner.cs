@@ -1,0 +1,257 @@
+using Commitments.Grains.Commitments;
+using Commitments.Grains.Common;
+using Commitments.Grains.Sites;
+
+namespace Commitments.Grains.Texts;
+
+/// <summary>What the planner knows when an event happens.</summary>
+public sealed record PlanContext(
+    CommitmentState State,
+    HistoryEvent Event,
+    SiteInfo Site,
+    IReadOnlyDictionary<string, StaffInfo> Staff,
+    DateTimeOffset Now);
+
+/// <summary>
+/// Decides which texts an event causes (the triggers), adding them to the promise's outbox in the
+/// same write as the event. A new kind of text is a template in Templates.resx and a case here.
+/// </summary>
+public static class TextPlanner
+{
+    /// <summary>How long a customer's first text waits for the named person to accept (then it names the maker).</summary>
+    public static readonly TimeSpan HandoffGrace = TimeSpan.FromMinutes(2);
+
+    public static readonly TimeOnly QuietFrom = new(22, 0);
+    public static readonly TimeOnly QuietUntil = new(8, 0);
+
+    public static void Plan(PlanContext c)
+    {
+        var e = c.Event;
+        var s = c.State;
+        switch (e.Type)
+        {
+            case EventTypes.Created:
+                ToCustomer(c, TextKinds.CustomerCreated, awaitsHandoff: false);
+                break;
+
+            case EventTypes.HandoffProposed:
+                if (e.Seq == 2 && s.History[0].Type == EventTypes.Created)
+                {
+                    // Made with a handoff: the customer's first text waits to name whoever really does it.
+                    foreach (var waiting in s.Texts.Where(t => t.Kind == TextKinds.CustomerCreated && t.IsOpen))
+                    {
+                        waiting.AwaitsHandoff = true;
+                        waiting.NotBefore = c.Now + HandoffGrace;
+                    }
+                }
+
+                ToStaff(c, TextKinds.HandoffOffered, e.Details["to"], "recipient");
+                break;
+
+            case EventTypes.HandoffAccepted:
+                if (!ReleaseWaitingCreated(c))
+                {
+                    ToCustomer(c, TextKinds.CustomerHandoffAccepted);
+                }
+
+                if (e.Details.TryGetValue("offeredBy", out var proposer) && proposer != s.Owner)
+                {
+                    ToStaff(c, TextKinds.ProposerHandoffAccepted, proposer, "proposer");
+                }
+
+                break;
+
+            case EventTypes.HandoffDeclined:
+                ReleaseWaitingCreated(c);
+                foreach (var person in new[] { e.Details["offeredBy"], s.Owner }.Distinct())
+                {
+                    ToStaff(c, TextKinds.HandoffDeclined, person, person == s.Owner ? "owner" : "proposer");
+                }
+
+                break;
+
+            case EventTypes.HandoffWithdrawn:
+                ReleaseWaitingCreated(c);
+                break;
+
+            case EventTypes.Rescheduled:
+                ToCustomer(c, TextKinds.CustomerRescheduled);
+                if (e.Actor.Id != s.Owner)
+                {
+                    ToStaff(c, TextKinds.OwnerRescheduled, s.Owner, "owner");
+                }
+
+                break;
+
+            case EventTypes.Completed:
+                SkipWaiting(c, "the promise was completed first");
+                ToCustomer(c, TextKinds.CustomerCompleted, notBefore: AfterQuietHours(c.Now, c.Site.Zone));
+                break;
+
+            case EventTypes.Cancelled:
+                SkipWaiting(c, "the promise was cancelled");
+                ToCustomer(c, TextKinds.CustomerCancelled);
+                break;
+
+            case EventTypes.CustomerReplied:
+                ToStaff(c, TextKinds.CustomerReplied, s.Owner, "owner");
+                break;
+
+            case EventTypes.Reopened when e.Actor.Kind == Actor.CustomerKind:
+                ToStaff(c, TextKinds.CustomerReopened, s.Owner, "owner");
+                foreach (var manager in c.Staff.Values.Where(m => m.IsManager && m.Active && m.Id != s.Owner))
+                {
+                    ToStaff(c, TextKinds.CustomerReopened, manager.Id, "manager");
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>The body of a text, in its language, from the promise as it is now.</summary>
+    public static string Render(OutboundText text, CommitmentState s, SiteInfo site, IReadOnlyDictionary<string, StaffInfo> staff, DateTimeOffset now)
+    {
+        var owner = staff.GetValueOrDefault(s.Owner);
+        var teamName = site.Teams.FirstOrDefault(t => t.Id == owner?.Team)?.Name ?? owner?.Team ?? "";
+        var customer = s.Customer!;
+        var values = new Dictionary<string, string>(text.Values)
+        {
+            ["site"] = TextTemplates.Name(site.Name),
+            ["what"] = TextTemplates.Squash(s.What),
+            ["due"] = TextTemplates.When(s.DueAt, now, site.Zone, text.Language),
+            ["owner"] = TextTemplates.Name(owner?.Name ?? s.Owner),
+            ["team"] = teamName,
+            ["code"] = s.ReplyCode ?? "",
+            ["customer"] = customer.Room is null
+                ? TextTemplates.Name(customer.Name)
+                : TextTemplates.Raw("Room", text.Language).Replace("{customer}", TextTemplates.Name(customer.Name)).Replace("{room}", customer.Room),
+        };
+        var key = text.Kind switch
+        {
+            TextKinds.CustomerCreated => "CustomerCreated",
+            TextKinds.HandoffOffered => "HandoffOffered",
+            TextKinds.CustomerHandoffAccepted => "CustomerHandoffAccepted",
+            TextKinds.ProposerHandoffAccepted => "ProposerHandoffAccepted",
+            TextKinds.HandoffDeclined => "HandoffDeclined",
+            TextKinds.CustomerRescheduled => "CustomerRescheduled",
+            TextKinds.OwnerRescheduled => "OwnerRescheduled",
+            TextKinds.CustomerCompleted => "CustomerCompleted",
+            TextKinds.CustomerCancelled => "CustomerCancelled",
+            TextKinds.CustomerReplied => "CustomerReplied",
+            TextKinds.CustomerReopened => "CustomerReopened",
+            _ => throw new InvalidOperationException($"No template for text kind '{text.Kind}'."),
+        };
+        return TextTemplates.Render(key, text.Language, values, "reply", "note", "reason", "what");
+    }
+
+    private static void ToCustomer(PlanContext c, string kind, bool awaitsHandoff = false, DateTimeOffset? notBefore = null)
+    {
+        var customer = c.State.Customer;
+        if (customer is not { SmsConsent: true, Mobile: { } mobile })
+        {
+            return;
+        }
+
+        Add(c, kind, "customer", null, mobile, TextTemplates.Pick(customer.Language), notBefore ?? c.Now, awaitsHandoff);
+    }
+
+    private static void ToStaff(PlanContext c, string kind, string staffId, string role)
+    {
+        if (!c.Staff.TryGetValue(staffId, out var person) || !person.Active)
+        {
+            return;
+        }
+
+        Add(c, kind, role, staffId, person.Mobile, TextTemplates.DefaultLanguage, c.Now, awaitsHandoff: false);
+    }
+
+    private static void Add(PlanContext c, string kind, string role, string? staffId, string to, string language, DateTimeOffset notBefore, bool awaitsHandoff)
+    {
+        var e = c.Event;
+        var id = $"{e.Seq}:{kind}:{staffId ?? role}";
+        if (c.State.Texts.Any(t => t.Id == id))
+        {
+            return;
+        }
+
+        var values = new Dictionary<string, string>();
+        var actor = c.Staff.GetValueOrDefault(e.Actor.Id);
+        values["actor"] = TextTemplates.Name(actor?.Name ?? e.Actor.Id);
+        values["from"] = values["actor"];
+        if (e.Details.TryGetValue("to", out var recipient))
+        {
+            values["recipient"] = TextTemplates.Name(c.Staff.GetValueOrDefault(recipient)?.Name ?? recipient);
+        }
+
+        foreach (var key in new[] { "reason", "text" })
+        {
+            if (e.Details.TryGetValue(key, out var value))
+            {
+                values[key == "text" ? "reply" : key] = TextTemplates.Squash(value);
+            }
+        }
+
+        values["note"] = e.Details.TryGetValue("note", out var note) && kind == TextKinds.HandoffOffered
+            ? TextTemplates.Raw("Note", language).Replace("{note}", TextTemplates.Squash(note))
+            : "";
+
+        var text = new OutboundText
+        {
+            Id = id,
+            EventSeq = e.Seq,
+            Kind = kind,
+            RecipientRole = role,
+            StaffId = staffId,
+            To = to,
+            Language = language,
+            Values = values,
+            Stage = TextStage.Waiting,
+            NotBefore = notBefore,
+            AwaitsHandoff = awaitsHandoff,
+            CreatedAt = c.Now,
+            UpdatedAt = c.Now,
+        };
+        c.State.Texts.Add(text);
+    }
+
+    /// <summary>The customer's first text stops waiting once the handoff is settled; true if there was one.</summary>
+    private static bool ReleaseWaitingCreated(PlanContext c)
+    {
+        var released = false;
+        foreach (var waiting in c.State.Texts.Where(t => t.AwaitsHandoff && t.Stage == TextStage.Waiting))
+        {
+            waiting.AwaitsHandoff = false;
+            waiting.NotBefore = c.Now;
+            waiting.UpdatedAt = c.Now;
+            released = true;
+        }
+
+        return released;
+    }
+
+    private static void SkipWaiting(PlanContext c, string reason)
+    {
+        foreach (var waiting in c.State.Texts.Where(t => t.Stage == TextStage.Waiting && t.RecipientRole == "customer"))
+        {
+            waiting.Stage = TextStage.Skipped;
+            waiting.Reason = reason;
+            waiting.UpdatedAt = c.Now;
+        }
+    }
+
+    /// <summary>Now, unless that is between 22:00 and 08:00 at the site: then 08:00 there.</summary>
+    public static DateTimeOffset AfterQuietHours(DateTimeOffset now, TimeZoneInfo zone)
+    {
+        var local = TimeZoneInfo.ConvertTime(now, zone);
+        var time = TimeOnly.FromDateTime(local.DateTime);
+        if (time >= QuietUntil && time < QuietFrom)
+        {
+            return now;
+        }
+
+        var day = time >= QuietFrom ? local.Date.AddDays(1) : local.Date;
+        var eight = day + QuietUntil.ToTimeSpan();
+        var offset = zone.IsInvalidTime(eight) ? zone.GetUtcOffset(eight.AddHours(1)) : zone.GetUtcOffset(eight);
+        return new DateTimeOffset(eight, offset);
+    }
+}
