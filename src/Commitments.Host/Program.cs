@@ -2,6 +2,7 @@ using Commitments.Host.Auth;
 using Commitments.Host.Commitments;
 using Commitments.Host.Hosting;
 using Commitments.Host.Sites;
+using Commitments.Host.Texts;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Scalar.AspNetCore;
 
@@ -13,6 +14,8 @@ builder.AddCommitmentsStorage();
 builder.AddCommitmentsSilo();
 // Demo data in Development; the configured first site and manager elsewhere.
 builder.AddCommitmentsSeeding();
+// Texts: the outbox dispatcher, the Twilio client and its webhooks (a local Twilio in Development).
+builder.AddCommitmentsTexting();
 // Edges: JSON, ProblemDetails for every error, cookie auth, per-client rate limits, health, OpenAPI.
 builder.AddCommitmentsJson();
 builder.AddCommitmentsProblems();
@@ -51,6 +54,17 @@ api.MapAuthApi();
 var site = api.MapGroup("/sites/{site}").AddEndpointFilter<SameSiteFilter>();
 site.MapSitesApi();
 site.MapCommitmentsApi();
+
+// Twilio's calls to us, authorized by their signature.
+if (app.Services.GetService<TextDispatcher>() is not null)
+{
+    app.MapTwilioWebhooks();
+}
+
+if (app.Environment.IsDevelopment() && app.Services.GetService<DevelopmentTwilio.Settings>() is not null)
+{
+    app.MapDevTexts();
+}
 
 app.Run();
 

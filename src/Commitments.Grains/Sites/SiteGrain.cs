@@ -60,6 +60,20 @@ public sealed partial class SiteGrain(
 
     private SiteState State => site.State;
 
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (State.Exists)
+        {
+            // Idempotent: a site and its staff phones are known to the registry and the handsets
+            // even if those records were lost or predate them.
+            await GrainFactory.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).Add(SiteId);
+            foreach (var (id, staff) in State.Staff)
+            {
+                Handset(staff.Mobile).RegisterStaff(SiteId, id, staff.Active).Ignore();
+            }
+        }
+    }
+
     public async Task<SiteInfo> Ensure(SiteSetup setup)
     {
         if (State.Exists)
@@ -89,6 +103,7 @@ public sealed partial class SiteGrain(
         State.TimeZone = setup.TimeZone;
         State.PhoneRegion = setup.PhoneRegion.ToUpperInvariant();
         await site.WriteStateAsync();
+        await GrainFactory.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).Add(SiteId);
         return Info();
     }
 

@@ -34,6 +34,9 @@ public sealed record CustomerResponse(string Name, string? Mobile, string? Room,
 
 public sealed record PendingHandoffResponse(string To, string From, string? Note, string At);
 
+/// <summary>A text this promise caused: masked number, who it was for, and where it is (never the body).</summary>
+public sealed record TextResponse(string To, string RecipientRole, string Kind, string Status, int? ErrorCode, string? Reason, string? SentAt, string UpdatedAt);
+
 public sealed record HistoryEventResponse(int Seq, string At, string Actor, string Type, IReadOnlyDictionary<string, string> Details);
 
 public sealed record CommitmentResponse(
@@ -46,7 +49,10 @@ public sealed record CommitmentResponse(
     string DueAt,
     CommitmentStatus Status,
     PendingHandoffResponse? PendingHandoff,
-    IReadOnlyList<HistoryEventResponse> History)
+    IReadOnlyList<HistoryEventResponse> History,
+    string? ReplyCode,
+    int? Rating,
+    IReadOnlyList<TextResponse> Texts)
 {
     public static CommitmentResponse From(CommitmentView v, TimeZoneInfo zone) => new(
         v.Id,
@@ -58,7 +64,11 @@ public sealed record CommitmentResponse(
         SiteTime.Format(v.DueAt, zone),
         v.Status,
         v.PendingHandoff is { } p ? new PendingHandoffResponse(p.To, p.From, p.Note, SiteTime.Format(p.At, zone)) : null,
-        [.. v.History.Select(e => new HistoryEventResponse(e.Seq, SiteTime.Format(e.At, zone), e.Actor.ToString(), e.Type, e.Details))]);
+        [.. v.History.Select(e => new HistoryEventResponse(e.Seq, SiteTime.Format(e.At, zone), e.Actor.ToString(), e.Type, e.Details))],
+        v.ReplyCode,
+        v.Rating,
+        [.. v.Texts.Select(t => new TextResponse(t.To, t.RecipientRole, t.Kind, t.Status, t.ErrorCode, t.Reason,
+            t.SentAt is { } sent ? SiteTime.Format(sent, zone) : null, SiteTime.Format(t.UpdatedAt, zone)))]);
 }
 
 /// <summary>One row of a list: enough to show and sort; the whole promise is one GET away.</summary>

@@ -1,0 +1,237 @@
+using System.Threading.Channels;
+using Commitments.Grains.Commitments;
+using Commitments.Grains.Index;
+using Commitments.Grains.Sites;
+using Commitments.Grains.Texts;
+using Commitments.Twilio;
+using Microsoft.Extensions.Options;
+
+namespace Commitments.Host.Texts;
+
+/// <summary>How texts are dispatched (section "Texting").</summary>
+public sealed class TextingOptions
+{
+    /// <summary>How often every site is checked for texts that came due (default 1 s); new texts wake it at once.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Tries within one pass before a text is left for a later one (default 5).</summary>
+    public int MaxTries { get; set; } = 5;
+
+    /// <summary>First backoff after a 429 or an unknown outcome; it doubles, with jitter (default 500 ms).</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How long a sender rests after 21611 (its queue is full) (default 30 s).</summary>
+    public TimeSpan SlowDownPause { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// Delivers the outbox: finds promises with texts due, lets each grain record the attempt, then
+/// sends through Twilio — paced per sender, a bounded number in flight — and reports back. A text
+/// whose earlier attempt has an unknown outcome is looked up at Twilio before it is sent again, so
+/// a text Twilio accepted is never repeated. Thin by design: every rule is in the grain.
+/// </summary>
+internal sealed partial class TextDispatcher(
+    IGrainFactory grains,
+    TwilioMessagingClient twilio,
+    IOptions<TwilioOptions> twilioOptions,
+    IOptions<TextingOptions> options,
+    TimeProvider time,
+    ILogger<TextDispatcher> logger) : BackgroundService, ITextSignal
+{
+    private readonly Channel<(string Site, Guid Id)> _ready = Channel.CreateUnbounded<(string, Guid)>();
+    private readonly HashSet<(string, Guid)> _queued = [];
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _inFlight = new(Math.Max(1, twilioOptions.Value.MaxConcurrentRequests));
+    private readonly SendPacer _pacer = new(time, twilioOptions.Value.MessagesPerSecond);
+
+    /// <summary>This process's dispatcher: an attempt recorded under another id belongs to a process that is gone.</summary>
+    public string Id { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+
+    public void TextsReady(string site, Guid commitmentId)
+    {
+        lock (_gate)
+        {
+            if (!_queued.Add((site, commitmentId)))
+            {
+                return;
+            }
+        }
+
+        _ready.Writer.TryWrite((site, commitmentId));
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var sweeping = SweepAsync(stoppingToken);
+        var workers = Enumerable.Range(0, Math.Max(2, twilioOptions.Value.MaxConcurrentRequests))
+            .Select(_ => WorkAsync(stoppingToken)).ToList();
+        await Task.WhenAll([sweeping, .. workers]);
+    }
+
+    private async Task SweepAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.SweepInterval, time);
+        do
+        {
+            try
+            {
+                var now = time.GetUtcNow();
+                foreach (var site in await grains.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).List())
+                {
+                    foreach (var id in await grains.GetGrain<ISiteIndexGrain>(site).DueTexts(now))
+                    {
+                        TextsReady(site, id);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogSweepFailed(logger, ex);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task WorkAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var (site, id) in _ready.Reader.ReadAllAsync(stoppingToken))
+        {
+            lock (_gate)
+            {
+                _queued.Remove((site, id));
+            }
+
+            try
+            {
+                var grain = grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id));
+                var work = await grain.BeginDueTexts(Id);
+                await Task.WhenAll(work.Send.Select(text => SendAsync(grain, text, stoppingToken))
+                    .Concat(work.Poll.Select(poll => PollAsync(grain, poll, stoppingToken))));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogWorkFailed(logger, ex, id);
+            }
+        }
+    }
+
+    private async Task SendAsync(ICommitmentGrain grain, TextToSend text, CancellationToken stoppingToken)
+    {
+        SendOutcome outcome;
+        try
+        {
+            outcome = await DeliverAsync(text, stoppingToken);
+        }
+        catch (TwilioException ex)
+        {
+            // Outcome unknown and not even a look-up worked: leave it for a later pass, which looks up first.
+            outcome = new SendOutcome(null, null, ex.Code, ex.Message, Final: false);
+        }
+
+        await grain.RecordSendOutcome(text.TextId, outcome);
+    }
+
+    private async Task<SendOutcome> DeliverAsync(TextToSend text, CancellationToken stoppingToken)
+    {
+        if (text.LookUpSince is { } since && await FindSentAsync(text, since, stoppingToken) is { } earlier)
+        {
+            LogFoundEarlier(logger, earlier.Sid!, text.TextId);
+            return new SendOutcome(earlier.Sid, earlier.Status, null, null, Final: true);
+        }
+
+        var lookUpSince = text.LookUpSince ?? time.GetUtcNow();
+        var segments = SmsSegments.Count(text.Body, smartEncode: true).Segments;
+        var delay = options.Value.RetryDelay;
+        TwilioException? last = null;
+        for (var attempt = 1; attempt <= options.Value.MaxTries; attempt++)
+        {
+            if (last is { Kind: TwilioFailureKind.Unknown } && await FindSentAsync(text, lookUpSince, stoppingToken) is { } found)
+            {
+                return new SendOutcome(found.Sid, found.Status, null, null, Final: true);
+            }
+
+            await _pacer.WaitAsync(segments, stoppingToken);
+            await _inFlight.WaitAsync(stoppingToken);
+            try
+            {
+                var sent = await twilio.SendAsync(new SendMessage(text.To, text.Body, StatusCallback(text)), stoppingToken);
+                return new SendOutcome(sent.Sid, sent.Status, null, null, Final: true);
+            }
+            catch (TwilioException ex)
+            {
+                last = ex;
+                switch (ex.Kind)
+                {
+                    case TwilioFailureKind.OptedOut:
+                        return new SendOutcome(null, null, ex.Code, null, Final: true, OptedOut: true);
+                    case TwilioFailureKind.Permanent:
+                        return new SendOutcome(null, null, ex.Code, ex.Code is null ? ex.Message : null, Final: true);
+                    case TwilioFailureKind.SlowDown:
+                        _pacer.Pause(options.Value.SlowDownPause);
+                        break;
+                }
+            }
+            finally
+            {
+                _inFlight.Release();
+            }
+
+            // Exponential backoff with jitter, so many texts refused together do not retry together.
+            await Task.Delay(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)delay.TotalMilliseconds + 1)), time, stoppingToken);
+            delay *= 2;
+        }
+
+        return new SendOutcome(null, null, last?.Code, last?.Message, Final: false);
+    }
+
+    private async Task PollAsync(ICommitmentGrain grain, TextPoll poll, CancellationToken stoppingToken)
+    {
+        try
+        {
+            if (await twilio.FetchAsync(poll.MessageSid, stoppingToken) is { Status: { } status } message)
+            {
+                await grain.UpdateTextStatus(poll.TextId, poll.MessageSid, status, message.ErrorCode);
+            }
+        }
+        catch (TwilioException ex)
+        {
+            LogPollFailed(logger, poll.MessageSid, ex.Message);
+        }
+    }
+
+    /// <summary>The message an earlier attempt may have created: same recipient, same body, created since the attempt.</summary>
+    private async Task<TwilioMessage?> FindSentAsync(TextToSend text, DateTimeOffset since, CancellationToken stoppingToken)
+    {
+        try
+        {
+            var from = twilioOptions.Value.From;
+            var candidates = await twilio.ListAsync(text.To, from, since.AddDays(-1), 100, stoppingToken);
+            return candidates.FirstOrDefault(m => m.Body == text.Body && (m.DateCreated is null || m.DateCreated >= since.AddMinutes(-2)));
+        }
+        catch (TwilioException ex)
+        {
+            // Unknown still: do not send blind; the grain will have it tried (and looked up) again.
+            LogLookupFailed(logger, text.TextId, ex.Message);
+            throw;
+        }
+    }
+
+    private string StatusCallback(TextToSend text) =>
+        $"{twilioOptions.Value.PublicBaseUrl!.TrimEnd('/')}{TwilioWebhooks.StatusPath}?site={Uri.EscapeDataString(text.Site)}" +
+        $"&promise={text.CommitmentId:N}&text={Uri.EscapeDataString(text.TextId)}";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweeping for due texts failed")]
+    private static partial void LogSweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Texts of promise {CommitmentId} could not be dispatched now; the next sweep tries again")]
+    private static partial void LogWorkFailed(ILogger logger, Exception exception, Guid commitmentId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Text {TextId} was already accepted by Twilio as {Sid}; not sending it again")]
+    private static partial void LogFoundEarlier(ILogger logger, string sid, string textId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Polling {Sid} failed: {Reason}")]
+    private static partial void LogPollFailed(ILogger logger, string sid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Looking up earlier attempts of text {TextId} failed: {Reason}")]
+    private static partial void LogLookupFailed(ILogger logger, string textId, string reason);
+}
