@@ -1,2 +1,0 @@
-namespace Commitments.LocalTwilio;
-internal static class Placeholder;
