@@ -44,10 +44,13 @@ public sealed class CommitmentsApp(AzuriteFixture azurite, string? tableName = n
 
     public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();
 
+    /// <summary>Where clients connect: the in-memory test server, or the Kestrel port when one was asked for.</summary>
+    public Uri BaseAddress { get; set; } = new("http://localhost");
+
     /// <summary>A client signed in as <paramref name="staff"/>, carrying the auth cookie.</summary>
     public async Task<HttpClient> SignInAsync(string staff, string pin, string site = "demo")
     {
-        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = BaseAddress });
         var response = await client.PostAsJsonAsync("/api/auth/pin", new { site, staff, pin });
         response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         return client;

@@ -189,4 +189,20 @@ public sealed class MessageResourceTests
         await again.ShouldBeTwilioErrorAsync(HttpStatusCode.NotFound, 20404);
         list.GetProperty("messages").GetArrayLength().ShouldBe(0);
     }
+
+    [Fact]
+    public async Task AFixedScheduleNeedsAServiceAndWaitsAsScheduledUntilCanceled()
+    {
+        await using var twilio = await LocalTwilioHarness.StartAsync();
+        var sendAt = DateTimeOffset.UtcNow.AddHours(1).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+
+        using var withoutService = await twilio.SendAsync(
+            ("To", LocalTwilioHarness.Handset), ("From", LocalTwilioHarness.Number), ("Body", "Hi"), ("ScheduleType", "fixed"), ("SendAt", sendAt));
+        var scheduled = await twilio.SendOkAsync(("MessagingServiceSid", LocalTwilioHarness.ServiceSid), ("ScheduleType", "fixed"), ("SendAt", sendAt));
+        var canceled = await (await twilio.Twilio.PostAsync(twilio.MessagePath(scheduled.Str("sid")), LocalTwilioHarness.Form(("Status", "canceled")))).JsonAsync();
+
+        await withoutService.ShouldBeTwilioErrorAsync(HttpStatusCode.BadRequest, 35118);
+        scheduled.Str("status").ShouldBe("scheduled");
+        canceled.Str("status").ShouldBe("canceled");
+    }
 }

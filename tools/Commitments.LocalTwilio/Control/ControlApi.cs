@@ -12,7 +12,9 @@ internal static class ControlApi
     {
         fake.MapGet("/messages", (string? to, string? from, string? direction, MessageStore store) =>
             TypedResults.Ok(store.Select(
-                m => (to is null || m.To == to) && (from is null || m.From == from) && (direction is null || m.Direction == direction),
+                m => (string.IsNullOrEmpty(to) || m.To == to)
+                     && (string.IsNullOrEmpty(from) || m.From == from)
+                     && (string.IsNullOrEmpty(direction) || m.Direction == direction),
                 FakeMessage.Of)));
         fake.MapGet("/messages/{sid}", GetMessage);
         fake.MapPost("/messages/{sid}/status", SetStatusAsync);

@@ -18,8 +18,8 @@ internal static class LocalTwilioHosting
         {
             builder.Services.AddOptions<LocalTwilioOptions>()
                 .BindConfiguration(LocalTwilioOptions.Section)
-                .Validate(o => !o.Problems().Any(), "LocalTwilio configuration is invalid; see LocalTwilioOptions for the expected formats.")
                 .ValidateOnStart();
+            builder.Services.AddSingleton<IValidateOptions<LocalTwilioOptions>, LocalTwilioOptionsValidator>();
         }
         else
         {
@@ -57,5 +57,15 @@ internal static class LocalTwilioHosting
             control = "/_fake/messages, /_fake/conversations, /_fake/handset/send, /_fake/lifecycle, /_fake/callbacks, /_fake/faults, /_fake/numbers, /_fake/optouts, /_fake/reset",
         }));
         return app;
+    }
+}
+
+/// <summary>Fails start-up with every configuration problem named.</summary>
+internal sealed class LocalTwilioOptionsValidator : IValidateOptions<LocalTwilioOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LocalTwilioOptions options)
+    {
+        var problems = options.Problems().ToList();
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 }
