@@ -274,7 +274,7 @@ public sealed partial class CommitmentGrain
         t.Status ?? t.Stage switch
         {
             TextStage.Waiting => "waiting",
-            TextStage.Attempting => "sending",
+            TextStage.Attempting => "attempting",
             TextStage.Failed => "failed",
             TextStage.Skipped => "skipped",
             _ => "submitted",
