@@ -1,0 +1,228 @@
+using System.Net;
+using System.Text.Json;
+using Commitments.Twilio;
+
+namespace Commitments.Host.Tests.Texts;
+
+/// <summary>Replies by text, from staff and customers, through the local Twilio's signed inbound webhook.</summary>
+[Collection(TextingCollection.Name)]
+public sealed class RepliesTests(TextingFixture fixture)
+{
+    private TextingApp Texting => fixture.Texting;
+
+    private static string Reply(JsonElement result) => result.GetProperty("replies").EnumerateArray().Select(r => r.GetString()).SingleOrDefault() ?? "";
+
+    private static async Task<(TextsTestSite Site, HttpClient Desk, string Url, string Code)> OfferedToHk1Async(TextingApp texting, TextsTestSite? site = null)
+    {
+        site ??= await TextsTestSite.CreateAsync(texting);
+        var desk = await site.SignInAsync("desk1");
+        var url = await site.PromiseAsync(desk, TextingApp.NewMobile(), handoffTo: "hk1");
+        var code = (await site.ViewAsync(desk, url)).GetProperty("replyCode").GetString()!;
+        return (site, desk, url, code);
+    }
+
+    [Theory]
+    [InlineData("YES {0}")]
+    [InlineData("  accept {0} ")]
+    [InlineData("yes")]
+    public async Task YesAcceptsTheHandoff(string command)
+    {
+        var (site, desk, url, code) = await OfferedToHk1Async(Texting);
+
+        var result = await Texting.HandsetSendsAsync(site.Mobiles["hk1"], string.Format(command, code.ToLowerInvariant()));
+
+        Reply(result).ShouldBe($"{code} is yours now: Extra towels.");
+        (await site.ViewAsync(desk, url)).GetProperty("owner").GetString().ShouldBe("hk1");
+    }
+
+    [Fact]
+    public async Task NoNeedsAReasonThenDeclines()
+    {
+        var (site, desk, url, code) = await OfferedToHk1Async(Texting);
+
+        Reply(await Texting.HandsetSendsAsync(site.Mobiles["hk1"], $"NO {code}")).ShouldBe($"To decline, add a reason: NO {code} and why.");
+        Reply(await Texting.HandsetSendsAsync(site.Mobiles["hk1"], $"no {code} out of towels")).ShouldBe($"You declined {code}. desk1 still owns it.");
+
+        var view = await site.ViewAsync(desk, url);
+        view.GetProperty("owner").GetString().ShouldBe("desk1");
+        view.GetProperty("history").EnumerateArray().Last().GetProperty("details").GetProperty("reason").GetString().ShouldBe("out of towels");
+    }
+
+    [Fact]
+    public async Task DoneAndAckActAsTheOwner()
+    {
+        var (site, desk, url, code) = await OfferedToHk1Async(Texting);
+        await Texting.HandsetSendsAsync(site.Mobiles["hk1"], $"YES {code}");
+
+        Reply(await Texting.HandsetSendsAsync(site.Mobiles["hk1"], $"ACK {code}")).ShouldBe($"Acknowledged {code}.");
+        Reply(await Texting.HandsetSendsAsync(site.Mobiles["hk1"], $"DONE {code}")).ShouldBe($"Done: {code} Extra towels. Thank you!");
+
+        var view = await site.ViewAsync(desk, url);
+        view.GetProperty("status").GetString().ShouldBe("done");
+        view.GetProperty("history").EnumerateArray().Select(e => e.GetProperty("type").GetString()).ShouldContain("acknowledged");
+    }
+
+    [Fact]
+    public async Task ABareYesWithTwoOffersListsTheCodes()
+    {
+        var (site, _, _, first) = await OfferedToHk1Async(Texting);
+        var (_, _, _, second) = await OfferedToHk1Async(Texting, site);
+
+        var reply = Reply(await Texting.HandsetSendsAsync(site.Mobiles["hk1"], "YES"));
+
+        reply.ShouldStartWith("Which one? Your open codes:");
+        reply.ShouldContain(first);
+        reply.ShouldContain(second);
+    }
+
+    [Theory]
+    [InlineData("YES Z9", "No open promise has code Z9.")]
+    [InlineData("what?", "Sorry, that was not understood. Reply HELP for the commands.")]
+    [InlineData("HELP", "Reply YES code to accept, NO code reason to decline, DONE code when done, ACK code to acknowledge.")]
+    public async Task MalformedOrUnknownCommandsGetAHelpfulAnswer(string body, string expected)
+    {
+        var site = await TextsTestSite.CreateAsync(Texting);
+
+        Reply(await Texting.HandsetSendsAsync(site.Mobiles["hk2"], body)).ShouldBe(expected);
+    }
+
+    [Fact]
+    public async Task SomeoneElseCannotAcceptAnotherPersonsOffer()
+    {
+        var (site, desk, url, code) = await OfferedToHk1Async(Texting);
+
+        Reply(await Texting.HandsetSendsAsync(site.Mobiles["hk2"], $"YES {code}")).ShouldStartWith($"{code}: This handoff was offered to hk1");
+        (await site.ViewAsync(desk, url)).GetProperty("owner").GetString().ShouldBe("desk1");
+    }
+
+    [Fact]
+    public async Task RepliesThatActOnNothingStopAfterFive()
+    {
+        var site = await TextsTestSite.CreateAsync(Texting);
+        var replies = new List<string>();
+        for (var i = 0; i < 7; i++)
+        {
+            replies.Add(Reply(await Texting.HandsetSendsAsync(site.Mobiles["hk2"], "hello?")));
+        }
+
+        replies.Take(5).ShouldAllBe(r => r.Length > 0);
+        replies.Skip(5).ShouldAllBe(r => r.Length == 0);
+    }
+
+    [Fact]
+    public async Task AnUnknownNumberGetsNoAnswer()
+    {
+        var result = await Texting.HandsetSendsAsync(TextingApp.NewMobile(), "YES");
+
+        result.GetProperty("responseStatus").GetInt32().ShouldBe(204);
+        Reply(result).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task ACustomerReplyIsRecordedAndForwardedToTheOwner()
+    {
+        var site = await TextsTestSite.CreateAsync(Texting);
+        using var desk = await site.SignInAsync("desk1");
+        var guest = TextingApp.NewMobile();
+        var url = await site.PromiseAsync(desk, guest);
+        await site.SentAsync(guest, 1);
+
+        var result = await Texting.HandsetSendsAsync(guest, "Can you bring a bathrobe too?");
+
+        result.GetProperty("responseStatus").GetInt32().ShouldBe(204);
+        var forwarded = TextsTestSite.Body((await site.SentAsync(site.Mobiles["desk1"], 1)).Single());
+        forwarded.ShouldContain("Ana Silva (room 412)");
+        forwarded.ShouldContain("Can you bring a bathrobe too?");
+        var history = (await site.ViewAsync(desk, url)).GetProperty("history").EnumerateArray().Last();
+        history.GetProperty("type").GetString().ShouldBe("customer-replied");
+        history.GetProperty("actor").GetString().ShouldBe("customer:customer");
+    }
+
+    [Fact]
+    public async Task AfterCompletionTheCustomerRatesOrReopensIt()
+    {
+        var site = await TextsTestSite.CreateAsync(Texting);
+        using var desk = await site.SignInAsync("desk1");
+        var guest = TextingApp.NewMobile();
+        var url = await site.PromiseAsync(desk, guest);
+        await desk.PostJsonAsync($"{url}/complete");
+        await site.SentAsync(guest, 2);
+
+        Reply(await Texting.HandsetSendsAsync(guest, "5")).ShouldBe("Thank you for rating us 5 out of 5.");
+        (await site.ViewAsync(desk, url)).GetProperty("rating").GetInt32().ShouldBe(5);
+
+        Reply(await Texting.HandsetSendsAsync(guest, "NOT DONE")).ShouldStartWith("Sorry! We reopened it: Dana Whitfield will be on it by");
+        var view = await site.ViewAsync(desk, url);
+        view.GetProperty("status").GetString().ShouldBe("open");
+        view.GetProperty("owner").GetString().ShouldBe("desk1");
+        TextsTestSite.Body((await site.SentAsync(site.Mobiles["desk1"], 3)).Last()).ShouldContain("is NOT done");
+        TextsTestSite.Body((await site.SentAsync(site.Mobiles["mgr1"], 1)).Last()).ShouldContain("is NOT done");
+    }
+
+    [Fact]
+    public async Task TwilioRetryingTheSameInboundMessageActsOnce()
+    {
+        var (site, desk, url, code) = await OfferedToHk1Async(Texting);
+        var form = new Dictionary<string, string>
+        {
+            ["MessageSid"] = "SM" + Guid.NewGuid().ToString("N"),
+            ["From"] = site.Mobiles["hk1"],
+            ["To"] = TextingApp.OurNumber,
+            ["Body"] = $"YES {code}",
+            ["AccountSid"] = Texting.Fake.Options.AccountSid,
+        };
+
+        using var http = new HttpClient();
+        var first = await PostSignedAsync(http, form);
+        var again = await PostSignedAsync(http, form);
+
+        (await first.Content.ReadAsStringAsync()).ShouldBe(await again.Content.ReadAsStringAsync());
+        (await site.ViewAsync(desk, url)).GetProperty("history").EnumerateArray().Count(e => e.GetProperty("type").GetString() == "handoff-accepted").ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task AForgedOrAlteredWebhookIs403AndChangesNothing()
+    {
+        var (site, desk, url, code) = await OfferedToHk1Async(Texting);
+        var form = new Dictionary<string, string>
+        {
+            ["MessageSid"] = "SM" + Guid.NewGuid().ToString("N"),
+            ["From"] = site.Mobiles["hk1"],
+            ["To"] = TextingApp.OurNumber,
+            ["Body"] = $"NO {code} busy",
+        };
+        using var http = new HttpClient();
+        var inbound = $"{Texting.BaseUrl}/webhooks/twilio/inbound";
+
+        var forged = new HttpRequestMessage(HttpMethod.Post, inbound) { Content = new FormUrlEncodedContent(form) };
+        forged.Headers.Add(TwilioSignature.Header, TwilioSignature.Compute("not-the-token", inbound, form));
+        (await http.SendAsync(forged)).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+
+        // A real signature, replayed with one parameter changed.
+        var signature = TwilioSignature.Compute(Texting.Fake.Options.AuthToken, inbound, form);
+        var altered = new Dictionary<string, string>(form) { ["Body"] = $"YES {code}" };
+        var replayed = new HttpRequestMessage(HttpMethod.Post, inbound) { Content = new FormUrlEncodedContent(altered) };
+        replayed.Headers.Add(TwilioSignature.Header, signature);
+        (await http.SendAsync(replayed)).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+
+        var status = new HttpRequestMessage(HttpMethod.Post, $"{Texting.BaseUrl}/webhooks/twilio/status?site={site.Id}&promise=x&text=y")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["MessageSid"] = "SM1", ["MessageStatus"] = "delivered" }),
+        };
+        (await http.SendAsync(status)).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+
+        var view = await site.ViewAsync(desk, url);
+        view.GetProperty("owner").GetString().ShouldBe("desk1");
+        view.GetProperty("pendingHandoff").GetProperty("to").GetString().ShouldBe("hk1");
+    }
+
+    private async Task<HttpResponseMessage> PostSignedAsync(HttpClient http, Dictionary<string, string> form)
+    {
+        var inbound = $"{Texting.BaseUrl}/webhooks/twilio/inbound";
+        var request = new HttpRequestMessage(HttpMethod.Post, inbound) { Content = new FormUrlEncodedContent(form) };
+        request.Headers.Add(TwilioSignature.Header, TwilioSignature.Compute(Texting.Fake.Options.AuthToken, inbound, form));
+        var response = await http.SendAsync(request);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return response;
+    }
+}
