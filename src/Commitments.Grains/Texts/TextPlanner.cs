@@ -120,7 +120,7 @@ public static class TextPlanner
             ["what"] = TextTemplates.Squash(s.What),
             ["due"] = TextTemplates.When(s.DueAt, now, site.Zone, text.Language),
             ["owner"] = TextTemplates.Name(owner?.Name ?? s.Owner),
-            ["team"] = teamName,
+            ["team"] = TextTemplates.Name(teamName),
             ["code"] = s.ReplyCode ?? "",
             ["customer"] = customer.Room is null
                 ? TextTemplates.Name(customer.Name)
