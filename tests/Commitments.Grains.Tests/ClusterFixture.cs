@@ -99,12 +99,12 @@ public sealed class TestSite(ClusterFixture fixture, string id)
     public string InMinutes(int minutes) => fixture.Time.GetUtcNow().AddMinutes(minutes).ToString("O");
 
     public async Task<(ICommitmentGrain Grain, CommitmentView View)> PromiseAsync(
-        string by = "desk1", string? handoffTo = null, int dueInMinutes = 30, string what = "Extra towels to room 412")
+        string by = "desk1", string? handoffTo = null, int dueInMinutes = 30, string what = "Extra towels to room 412", string mobile = "(202) 555-0199")
     {
         var id = Guid.NewGuid();
         var grain = Commitment(id);
         var result = await grain.Create(Actor.Staff(by), new NewCommitment(
-            what, new CustomerInput("Ana Silva", "(202) 555-0199", "412", true, "es"), InMinutes(dueInMinutes), handoffTo, null));
+            what, new CustomerInput("Ana Silva", mobile, "412", true, "es"), InMinutes(dueInMinutes), handoffTo, null));
         return (grain, result.Commitment);
     }
 }

@@ -385,7 +385,7 @@ public sealed partial class SiteGrain(
     }
 
     // Replies from a staff member's phone are theirs: the phone's grain learns whose it is.
-    private IHandsetGrain Handset(string mobile) => GrainFactory.GetGrain<IHandsetGrain>(mobile);
+    private IHandsetGrain Handset(string mobile) => IHandsetGrain.For(GrainFactory, mobile);
 
     private int ActiveManagers() => State.Staff.Values.Count(s => s.Active && s.Role == Roles.Manager);
 

@@ -94,7 +94,7 @@ public sealed partial class CommitmentGrain
             text.SentAt ??= now;
             text.AttemptBy = null;
             RaiseStatus(text, outcome.Status, outcome.ErrorCode);
-            GrainFactory.GetGrain<IHandsetGrain>(text.To).Texted(new HandsetText(SiteId, State.Id, text.Kind, text.StaffId, State.ReplyCode, now)).Ignore();
+            IHandsetGrain.For(GrainFactory, text.To).Texted(new HandsetText(SiteId, State.Id, text.Kind, text.StaffId, State.ReplyCode, now)).Ignore();
         }
         else if (outcome.Final)
         {
@@ -105,7 +105,7 @@ public sealed partial class CommitmentGrain
             if (outcome.OptedOut)
             {
                 // Not awaited: the handset may be busy acting on a reply to this very promise.
-                GrainFactory.GetGrain<IHandsetGrain>(text.To).SetOptedOut(true).Ignore();
+                IHandsetGrain.For(GrainFactory, text.To).SetOptedOut(true).Ignore();
             }
         }
         else
@@ -145,7 +145,7 @@ public sealed partial class CommitmentGrain
         changed |= RaiseStatus(text, status, errorCode);
         if (errorCode == 21610)
         {
-            GrainFactory.GetGrain<IHandsetGrain>(text.To).SetOptedOut(true).Ignore();
+            IHandsetGrain.For(GrainFactory, text.To).SetOptedOut(true).Ignore();
         }
 
         if (changed)
@@ -238,7 +238,7 @@ public sealed partial class CommitmentGrain
             return "A newer text went out first.";
         }
 
-        if (await GrainFactory.GetGrain<IHandsetGrain>(text.To).IsOptedOut())
+        if (await IHandsetGrain.For(GrainFactory, text.To).IsOptedOut())
         {
             return "The recipient opted out (STOP).";
         }

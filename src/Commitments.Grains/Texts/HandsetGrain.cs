@@ -46,6 +46,13 @@ public sealed class HandsetState
 /// </summary>
 public interface IHandsetGrain : IGrainWithStringKey
 {
+    /// <summary>
+    /// The grain for a phone number. Keyed by a hash of the number, not the number itself, so grain
+    /// ids in logs and storage keys never carry a phone number.
+    /// </summary>
+    static IHandsetGrain For(IGrainFactory grains, string e164) =>
+        grains.GetGrain<IHandsetGrain>("h-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(e164)))[..32]);
+
     // Read-only, so it may run while a reply from this phone is being acted on (no deadlock with the promise).
     [AlwaysInterleave]
     Task<bool> IsOptedOut();
@@ -76,8 +83,6 @@ public sealed partial class HandsetGrain(
 
     private HandsetState State => handset.State;
 
-    private string Number => this.GetPrimaryKeyString();
-
     public Task<bool> IsOptedOut() => Task.FromResult(State.OptedOut);
 
     public async Task SetOptedOut(bool optedOut)
@@ -90,7 +95,7 @@ public sealed partial class HandsetGrain(
         State.OptedOut = optedOut;
         State.OptedOutAt = optedOut ? time.GetUtcNow() : null;
         await handset.WriteStateAsync();
-        LogOptOut(logger, Phone.Mask(Number), optedOut);
+        LogOptOut(logger, this.GetPrimaryKeyString(), optedOut);
     }
 
     public async Task Texted(HandsetText text)
@@ -148,7 +153,7 @@ public sealed partial class HandsetGrain(
         }
 
         await handset.WriteStateAsync();
-        LogReceived(logger, Phone.Mask(Number), reply.Outcome);
+        LogReceived(logger, this.GetPrimaryKeyString(), reply.Outcome);
         return new InboundReply(message, reply.Outcome);
     }
 
@@ -315,9 +320,9 @@ public sealed partial class HandsetGrain(
     private static string Template(string key, params (string Name, string Value)[] values) =>
         TextTemplates.Render(key, TextTemplates.DefaultLanguage, values.ToDictionary(v => v.Name, v => v.Value), "reason", "what");
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Reply from {Number}: {Outcome}")]
-    private static partial void LogReceived(ILogger logger, string number, string outcome);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reply from handset {Handset}: {Outcome}")]
+    private static partial void LogReceived(ILogger logger, string handset, string outcome);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Number} opted out: {OptedOut}")]
-    private static partial void LogOptOut(ILogger logger, string number, bool optedOut);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Handset {Handset} opted out: {OptedOut}")]
+    private static partial void LogOptOut(ILogger logger, string handset, bool optedOut);
 }

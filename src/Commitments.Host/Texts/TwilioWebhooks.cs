@@ -51,7 +51,7 @@ internal static partial class TwilioWebhooks
             return TypedResults.NoContent();
         }
 
-        var reply = await grains.GetGrain<IHandsetGrain>(from).Receive(new InboundText(sid, form["Body"].ToString()));
+        var reply = await IHandsetGrain.For(grains, from).Receive(new InboundText(sid, form["Body"].ToString()));
         return reply.Message is null
             ? TypedResults.NoContent()
             : TypedResults.Text($"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>{SecurityElement.Escape(reply.Message)}</Message></Response>", "text/xml");

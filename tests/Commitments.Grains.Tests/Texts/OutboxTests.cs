@@ -1,0 +1,97 @@
+using Commitments.Grains.Common;
+using Commitments.Grains.Texts;
+
+namespace Commitments.Grains.Tests.Texts;
+
+/// <summary>The outbox rules, driven as the dispatcher drives them (no Twilio here: outcomes are reported by hand).</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class OutboxTests(ClusterFixture fixture)
+{
+    private const string Dispatcher = "test-dispatcher";
+
+    [Fact]
+    public async Task TheCustomersFirstTextWaitsTwoMinutesForTheHandoffThenNamesTheMaker()
+    {
+        var site = await fixture.NewSiteAsync();
+        var (grain, _) = await site.PromiseAsync(by: "desk1", handoffTo: "hk1");
+
+        var now = await grain.BeginDueTexts(Dispatcher);
+        now.Send.Select(t => t.TextId).ShouldBe(["2:handoff-offered:hk1"]);
+
+        fixture.Time.Advance(TextPlanner.HandoffGrace);
+        var later = await grain.BeginDueTexts(Dispatcher);
+
+        var created = later.Send.Single();
+        created.TextId.ShouldBe("1:customer-created:customer");
+        created.Body.ShouldContain("Dana Desk de front-desk");
+    }
+
+    [Fact]
+    public async Task AnAttemptWhoseOutcomeIsUnknownIsLookedUpByTheNextDispatcher()
+    {
+        var site = await fixture.NewSiteAsync();
+        var (grain, _) = await site.PromiseAsync(by: "desk1");
+        var first = (await grain.BeginDueTexts(Dispatcher)).Send.Single();
+        first.LookUpSince.ShouldBeNull();
+
+        (await grain.BeginDueTexts(Dispatcher)).Send.ShouldBeEmpty();
+        var other = (await grain.BeginDueTexts("another-process")).Send.Single();
+
+        other.LookUpSince.ShouldBe(fixture.Time.GetUtcNow());
+        other.Body.ShouldBe(first.Body);
+    }
+
+    [Fact]
+    public async Task AStatusNeverGoesBackwards()
+    {
+        var site = await fixture.NewSiteAsync();
+        var (grain, _) = await site.PromiseAsync(by: "desk1");
+        var text = (await grain.BeginDueTexts(Dispatcher)).Send.Single();
+        await grain.RecordSendOutcome(text.TextId, new SendOutcome("SM1", "queued", null, null, Final: true));
+
+        await grain.UpdateTextStatus(text.TextId, "SM1", "delivered", null);
+        await grain.UpdateTextStatus(text.TextId, "SM1", "sent", null);
+        await grain.UpdateTextStatus(text.TextId, "SM2", "failed", 30003);
+
+        var view = (await grain.Get())!.Texts.Single();
+        view.Status.ShouldBe("delivered");
+        view.ErrorCode.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task TwilioSaying21610OptsTheNumberOutAndLaterTextsAreSkipped()
+    {
+        var site = await fixture.NewSiteAsync();
+        var (grain, _) = await site.PromiseAsync(by: "desk1", mobile: "+12025550177");
+        var text = (await grain.BeginDueTexts(Dispatcher)).Send.Single();
+
+        await grain.RecordSendOutcome(text.TextId, new SendOutcome(null, null, 21610, null, Final: true, OptedOut: true));
+        var failed = (await grain.Get())!.Texts.Single();
+        failed.Status.ShouldBe("failed");
+        failed.Reason!.ShouldContain("STOP");
+
+        await grain.Reschedule(Actor.Staff("desk1"), site.InMinutes(90), "later");
+        await IHandsetGrain.For(fixture.Grains, "+12025550177").IsOptedOut().ShouldBeAsync(true);
+        (await grain.BeginDueTexts(Dispatcher)).Send.ShouldBeEmpty();
+        (await grain.Get())!.Texts.Last().Status.ShouldBe("skipped");
+    }
+
+    [Fact]
+    public async Task AFailureThatMayBeTemporaryIsTriedAgainLater()
+    {
+        var site = await fixture.NewSiteAsync();
+        var (grain, _) = await site.PromiseAsync(by: "desk1");
+        var text = (await grain.BeginDueTexts(Dispatcher)).Send.Single();
+
+        await grain.RecordSendOutcome(text.TextId, new SendOutcome(null, null, null, "Twilio did not answer", Final: false));
+        (await grain.BeginDueTexts(Dispatcher)).Send.ShouldBeEmpty();
+        fixture.Time.Advance(TimeSpan.FromSeconds(2));
+
+        (await grain.BeginDueTexts(Dispatcher)).Send.Single().LookUpSince.ShouldNotBeNull();
+    }
+}
+
+internal static class TaskAssertions
+{
+    public static async Task ShouldBeAsync<T>(this Task<T> task, T expected) => (await task).ShouldBe(expected);
+}
