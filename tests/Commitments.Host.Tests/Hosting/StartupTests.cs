@@ -55,3 +55,25 @@ public sealed class StartupTests(AzuriteFixture azurite)
         (await client.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
     }
 }
+
+/// <summary>Twilio settings are checked when the host starts, naming each bad key.</summary>
+public sealed class TwilioSettingsTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task BadTwilioSettingsStopTheHostWithAMessageNamingThem()
+    {
+        await using var app = new CommitmentsApp(azurite, settings: new Dictionary<string, string?>
+        {
+            ["Environment"] = "Production",
+            ["Twilio:AccountSid"] = "AC-not-a-sid",
+            ["Twilio:From"] = "555-0100",
+        });
+
+        var ex = Should.Throw<Microsoft.Extensions.Options.OptionsValidationException>(() => app.CreateClient());
+
+        ex.Message.ShouldContain("Twilio:AccountSid");
+        ex.Message.ShouldContain("Twilio:AuthToken");
+        ex.Message.ShouldContain("Twilio:From");
+        ex.Message.ShouldContain("Twilio:PublicBaseUrl");
+    }
+}
