@@ -54,6 +54,7 @@ public sealed class TextLifecycleTests(TextingFixture fixture)
         TextsTestSite.Body((await site.SentAsync(guest, 3))[2]).ShouldContain("Responda 1-5");
 
         var second = await site.PromiseAsync(desk, guest);
+        await site.SentAsync(guest, 4); // a text still waiting when its promise is cancelled is dropped, so let it go first
         await desk.PostAsJsonAsync($"{second}/cancel", new { reason = "Guest left" });
         TextsTestSite.Body((await site.SentAsync(guest, 5))[4]).ShouldBe("Harborview Hotel: we are sorry, Extra towels will not happen after all.");
 

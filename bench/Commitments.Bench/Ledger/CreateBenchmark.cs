@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using Azure.Data.Tables;
+using Commitments.Grains.Commitments;
+using Commitments.Grains.Common;
+using Commitments.Grains.Sites;
+using Commitments.Storage.AzureTables;
+using Commitments.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Commitments.Bench.Ledger;
+
+/// <summary>Durable creates per second through the grain against raw table inserts of the same size.</summary>
+internal static class CreateBenchmark
+{
+    public static async Task RunAsync(int callers, int perRound, int rounds)
+    {
+        // Durable creates through the commitment grain vs raw Azure.Data.Tables inserts of an entity of the
+        // same size, in one run against one Azurite, with the same number of concurrent callers.
+
+        await using var azurite = new AzuriteFixture();
+        await azurite.InitializeAsync();
+        var tables = new TableServiceClient(azurite.ConnectionString);
+        var grainTable = azurite.NewTableName("benchgrains");
+
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(AzuriteFixture.GetFreeTcpPort(), AzuriteFixture.GetFreeTcpPort());
+            silo.AddAzureTableGrainStorageAsDefault(o => o.Configure(options =>
+            {
+                options.TableServiceClient = tables;
+                options.TableName = grainTable;
+            }));
+        });
+        using var host = builder.Build();
+        await host.StartAsync();
+        var grains = host.Services.GetRequiredService<IGrainFactory>();
+
+        var site = grains.GetGrain<ISiteGrain>("bench");
+        await site.Ensure(new SiteSetup("Bench Hotel", "America/New_York", "US"));
+        await site.UpsertTeam(Actor.System, new TeamInput("front-desk", "Front Desk"));
+        await site.UpsertTeam(Actor.System, new TeamInput("housekeeping", "Housekeeping"));
+        await site.EnsureStaff(new StaffInput("desk1", "Dana Whitfield", "+12025550141", Roles.FrontDesk, "front-desk", "1111"));
+        await site.EnsureStaff(new StaffInput("hk1", "Maria Lopez", "+12025550142", Roles.Staff, "housekeeping", "2222"));
+
+        var desk = Actor.Staff("desk1");
+        NewCommitment Promise(int i) => new(
+            $"Extra towels and two pillows to room {400 + (i % 200)}",
+            new CustomerInput("Ana Silva", "(202) 555-0199", $"{400 + (i % 200)}", true, "es"),
+            DateTimeOffset.UtcNow.AddHours(2).ToString("O"),
+            "hk1",
+            "Four bath towels, please");
+
+        async Task<double> GrainCreates(int count)
+        {
+            return await Run(count, i => grains.GetGrain<ICommitmentGrain>(CommitmentKey.For("bench", Guid.NewGuid())).Create(desk, Promise(i)));
+        }
+
+        // Warm up both paths, then size the raw entity like a stored promise.
+        await GrainCreates(200);
+        var stored = tables.GetTableClient(grainTable);
+        var sample = await stored.QueryAsync<TableEntity>(e => e.RowKey == CommitmentGrain.StateName, maxPerPage: 1).FirstAsync();
+        var payloadBytes = sample.Keys.Where(k => k.StartsWith("Data", StringComparison.Ordinal)).Sum(k => sample.GetBinary(k)?.Length ?? 0);
+        var rawTable = tables.GetTableClient(azurite.NewTableName("benchraw"));
+        await rawTable.CreateIfNotExistsAsync();
+        var payload = new byte[payloadBytes];
+        Random.Shared.NextBytes(payload);
+
+        async Task<double> RawInserts(int count) => await Run(count, _ =>
+        {
+            var key = Guid.NewGuid().ToString("N");
+            return rawTable.AddEntityAsync(new TableEntity(TableKey.From($"commitments/commitment/bench/{key}"), CommitmentGrain.StateName)
+            {
+                ["GrainId"] = $"commitment/bench/{key}",
+                ["Data0"] = payload,
+            });
+        });
+        await RawInserts(200);
+
+        async Task<double> Run(int count, Func<int, Task> operation)
+        {
+            var next = -1;
+            var clock = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, callers).Select(async _ =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < count)
+                {
+                    await operation(i);
+                }
+            }));
+            return count / clock.Elapsed.TotalSeconds;
+        }
+
+        Console.WriteLine($"Azurite {azurite.TableEndpoint}, {Environment.ProcessorCount} cores, {callers} concurrent callers, {perRound} operations a round, stored promise {payloadBytes} bytes");
+        var creates = new List<double>();
+        var raws = new List<double>();
+        for (var round = 1; round <= rounds; round++)
+        {
+            // Alternate so drift in the machine's load hits both sides alike.
+            raws.Add(await RawInserts(perRound));
+            creates.Add(await GrainCreates(perRound));
+            Console.WriteLine($"round {round}: raw inserts {raws[^1]:F0}/s, durable creates {creates[^1]:F0}/s");
+        }
+
+        var create = Median(creates);
+        var raw = Median(raws);
+        Console.WriteLine($"durable creates/s (median): {create:F0}");
+        Console.WriteLine($"raw inserts/s (median): {raw:F0}");
+        Console.WriteLine($"create/raw ratio: {create / raw:F2}");
+        await host.StopAsync();
+    }
+
+    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+}

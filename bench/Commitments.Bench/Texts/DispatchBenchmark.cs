@@ -1,0 +1,116 @@
+extern alias host;
+extern alias localtwilio;
+
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Commitments.Grains.Commitments;
+using Commitments.Grains.Common;
+using Commitments.Grains.Sites;
+using Commitments.Testing;
+using localtwilio::Commitments.LocalTwilio;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Commitments.Bench.Texts;
+
+/// <summary>
+/// Texts through the outbox to the local Twilio with the sender capped: achieved rate against the
+/// cap (never above it), and the time from each event to Twilio's 201.
+/// </summary>
+internal static class DispatchBenchmark
+{
+    private const string OurNumber = "+12025550100";
+
+    public static async Task RunAsync(int count, int mps)
+    {
+        await using var azurite = new AzuriteFixture();
+        await azurite.InitializeAsync();
+        await using var fake = await LocalTwilioServer.StartAsync(new LocalTwilioOptions
+        {
+            PhoneNumbers = [new PhoneNumberOptions { Number = OurNumber }],
+            Lifecycle = new LifecycleOptions { Auto = false },
+        });
+        var port = AzuriteFixture.GetFreeTcpPort();
+        await using var app = new BenchApp(azurite, fake, port, mps);
+        app.UseKestrel(port);
+        app.StartServer();
+        var grains = app.Services.GetRequiredService<IGrainFactory>();
+        var site = grains.GetGrain<ISiteGrain>("bench-texts");
+        await site.Ensure(new SiteSetup("Harborview Hotel", "Pacific/Kiritimati", "US"));
+        await site.UpsertTeam(Actor.System, new TeamInput("front-desk", "Front Desk"));
+        await site.EnsureStaff(new StaffInput("desk1", "Dana Whitfield", "+12025550141", Roles.FrontDesk, "front-desk", "1111"));
+
+        // The events: one promise each, to a guest who consented, so one text each.
+        var eventAt = new Dictionary<string, DateTimeOffset>();
+        var clock = Stopwatch.StartNew();
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                var mobile = $"+1202{5550000 + i:D7}"[..12];
+                var due = DateTimeOffset.UtcNow.AddHours(2).ToString("O");
+                await grains.GetGrain<ICommitmentGrain>(CommitmentKey.For("bench-texts", Guid.NewGuid()))
+                    .Create(Actor.Staff("desk1"), new NewCommitment("Extra towels", new CustomerInput("Ana Silva", mobile, "412", true, "en"), due, null, null));
+                lock (eventAt)
+                {
+                    eventAt[mobile] = DateTimeOffset.UtcNow;
+                }
+            }
+        }));
+        Console.WriteLine($"{count} events recorded in {clock.Elapsed.TotalSeconds:F1} s; dispatching at a cap of {mps} segments/s");
+
+        using var control = new HttpClient { BaseAddress = fake.BaseUrl };
+        List<JsonElement> sent;
+        do
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+            sent = [.. (await control.GetFromJsonAsync<JsonElement>("/_fake/messages?direction=outbound-api")).EnumerateArray()];
+        }
+        while (sent.Count < count && clock.Elapsed < TimeSpan.FromSeconds(count / (double)mps * 3 + 60));
+
+        var created = sent.Select(m => (To: m.GetProperty("to").GetString()!, At: m.GetProperty("dateCreated").GetDateTimeOffset(),
+                Segments: m.GetProperty("numSegments").GetInt32())).OrderBy(m => m.At).ToList();
+        var perTo = created.GroupBy(m => m.To).Count(g => g.Count() > 1);
+        var span = (created[^1].At - created[0].At).TotalSeconds;
+        var achieved = (created.Sum(m => m.Segments) - created[0].Segments) / span;
+        var peak = created.Select((m, i) => created.Skip(i).TakeWhile(o => o.At < m.At.AddSeconds(1)).Sum(o => o.Segments)).Max();
+        var latencies = created.Where(m => eventAt.ContainsKey(m.To)).Select(m => (m.At - eventAt[m.To]).TotalMilliseconds).Order().ToList();
+        Console.WriteLine($"texts at Twilio: {created.Count} (numbers texted twice: {perTo})");
+        Console.WriteLine($"achieved: {achieved:F2} segments/s against a cap of {mps} ({(achieved - mps) / mps * 100:+0.0;-0.0} %); busiest second: {peak} segments");
+        Console.WriteLine($"event to Twilio 201: p50 {Percentile(latencies, 0.50) / 1000:F1} s, p99 {Percentile(latencies, 0.99) / 1000:F1} s (a burst of {count} queues behind the cap)");
+    }
+
+    private static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)];
+
+    private sealed class BenchApp(AzuriteFixture azurite, LocalTwilioServer fake, int port, int mps) : WebApplicationFactory<host::Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseEnvironment("Production");
+            var settings = new Dictionary<string, string>
+            {
+                ["ConnectionStrings:Storage"] = azurite.ConnectionString,
+                ["Storage:TableName"] = azurite.NewTableName("benchtexts"),
+                ["Orleans:SiloPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
+                ["Orleans:GatewayPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
+                ["Logging:LogLevel:Default"] = "Warning",
+                ["Twilio:AccountSid"] = fake.Options.AccountSid,
+                ["Twilio:ApiKeySid"] = fake.Options.ApiKeySid,
+                ["Twilio:ApiKeySecret"] = fake.Options.ApiKeySecret,
+                ["Twilio:AuthToken"] = fake.Options.AuthToken,
+                ["Twilio:From"] = OurNumber,
+                ["Twilio:BaseUrl"] = fake.BaseUrl.ToString(),
+                ["Twilio:PublicBaseUrl"] = $"http://127.0.0.1:{port}",
+                ["Twilio:MessagesPerSecond"] = mps.ToString(),
+            };
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+        }
+    }
+}
