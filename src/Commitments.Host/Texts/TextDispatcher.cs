@@ -63,7 +63,8 @@ internal sealed partial class TextDispatcher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var sweeping = SweepAsync(stoppingToken);
-        var workers = Enumerable.Range(0, Math.Max(2, twilioOptions.Value.MaxConcurrentRequests))
+        // More workers than requests in flight, so the grain writes around each send never starve the sender's rate.
+        var workers = Enumerable.Range(0, Math.Max(8, twilioOptions.Value.MaxConcurrentRequests * 4))
             .Select(_ => WorkAsync(stoppingToken)).ToList();
         await Task.WhenAll([sweeping, .. workers]);
     }
@@ -150,10 +151,12 @@ internal sealed partial class TextDispatcher(
                 return new SendOutcome(found.Sid, found.Status, null, null, Final: true);
             }
 
-            await _pacer.WaitAsync(segments, stoppingToken);
+            // A place in flight first, then the slot: a send that waited for a place must not then go
+            // in the same instant as the next one's slot, which would bunch sends above the rate.
             await _inFlight.WaitAsync(stoppingToken);
             try
             {
+                await _pacer.WaitAsync(segments, stoppingToken);
                 var sent = await twilio.SendAsync(new SendMessage(text.To, text.Body, StatusCallback(text)), stoppingToken);
                 return new SendOutcome(sent.Sid, sent.Status, null, null, Final: true);
             }
