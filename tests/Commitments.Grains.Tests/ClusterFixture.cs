@@ -62,11 +62,11 @@ public sealed class ClusterFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh site per test, so tests never see each other's promises.</summary>
-    public async Task<TestSite> NewSiteAsync(string timeZone = "America/New_York")
+    public async Task<TestSite> NewSiteAsync(string timeZone = "America/New_York", string language = "en")
     {
         var id = "t-" + Guid.NewGuid().ToString("N")[..12];
         var site = Grains.GetGrain<ISiteGrain>(id);
-        await site.Ensure(new SiteSetup("Test Hotel", timeZone, "US"));
+        await site.Ensure(new SiteSetup("Test Hotel", timeZone, "US", language));
         foreach (var team in new[] { "front-desk", "housekeeping", "engineering" })
         {
             await site.UpsertTeam(Actor.System, new TeamInput(team, team));

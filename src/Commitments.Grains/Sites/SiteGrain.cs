@@ -98,10 +98,16 @@ public sealed partial class SiteGrain(
             v.Add("phoneRegion", $"'{setup.PhoneRegion}' is not a known two-letter phone region.");
         }
 
+        if (!TextTemplates.Languages.Contains(setup.Language))
+        {
+            v.Add("language", $"must be one of the languages texts are written in: {string.Join(", ", TextTemplates.Languages)}.");
+        }
+
         v.ThrowIfInvalid();
         State.Name = name;
         State.TimeZone = setup.TimeZone;
         State.PhoneRegion = setup.PhoneRegion.ToUpperInvariant();
+        State.Language = setup.Language;
         await site.WriteStateAsync();
         await GrainFactory.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).Add(SiteId);
         return Info();
@@ -394,7 +400,8 @@ public sealed partial class SiteGrain(
         State.Name!,
         State.TimeZone,
         State.PhoneRegion,
-        [.. State.Teams.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => new TeamInfo(t.Key, t.Value.Name))]);
+        [.. State.Teams.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => new TeamInfo(t.Key, t.Value.Name))],
+        State.Language);
 
     private static StaffInfo ToInfo(string id, StaffRecord s) => new(id, s.Name, s.Mobile, s.Role, s.Team, s.Active);
 

@@ -15,7 +15,8 @@ public static class Roles
 public sealed record SiteSetup(
     [property: Id(0)] string Name,
     [property: Id(1)] string TimeZone,
-    [property: Id(2)] string PhoneRegion);
+    [property: Id(2)] string PhoneRegion,
+    [property: Id(3)] string Language = "en");
 
 [GenerateSerializer, Immutable, Alias("commitments.site-info")]
 public sealed record SiteInfo(
@@ -23,7 +24,9 @@ public sealed record SiteInfo(
     [property: Id(1)] string Name,
     [property: Id(2)] string TimeZone,
     [property: Id(3)] string PhoneRegion,
-    [property: Id(4)] IReadOnlyList<TeamInfo> Teams)
+    [property: Id(4)] IReadOnlyList<TeamInfo> Teams,
+    // The language of customer texts when the customer has none we speak (en or es).
+    [property: Id(5)] string Language = "en")
 {
     public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 }

@@ -8,6 +8,7 @@ public sealed class SiteState
     [Id(2)] public string PhoneRegion { get; set; } = "US";
     [Id(3)] public Dictionary<string, TeamRecord> Teams { get; set; } = [];
     [Id(4)] public Dictionary<string, StaffRecord> Staff { get; set; } = [];
+    [Id(5)] public string Language { get; set; } = "en";
 
     public bool Exists => Name is not null;
 }

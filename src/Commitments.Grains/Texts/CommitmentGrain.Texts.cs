@@ -165,7 +165,7 @@ public sealed partial class CommitmentGrain
         Append(customer, now, EventTypes.CustomerReplied, new() { ["text"] = trimmed.Length <= 1000 ? trimmed : trimmed[..1000] });
 
         string? answer = null;
-        var language = TextTemplates.Pick(State.Customer?.Language);
+        var language = TextTemplates.Pick(State.Customer?.Language, (await RequireSite()).Language);
         if (State.Status == CommitmentStatus.Done && trimmed.Length == 1 && trimmed[0] is >= '1' and <= '5')
         {
             State.Rating = trimmed[0] - '0';

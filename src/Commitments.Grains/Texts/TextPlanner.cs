@@ -152,7 +152,7 @@ public static class TextPlanner
             return;
         }
 
-        Add(c, kind, "customer", null, mobile, TextTemplates.Pick(customer.Language), notBefore ?? c.Now, awaitsHandoff);
+        Add(c, kind, "customer", null, mobile, TextTemplates.Pick(customer.Language, c.Site.Language), notBefore ?? c.Now, awaitsHandoff);
     }
 
     private static void ToStaff(PlanContext c, string kind, string staffId, string role)

@@ -19,6 +19,8 @@ public sealed class BootstrapOptions
         public string? Name { get; set; }
         public string? TimeZone { get; set; }
         public string? PhoneRegion { get; set; }
+        /// <summary>Customer texts in this language unless the customer has one (en or es; default en).</summary>
+        public string Language { get; set; } = "en";
     }
 
     public sealed class ManagerBootstrap
@@ -67,7 +69,7 @@ internal sealed partial class SeedOnStart(
         }
 
         var grain = grains.GetGrain<ISiteGrain>(siteId);
-        await grain.Ensure(new SiteSetup(site.Name ?? siteId, site.TimeZone ?? "UTC", site.PhoneRegion ?? "US"));
+        await grain.Ensure(new SiteSetup(site.Name ?? siteId, site.TimeZone ?? "UTC", site.PhoneRegion ?? "US", site.Language));
         if (config.Manager is { Id: { } managerId } manager)
         {
             await grain.UpsertTeam(Actor.System, new TeamInput(manager.Team, manager.TeamName));

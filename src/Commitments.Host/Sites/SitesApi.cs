@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Commitments.Host.Sites;
 
-public sealed record SiteResponse(string Id, string Name, string TimeZone, string PhoneRegion, IReadOnlyList<TeamResponse> Teams);
+public sealed record SiteResponse(string Id, string Name, string TimeZone, string PhoneRegion, string Language, IReadOnlyList<TeamResponse> Teams);
 
 public sealed record TeamResponse(string Id, string Name);
 
@@ -47,7 +47,7 @@ internal static class SitesApi
     private static async Task<Ok<SiteResponse>> GetSite(HttpContext http)
     {
         var info = await SiteRequest.From(http).InfoAsync();
-        return TypedResults.Ok(new SiteResponse(info.Id, info.Name, info.TimeZone, info.PhoneRegion,
+        return TypedResults.Ok(new SiteResponse(info.Id, info.Name, info.TimeZone, info.PhoneRegion, info.Language,
             [.. info.Teams.Select(t => new TeamResponse(t.Id, t.Name))]));
     }
 

@@ -1,3 +1,4 @@
+using Commitments.Grains.Commitments;
 using Commitments.Grains.Common;
 using Commitments.Grains.Texts;
 
@@ -24,6 +25,18 @@ public sealed class OutboxTests(ClusterFixture fixture)
         var created = later.Send.Single();
         created.TextId.ShouldBe("1:customer-created:customer");
         created.Body.ShouldContain("Dana Desk de front-desk");
+    }
+
+    [Fact]
+    public async Task ACustomerWithoutALanguageWeSpeakGetsTheSitesLanguage()
+    {
+        var site = await fixture.NewSiteAsync(language: "es");
+        var grain = site.Commitment(Guid.NewGuid());
+        await grain.Create(Actor.Staff("desk1"), new NewCommitment("Taxi", new CustomerInput("Jean", "+12025550166", null, true, "fr"), site.InMinutes(60), null, null));
+
+        var text = (await grain.BeginDueTexts(Dispatcher)).Send.Single();
+
+        text.Body.ShouldStartWith("Test Hotel: le prometimos Taxi");
     }
 
     [Fact]
