@@ -25,6 +25,11 @@ public sealed class AzuriteFixture : IAsyncLifetime
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    // Retry pauses while waiting on the OS (a port being released, a file lock, a folder delete), not on a test's events.
+    private static readonly TimeSpan PortRetryPause = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan DeleteRetryPause = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LockRetryPause = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan PortReuseTimeout = TimeSpan.FromSeconds(5);
@@ -134,7 +139,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             {
                 if (TimeProvider.System.GetElapsedTime(stopped) < PortReuseTimeout)
                 {
-                    await Task.Delay(200);
+                    await Task.Delay(PortRetryPause);
                 }
                 else
                 {
@@ -336,7 +341,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             }
             catch (Exception exception) when ((exception is IOException or UnauthorizedAccessException) && attempt < 10)
             {
-                await Task.Delay(100 * attempt);
+                await Task.Delay(DeleteRetryPause * attempt);
             }
             catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
             {
@@ -405,7 +410,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             }
             catch (IOException) when (TimeProvider.System.GetElapsedTime(waitingSince) < InstallTimeout)
             {
-                await Task.Delay(250);
+                await Task.Delay(LockRetryPause);
             }
         }
 
