@@ -27,12 +27,19 @@ public sealed class TwilioException(TwilioFailureKind kind, int? status, int? co
     /// <summary>Twilio's error code (e.g. 21211), when it gave one.</summary>
     public int? Code { get; } = code;
 
+    /// <summary>
+    /// §1's table, with a default branch: a 4xx that carries a Twilio error code is Twilio saying no
+    /// (permanent); one without a code (a 408, a proxy's HTML page) did not create anything and is
+    /// retried like a 429.
+    /// </summary>
     public static TwilioFailureKind Classify(int status, int? code) => (status, code) switch
     {
         (_, 20429) or (429, _) => TwilioFailureKind.Throttled,
         (_, 21610) => TwilioFailureKind.OptedOut,
         (_, 21611) => TwilioFailureKind.SlowDown,
         ( >= 500, _) => TwilioFailureKind.Unknown,
+        (401 or 403, _) => TwilioFailureKind.Permanent,
+        ( >= 400, null) => TwilioFailureKind.Throttled,
         _ => TwilioFailureKind.Permanent,
     };
 }

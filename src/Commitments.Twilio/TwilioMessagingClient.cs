@@ -60,7 +60,15 @@ public sealed partial class TwilioMessagingClient(HttpClient http, IOptions<Twil
 
         using var request = Request(HttpMethod.Post, $"{MessagesPath}.json");
         request.Content = new FormUrlEncodedContent(form);
-        var sent = await SendAndReadAsync(request, "create", Mask(message.To), cancellationToken);
+        using var response = await SendRawAsync(request, "create", Mask(message.To), cancellationToken);
+        var sent = await ReadAsync<TwilioMessage>(response, cancellationToken);
+
+        // Only a 201 with a message SID is a created message; anything else leaves the outcome unknown.
+        if (response.StatusCode != System.Net.HttpStatusCode.Created || sent?.Sid is null)
+        {
+            throw new TwilioException(TwilioFailureKind.Unknown, (int)response.StatusCode, null,
+                $"Twilio answered {(int)response.StatusCode} without a created message.");
+        }
 
         // A 201 can still carry an error (e.g. 30007 filtered): that text failed, and resending it as it is would fail too.
         if (sent.ErrorCode is { } code)

@@ -48,6 +48,9 @@ public interface ICommitmentGrain : IGrainWithStringKey
     /// <summary>A status from a callback or a poll; applied idempotently, never lowering the text's rank.</summary>
     Task UpdateTextStatus(string textId, string messageSid, string status, int? errorCode);
 
+    /// <summary>The SID Twilio gave this text, once it is known (a 201 or a callback).</summary>
+    Task<string?> SubmittedSid(string textId);
+
     /// <summary>The customer texted back about this promise; returns what to answer them, if anything.</summary>
     Task<string?> CustomerReplied(string body);
 }

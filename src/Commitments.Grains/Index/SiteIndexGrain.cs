@@ -271,7 +271,8 @@ public sealed partial class SiteIndexGrain(
     /// <summary>Closed promises leave the lists after the retention period; open ones never do.</summary>
     private void Prune(DateTimeOffset now)
     {
-        var closed = _entries.Values.Where(e => e.Status != CommitmentStatus.Open).ToList();
+        // A closed promise with a text still to send (a completion text held until morning) stays.
+        var closed = _entries.Values.Where(e => e.Status != CommitmentStatus.Open && e.NextTextAt is null).ToList();
         var expired = closed.Where(e => now - e.UpdatedAt > Options.ClosedRetention)
             .Concat(closed.OrderByDescending(e => e.UpdatedAt).Skip(Options.MaxClosedEntries));
         foreach (var entry in expired)

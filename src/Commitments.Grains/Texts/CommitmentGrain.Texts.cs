@@ -8,6 +8,13 @@ namespace Commitments.Grains.Commitments;
 public sealed partial class CommitmentGrain
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long a dispatcher's claim on a text holds. Past it the text is due again (with a look-up
+    /// first), so a text whose outcome was never recorded — an exception, a lost reply — cannot stay
+    /// claimed for ever; the dispatcher ignores texts it still has in hand.
+    /// </summary>
+    public static readonly TimeSpan AttemptLease = TimeSpan.FromMinutes(2);
     private static readonly string[] NotDone = ["NOT DONE", "NOTDONE", "NOT DONE!", "NO"];
 
     public async Task<CommitmentView> Acknowledge(Actor actor)
@@ -23,7 +30,8 @@ public sealed partial class CommitmentGrain
     {
         await EnsureLoadedAsync();
         var now = time.GetUtcNow();
-        var due = State.Texts.Where(t => t.NextWorkAt <= now).ToList();
+        // Due, or claimed by another dispatcher: one that is not this process's is gone (one dispatcher per cluster).
+        var due = State.Texts.Where(t => t.NextWorkAt <= now || (t.Stage == TextStage.Attempting && t.AttemptBy is { } by && by != dispatcherId)).ToList();
         if (due.Count == 0)
         {
             return TextWork.None;
@@ -33,6 +41,7 @@ public sealed partial class CommitmentGrain
         var staff = await StaffDirectory();
         var send = new List<TextToSend>();
         var poll = new List<TextPoll>();
+        var skipped = false;
         foreach (var text in due)
         {
             if (text.Stage == TextStage.Submitted)
@@ -42,32 +51,34 @@ public sealed partial class CommitmentGrain
                 continue;
             }
 
-            if (text.Stage == TextStage.Attempting && text.AttemptBy == dispatcherId)
-            {
-                continue; // in flight in this process
-            }
-
             if (await SkipReason(text, staff) is { } reason)
             {
                 text.Stage = TextStage.Skipped;
                 text.Reason = reason;
                 text.UpdatedAt = now;
+                skipped = true;
                 continue;
             }
 
-            // An attempt by someone else (a process that died) may have reached Twilio: look first.
+            // An earlier attempt (by a process that died, or whose outcome was never recorded) may have
+            // reached Twilio: look first.
             var lookUpSince = text.Stage == TextStage.Attempting ? text.AttemptStartedAt : null;
             text.Body ??= TextPlanner.Render(text, State, site, staff, now);
             text.Stage = TextStage.Attempting;
             text.AttemptStartedAt ??= now;
             text.AttemptBy = dispatcherId;
             text.Attempts++;
+            text.NotBefore = now + AttemptLease;
             text.UpdatedAt = now;
-            send.Add(new TextToSend(SiteId, State.Id, text.Id, text.To, text.Body, lookUpSince));
+            var known = State.Texts.Where(t => t != text && t.MessageSid is not null).Select(t => t.MessageSid!).ToList();
+            send.Add(new TextToSend(SiteId, State.Id, text.Id, text.To, text.Body, lookUpSince, known));
         }
 
         // The attempt is on record before anything is sent: a crash from here on is looked up, never resent blindly.
-        await SaveAsync();
+        if (send.Count > 0 || poll.Count > 0 || skipped)
+        {
+            await SaveAsync();
+        }
         return new TextWork(send, poll);
     }
 
@@ -82,19 +93,22 @@ public sealed partial class CommitmentGrain
 
         var now = time.GetUtcNow();
         text.UpdatedAt = now;
-        if (outcome.MessageSid is { } sid)
+        if (text.Stage == TextStage.Submitted)
         {
-            if (text.Stage == TextStage.Submitted && text.MessageSid == sid)
+            // Twilio has it already (a callback may have got here first): the first SID stands, and
+            // no later outcome can turn an accepted text into a failed or pending one.
+            if (outcome.MessageSid is { } other && other != text.MessageSid)
             {
-                return; // already recorded (a callback got here first)
+                LogSecondSid(logger, State.Id, textId);
             }
 
-            text.Stage = TextStage.Submitted;
-            text.MessageSid = sid;
-            text.SentAt ??= now;
-            text.AttemptBy = null;
+            return;
+        }
+
+        if (outcome.MessageSid is { } sid)
+        {
+            MarkSubmitted(text, sid, now);
             RaiseStatus(text, outcome.Status, outcome.ErrorCode);
-            IHandsetGrain.For(GrainFactory, text.To).Texted(new HandsetText(SiteId, State.Id, text.Kind, text.StaffId, State.ReplyCode, now)).Ignore();
         }
         else if (outcome.Final)
         {
@@ -135,10 +149,7 @@ public sealed partial class CommitmentGrain
         if (text.MessageSid is null)
         {
             // Twilio's callback can overtake its own 201 to us: it proves the text was accepted.
-            text.MessageSid = messageSid;
-            text.Stage = TextStage.Submitted;
-            text.SentAt ??= now;
-            text.AttemptBy = null;
+            MarkSubmitted(text, messageSid, now);
             changed = true;
         }
 
@@ -216,10 +227,23 @@ public sealed partial class CommitmentGrain
         _unplanned.Clear();
     }
 
+    public Task<string?> SubmittedSid(string textId) =>
+        Task.FromResult(State.Texts.FirstOrDefault(t => t.Id == textId)?.MessageSid);
+
+    /// <summary>Twilio accepted the text: record its SID, and let the phone's grain know, so replies find this promise.</summary>
+    private void MarkSubmitted(OutboundText text, string sid, DateTimeOffset now)
+    {
+        text.Stage = TextStage.Submitted;
+        text.MessageSid = sid;
+        text.SentAt ??= now;
+        text.AttemptBy = null;
+        IHandsetGrain.For(GrainFactory, text.To).Texted(new HandsetText(SiteId, State.Id, text.Kind, text.StaffId, State.ReplyCode, now)).Ignore();
+    }
+
     private void SignalDueTexts()
     {
         var now = time.GetUtcNow();
-        if (textSignal is not null && State.Texts.Any(t => t.IsOpen && t.NotBefore <= now))
+        if (textSignal is not null && State.Texts.Any(t => t.Stage == TextStage.Waiting && t.NotBefore <= now))
         {
             textSignal.TextsReady(SiteId, State.Id);
         }
@@ -233,7 +257,7 @@ public sealed partial class CommitmentGrain
         }
 
         if (text.Kind == TextKinds.CustomerCompleted
-            && State.Texts.Any(o => o != text && o.To == text.To && o.SentAt > text.CreatedAt))
+            && State.Texts.Any(o => o.EventSeq > text.EventSeq && o.To == text.To && o.Stage == TextStage.Submitted))
         {
             return "A newer text went out first.";
         }
@@ -283,4 +307,8 @@ public sealed partial class CommitmentGrain
         t.Reason,
         t.SentAt,
         t.UpdatedAt);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
+        Message = "Text {TextId} of promise {CommitmentId} got a second Twilio SID; the first stands")]
+    private static partial void LogSecondSid(Microsoft.Extensions.Logging.ILogger logger, Guid commitmentId, string textId);
 }

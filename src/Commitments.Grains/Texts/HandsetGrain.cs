@@ -77,6 +77,9 @@ public sealed partial class HandsetGrain(
     public const int MaxPassiveReplies = 5;
     public static readonly TimeSpan ReplyWindow = TimeSpan.FromDays(14);
 
+    /// <summary>Two texts this close together leave a bare reply unclear: which one did they mean?</summary>
+    public static readonly TimeSpan AmbiguityWindow = TimeSpan.FromMinutes(1);
+
     private static readonly HashSet<string> StopWords = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"];
     private static readonly HashSet<string> StartWords = ["START", "UNSTOP"];
     private static readonly HashSet<string> HelpWords = ["HELP", "INFO"];
@@ -247,13 +250,12 @@ public sealed partial class HandsetGrain(
                 return new(Template("ReplyNothingOpen"), "nothing-open", Passive: true);
             }
 
-            if (candidates.Count > 1)
+            target = Newest(candidates);
+            if (target is null)
             {
                 var codes = candidates.Select(c => c.Entry.ReplyCode).Where(c => c is not null).ToList();
                 return new(Template("ReplyWhich", ("codes", string.Join(", ", codes)), ("first", codes.FirstOrDefault() ?? "")), "ambiguous", Passive: true);
             }
-
-            target = candidates[0];
         }
 
         var (who, entry) = target.Value;
@@ -284,6 +286,26 @@ public sealed partial class HandsetGrain(
         {
             return new(Template("ReplyRefused", ("code", shownCode), ("reason", ex.Message)), "refused", Passive: true);
         }
+    }
+
+    /// <summary>
+    /// A bare command acts on the promise of the newest actionable text to this person. It is
+    /// ambiguous — and the answer lists the codes — when another fitting promise was texted within
+    /// <see cref="AmbiguityWindow"/> of it, or none of them was texted at all.
+    /// </summary>
+    private (StaffRef, IndexEntry)? Newest(List<(StaffRef Who, IndexEntry Entry)> candidates)
+    {
+        if (candidates.Count == 1)
+        {
+            return candidates[0];
+        }
+
+        // When a promise's text to this phone is not on record yet, its last change stands in for it.
+        var ranked = candidates
+            .Select(c => (Candidate: c, At: State.Recent.Where(t => t.CommitmentId == c.Entry.Id).Select(t => (DateTimeOffset?)t.At).Max() ?? c.Entry.UpdatedAt))
+            .OrderByDescending(c => c.At)
+            .ToList();
+        return ranked[0].At - ranked[1].At < AmbiguityWindow ? null : ranked[0].Candidate;
     }
 
     private async Task<(StaffRef, IndexEntry)?> FindByCode(List<StaffRef> staff, string code)

@@ -104,7 +104,9 @@ public sealed record TextToSend(
     [property: Id(3)] string To,
     [property: Id(4)] string Body,
     // Set when an earlier attempt's outcome is unknown: look for it at Twilio before sending.
-    [property: Id(5)] DateTimeOffset? LookUpSince);
+    [property: Id(5)] DateTimeOffset? LookUpSince,
+    // SIDs of this promise's other texts: a look-up must never take one of them for this text.
+    [property: Id(6)] IReadOnlyList<string> KnownSids);
 
 /// <summary>How a send attempt ended, as the dispatcher reports it to the grain.</summary>
 [GenerateSerializer, Immutable, Alias("commitments.send-outcome")]

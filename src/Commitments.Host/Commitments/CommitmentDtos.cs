@@ -1,5 +1,6 @@
 using System.Globalization;
 using Commitments.Grains.Commitments;
+using Commitments.Grains.Common;
 using Commitments.Grains.Index;
 
 namespace Commitments.Host.Commitments;
@@ -58,7 +59,8 @@ public sealed record CommitmentResponse(
         v.Id,
         v.Site,
         v.What,
-        new CustomerResponse(v.Customer.Name, v.Customer.Mobile, v.Customer.Room, v.Customer.SmsConsent, v.Customer.Language),
+        // Numbers are masked in every view (issue 4, privacy); texts reach the customer without anyone reading it.
+        new CustomerResponse(v.Customer.Name, v.Customer.Mobile is null ? null : Phone.Mask(v.Customer.Mobile), v.Customer.Room, v.Customer.SmsConsent, v.Customer.Language),
         v.PromisedBy,
         v.Owner,
         SiteTime.Format(v.DueAt, zone),

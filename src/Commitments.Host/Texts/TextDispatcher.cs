@@ -40,6 +40,10 @@ internal sealed partial class TextDispatcher(
 {
     private readonly Channel<(string Site, Guid Id)> _ready = Channel.CreateUnbounded<(string, Guid)>();
     private readonly HashSet<(string, Guid)> _queued = [];
+
+    // Texts this process is sending right now (waiting for the pacer, in a retry): a claim that
+    // came due again while still in hand is not sent twice.
+    private readonly HashSet<(Guid, string)> _inHand = [];
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _inFlight = new(Math.Max(1, twilioOptions.Value.MaxConcurrentRequests));
     private readonly SendPacer _pacer = new(time, twilioOptions.Value.MessagesPerSecond);
@@ -72,11 +76,16 @@ internal sealed partial class TextDispatcher(
     private async Task SweepAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.SweepInterval, time);
+
+        // The first sweep also looks ahead by a claim's length: texts a previous process claimed and
+        // never finished are picked up (and looked up at Twilio) at once, not when the claim runs out.
+        var horizon = CommitmentGrain.AttemptLease;
         do
         {
             try
             {
-                var now = time.GetUtcNow();
+                var now = time.GetUtcNow() + horizon;
+                horizon = TimeSpan.Zero;
                 foreach (var site in await grains.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).List())
                 {
                     foreach (var id in await grains.GetGrain<ISiteIndexGrain>(site).DueTexts(now))
@@ -106,7 +115,7 @@ internal sealed partial class TextDispatcher(
             {
                 var grain = grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id));
                 var work = await grain.BeginDueTexts(Id);
-                await Task.WhenAll(work.Send.Select(text => SendAsync(grain, text, stoppingToken))
+                await Task.WhenAll(work.Send.Where(Take).Select(text => SendAsync(grain, text, stoppingToken))
                     .Concat(work.Poll.Select(poll => PollAsync(grain, poll, stoppingToken))));
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -116,23 +125,46 @@ internal sealed partial class TextDispatcher(
         }
     }
 
-    private async Task SendAsync(ICommitmentGrain grain, TextToSend text, CancellationToken stoppingToken)
+    private bool Take(TextToSend text)
     {
-        SendOutcome outcome;
-        try
+        lock (_gate)
         {
-            outcome = await DeliverAsync(text, stoppingToken);
+            return _inHand.Add((text.CommitmentId, text.TextId));
         }
-        catch (TwilioException ex)
-        {
-            // Outcome unknown and not even a look-up worked: leave it for a later pass, which looks up first.
-            outcome = new SendOutcome(null, null, ex.Code, ex.Message, Final: false);
-        }
-
-        await grain.RecordSendOutcome(text.TextId, outcome);
     }
 
-    private async Task<SendOutcome> DeliverAsync(TextToSend text, CancellationToken stoppingToken)
+    private async Task SendAsync(ICommitmentGrain grain, TextToSend text, CancellationToken stoppingToken)
+    {
+        try
+        {
+            SendOutcome outcome;
+            try
+            {
+                outcome = await DeliverAsync(grain, text, stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Outcome unknown and not even a look-up worked: leave it for a later pass, which looks up first.
+                outcome = new SendOutcome(null, null, (ex as TwilioException)?.Code, ex.Message, Final: false);
+            }
+
+            await grain.RecordSendOutcome(text.TextId, outcome);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Not recorded: the claim runs out and the text comes due again, looked up before any resend.
+            LogRecordFailed(logger, ex, text.TextId);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _inHand.Remove((text.CommitmentId, text.TextId));
+            }
+        }
+    }
+
+    private async Task<SendOutcome> DeliverAsync(ICommitmentGrain grain, TextToSend text, CancellationToken stoppingToken)
     {
         if (text.LookUpSince is { } since && await FindSentAsync(text, since, stoppingToken) is { } earlier)
         {
@@ -146,9 +178,18 @@ internal sealed partial class TextDispatcher(
         TwilioException? last = null;
         for (var attempt = 1; attempt <= options.Value.MaxTries; attempt++)
         {
-            if (last is { Kind: TwilioFailureKind.Unknown } && await FindSentAsync(text, lookUpSince, stoppingToken) is { } found)
+            if (last is { Kind: TwilioFailureKind.Unknown })
             {
-                return new SendOutcome(found.Sid, found.Status, null, null, Final: true);
+                // The last call may have reached Twilio: a callback may already have said so, or a look-up finds it.
+                if (await grain.SubmittedSid(text.TextId) is { } known)
+                {
+                    return new SendOutcome(known, null, null, null, Final: true);
+                }
+
+                if (await FindSentAsync(text, lookUpSince, stoppingToken) is { } found)
+                {
+                    return new SendOutcome(found.Sid, found.Status, null, null, Final: true);
+                }
             }
 
             // A place in flight first, then the slot: a send that waited for a place must not then go
@@ -209,7 +250,12 @@ internal sealed partial class TextDispatcher(
         {
             var from = twilioOptions.Value.From;
             var candidates = await twilio.ListAsync(text.To, from, since.AddDays(-1), 100, stoppingToken);
-            return candidates.FirstOrDefault(m => m.Body == text.Body && (m.DateCreated is null || m.DateCreated >= since.AddMinutes(-2)));
+            var smart = SmartEncoding.Apply(text.Body);
+
+            // date_created has whole seconds: allow for that, but no more, and never a message another text already owns.
+            return candidates.FirstOrDefault(m => (m.Body == text.Body || m.Body == smart)
+                && (m.DateCreated is null || m.DateCreated >= since.AddSeconds(-2))
+                && !text.KnownSids.Contains(m.Sid ?? ""));
         }
         catch (TwilioException ex)
         {
@@ -222,6 +268,9 @@ internal sealed partial class TextDispatcher(
     private string StatusCallback(TextToSend text) =>
         $"{twilioOptions.Value.PublicBaseUrl!.TrimEnd('/')}{TwilioWebhooks.StatusPath}?site={Uri.EscapeDataString(text.Site)}" +
         $"&promise={text.CommitmentId:N}&text={Uri.EscapeDataString(text.TextId)}";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The outcome of text {TextId} could not be recorded; it will be looked up and recorded later")]
+    private static partial void LogRecordFailed(ILogger logger, Exception exception, string textId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sweeping for due texts failed")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);

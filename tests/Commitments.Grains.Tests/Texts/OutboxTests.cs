@@ -22,7 +22,7 @@ public sealed class OutboxTests(ClusterFixture fixture)
         fixture.Time.Advance(TextPlanner.HandoffGrace);
         var later = await grain.BeginDueTexts(Dispatcher);
 
-        var created = later.Send.Single();
+        var created = later.Send.Single(t => t.TextId.Contains("customer-created"));
         created.TextId.ShouldBe("1:customer-created:customer");
         created.Body.ShouldContain("Dana Desk de front-desk");
     }

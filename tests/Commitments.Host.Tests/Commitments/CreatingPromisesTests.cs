@@ -35,7 +35,7 @@ public sealed class CreatingPromisesTests(AppFixture fixture)
         view.GetProperty("owner").GetString().ShouldBe("desk1");
         view.GetProperty("promisedBy").GetString().ShouldBe("desk1");
         view.GetProperty("status").GetString().ShouldBe("open");
-        view.GetProperty("customer").GetProperty("mobile").GetString().ShouldBe("+12025550199");
+        view.GetProperty("customer").GetProperty("mobile").GetString().ShouldBe("+1 *** *** 0199");
         view.GetProperty("pendingHandoff").GetProperty("to").GetString().ShouldBe("hk1");
         view.GetProperty("history").GetArrayLength().ShouldBe(2);
 
