@@ -30,10 +30,12 @@ internal static class CreateBenchmark
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(AzuriteFixture.GetFreeTcpPort(), AzuriteFixture.GetFreeTcpPort());
-            silo.AddAzureTableGrainStorageAsDefault(o => o.Configure(options =>
+            // As the host stores state: Orleans' binary format.
+            silo.AddAzureTableGrainStorageAsDefault(o => o.Configure<Orleans.Serialization.Serializer>((options, serializer) =>
             {
                 options.TableServiceClient = tables;
                 options.TableName = grainTable;
+                options.GrainStorageSerializer = new Orleans.Storage.OrleansGrainStorageSerializer(serializer);
             }));
         });
         using var host = builder.Build();

@@ -9,6 +9,25 @@ public static class ReplyCodes
     private const string Letters = "ABCDEFGHJKLMNPQRSTUVWXYZ";
     private const string Digits = "23456789";
 
+    /// <summary>The <paramref name="index"/>-th code of <see cref="All"/>, without walking the ones before it.</summary>
+    public static string At(int index)
+    {
+        var twoCharacter = Letters.Length * Digits.Length;
+        if (index < twoCharacter)
+        {
+            return $"{Letters[index / Digits.Length]}{Digits[index % Digits.Length]}";
+        }
+
+        index -= twoCharacter;
+        var threeCharacter = Letters.Length * 90;
+        if (index < threeCharacter)
+        {
+            return $"{Letters[index / 90]}{10 + (index % 90)}";
+        }
+
+        return $"Z{index - threeCharacter:D4}";
+    }
+
     public static IEnumerable<string> All()
     {
         foreach (var letter in Letters)

@@ -63,6 +63,10 @@ public sealed partial class SiteIndexGrain(
 
     // Codes handed out whose promise has not reported back yet (it is being written).
     private readonly Dictionary<string, (Guid Id, DateTimeOffset At)> _reservedCodes = new(StringComparer.OrdinalIgnoreCase);
+
+    // Codes held by open promises, kept as entries change, so handing one out does not scan the site.
+    private readonly Dictionary<string, Guid> _openCodes = new(StringComparer.OrdinalIgnoreCase);
+    private int _codeCursor;
     private StoredState<SiteIndexState>[] _shards = [];
 
     private SiteIndexOptions Options => options.Value;
@@ -74,6 +78,10 @@ public sealed partial class SiteIndexGrain(
         foreach (var entry in _shards.SelectMany(s => s.State.Entries))
         {
             _entries[entry.Id] = entry;
+            if (entry.Status == CommitmentStatus.Open && entry.ReplyCode is { } code)
+            {
+                _openCodes[code] = entry.Id;
+            }
         }
 
         // Every shard has a watermark once it has been written; a missing one (a new site, or a
@@ -156,8 +164,7 @@ public sealed partial class SiteIndexGrain(
     public Task<string> AllocateReplyCode(Guid commitmentId)
     {
         if (_entries.TryGetValue(commitmentId, out var known) && known.ReplyCode is { } existing
-            && !_entries.Values.Any(e => e.Id != commitmentId && e.Status == CommitmentStatus.Open
-                && string.Equals(e.ReplyCode, existing, StringComparison.OrdinalIgnoreCase)))
+            && (!_openCodes.TryGetValue(existing, out var holder) || holder == commitmentId))
         {
             return Task.FromResult(existing);
         }
@@ -168,17 +175,25 @@ public sealed partial class SiteIndexGrain(
             _reservedCodes.Remove(stale);
         }
 
-        var taken = _entries.Values.Where(e => e.Status == CommitmentStatus.Open && e.ReplyCode is not null)
-            .Select(e => e.ReplyCode!).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        taken.UnionWith(_reservedCodes.Keys);
-        var code = ReplyCodes.All().First(c => !taken.Contains(c));
+        // The shortest free code: start over from the first when few are in use, else go on from the last one handed out.
+        if (_openCodes.Count + _reservedCodes.Count < 64)
+        {
+            _codeCursor = 0;
+        }
+
+        string code;
+        do
+        {
+            code = ReplyCodes.At(_codeCursor++);
+        }
+        while (_openCodes.ContainsKey(code) || _reservedCodes.ContainsKey(code));
+
         _reservedCodes[code] = (commitmentId, now);
         return Task.FromResult(code);
     }
 
     public Task<IndexEntry?> FindByReplyCode(string code) =>
-        Task.FromResult(_entries.Values.FirstOrDefault(e =>
-            e.Status == CommitmentStatus.Open && string.Equals(e.ReplyCode, code, StringComparison.OrdinalIgnoreCase)));
+        Task.FromResult(_openCodes.TryGetValue(code, out var id) ? _entries[id] : null);
 
     public Task<IReadOnlyList<Guid>> DueTexts(DateTimeOffset now) =>
         Task.FromResult<IReadOnlyList<Guid>>([.. _entries.Values.Where(e => e.NextTextAt <= now).OrderBy(e => e.NextTextAt).Select(e => e.Id)]);
@@ -217,6 +232,16 @@ public sealed partial class SiteIndexGrain(
 
         if (known != entry)
         {
+            if (known?.ReplyCode is { } oldCode && _openCodes.TryGetValue(oldCode, out var holder) && holder == entry.Id)
+            {
+                _openCodes.Remove(oldCode);
+            }
+
+            if (entry.Status == CommitmentStatus.Open && entry.ReplyCode is { } newCode)
+            {
+                _openCodes[newCode] = entry.Id;
+            }
+
             _entries[entry.Id] = entry;
             _dirty.Add(ShardOf(entry.Id));
         }

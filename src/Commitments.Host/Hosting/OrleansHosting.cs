@@ -5,6 +5,8 @@ using Commitments.Grains.Index;
 using Commitments.Storage.AzureTables;
 using Orleans.Configuration;
 using Orleans.Providers;
+using Orleans.Serialization;
+using Orleans.Storage;
 
 namespace Commitments.Host.Hosting;
 
@@ -34,10 +36,13 @@ internal static class OrleansHosting
         builder.UseOrleans(orleans =>
         {
             orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: silo.ServiceId, clusterId: silo.ServiceId);
-            orleans.AddAzureTableGrainStorageAsDefault(options => options.Configure<TableServiceClient>((o, tables) =>
+            // Orleans' own binary format: every stored type has explicit [Id]s, so it is version
+            // tolerant, and it is a third the size of JSON and quicker to write (see the benchmark).
+            orleans.AddAzureTableGrainStorageAsDefault(options => options.Configure<TableServiceClient, Serializer>((o, tables, serializer) =>
             {
                 o.TableServiceClient = tables;
                 o.TableName = storage.TableName;
+                o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
             }));
         });
         return builder;
