@@ -5,7 +5,7 @@ using Commitments.Bench.Texts;
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 if (which is "ledger" or "all")
 {
-    await CreateBenchmark.RunAsync(Argument("--callers", 16), Argument("--count", 1500), Argument("--rounds", 3));
+    await CreateBenchmark.RunAsync(Argument("--callers", 16), Argument("--count", 1500), Argument("--rounds", 5));
 }
 
 if (which is "texts" or "all")
