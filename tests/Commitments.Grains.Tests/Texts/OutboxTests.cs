@@ -72,6 +72,27 @@ public sealed class OutboxTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AStatusStuckBelowFinalIsPolledThenLeftAlone()
+    {
+        var site = await fixture.NewSiteAsync();
+        var (grain, _) = await site.PromiseAsync(by: "desk1", mobile: "+12025550178");
+        var text = (await grain.BeginDueTexts(Dispatcher)).Send.Single();
+        await grain.RecordSendOutcome(text.TextId, new SendOutcome("SM9", "queued", null, null, Final: true));
+
+        var polls = new List<int>();
+        foreach (var delay in OutboundText.PollDelays)
+        {
+            (await grain.BeginDueTexts(Dispatcher)).Poll.ShouldBeEmpty();
+            fixture.Time.Advance(delay);
+            polls.Add((await grain.BeginDueTexts(Dispatcher)).Poll.Count);
+        }
+
+        polls.ShouldBe([1, 1, 1]);
+        fixture.Time.Advance(TimeSpan.FromDays(1));
+        (await grain.BeginDueTexts(Dispatcher)).Poll.ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task TwilioSaying21610OptsTheNumberOutAndLaterTextsAreSkipped()
     {
         var site = await fixture.NewSiteAsync();
