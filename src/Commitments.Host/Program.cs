@@ -54,6 +54,7 @@ api.MapAuthApi();
 var site = api.MapGroup("/sites/{site}").AddEndpointFilter<SameSiteFilter>();
 site.MapSitesApi();
 site.MapCommitmentsApi();
+site.MapPolicyApi();
 
 // Twilio's calls to us, authorized by their signature.
 if (app.Services.GetService<TextDispatcher>() is not null)

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Common;
+using Commitments.Grains.Escalation;
 using Commitments.Grains.Index;
 using Commitments.Grains.Texts;
 using Microsoft.AspNetCore.Identity;
@@ -32,6 +33,11 @@ public interface ISiteGrain : IGrainWithStringKey
     Task<DeactivationResult> DeactivateStaff(Actor actor, string staffId);
 
     Task<SignInResult> SignIn(string staffId, string pin);
+
+    /// <summary>The team's escalation policy (the defaults until a manager sets one).</summary>
+    Task<EscalationPolicy> GetPolicy(string team);
+
+    Task<EscalationPolicy> SetPolicy(Actor actor, string team, EscalationPolicy policy);
 }
 
 [GenerateSerializer, Immutable, Alias("commitments.deactivation-result")]
@@ -216,6 +222,11 @@ public sealed partial class SiteGrain(
             existing.Active = true;
         }
 
+        if (input.Lead is { } lead)
+        {
+            existing.Lead = lead;
+        }
+
         await site.WriteStateAsync();
         Handset(existing.Mobile).RegisterStaff(SiteId, staffId, existing.Active).Ignore();
         return ToInfo(staffId, existing);
@@ -294,6 +305,28 @@ public sealed partial class SiteGrain(
         return new SignInResult(SignInOutcome.SignedIn, ToInfo(staffId, staff), null);
     }
 
+    public Task<EscalationPolicy> GetPolicy(string team)
+    {
+        RequireSite();
+        return Task.FromResult(RequireTeam(team).Policy ?? EscalationPolicy.Default);
+    }
+
+    public async Task<EscalationPolicy> SetPolicy(Actor actor, string team, EscalationPolicy policy)
+    {
+        RequireSite();
+        RequireManager(actor);
+        var record = RequireTeam(team);
+        policy.Validate(id => State.Staff.ContainsKey(id));
+        record.Policy = policy;
+        await site.WriteStateAsync();
+        return policy;
+    }
+
+    private TeamRecord RequireTeam(string team) =>
+        State.Teams.TryGetValue(team, out var record)
+            ? record
+            : throw RuleViolationException.NotFound("team", $"There is no team '{team}' at this site.");
+
     private async Task<StaffInfo> Add(StaffInput input, bool ifMissing)
     {
         var id = input.Id?.Trim();
@@ -327,6 +360,7 @@ public sealed partial class SiteGrain(
             Team = team!,
             PinHash = Hasher.HashPassword(id!, pin!),
             Active = true,
+            Lead = input.Lead ?? false,
         };
         State.Staff[id!] = record;
         await site.WriteStateAsync();
@@ -403,7 +437,7 @@ public sealed partial class SiteGrain(
         [.. State.Teams.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => new TeamInfo(t.Key, t.Value.Name))],
         State.Language);
 
-    private static StaffInfo ToInfo(string id, StaffRecord s) => new(id, s.Name, s.Mobile, s.Role, s.Team, s.Active);
+    private static StaffInfo ToInfo(string id, StaffRecord s) => new(id, s.Name, s.Mobile, s.Role, s.Team, s.Active, s.Lead);
 
     internal static bool IsSlug(string? value) => value is not null && SlugPattern().IsMatch(value);
 

@@ -42,7 +42,9 @@ public sealed record StaffInfo(
     [property: Id(2)] string Mobile,
     [property: Id(3)] string Role,
     [property: Id(4)] string Team,
-    [property: Id(5)] bool Active)
+    [property: Id(5)] bool Active,
+    // A team lead: escalation texts the owner's team leads at the levels that name them.
+    [property: Id(6)] bool Lead = false)
 {
     public bool IsManager => Role == Roles.Manager;
 }
@@ -60,7 +62,8 @@ public sealed record StaffInput(
     [property: Id(3)] string? Role,
     [property: Id(4)] string? Team,
     [property: Id(5)] string? Pin,
-    [property: Id(6)] bool? Active = null);
+    [property: Id(6)] bool? Active = null,
+    [property: Id(7)] bool? Lead = null);
 
 [GenerateSerializer, Alias("commitments.signin-outcome")]
 public enum SignInOutcome

@@ -1,3 +1,5 @@
+using Commitments.Grains.Escalation;
+
 namespace Commitments.Grains.Sites;
 
 [GenerateSerializer, Alias("commitments.site-state")]
@@ -17,6 +19,8 @@ public sealed class SiteState
 public sealed class TeamRecord
 {
     [Id(0)] public string Name { get; set; } = "";
+    /// <summary>The team's escalation policy; null means the defaults.</summary>
+    [Id(1)] public EscalationPolicy? Policy { get; set; }
 }
 
 [GenerateSerializer, Alias("commitments.staff-record")]
@@ -31,4 +35,5 @@ public sealed class StaffRecord
     [Id(5)] public bool Active { get; set; } = true;
     [Id(6)] public int FailedPins { get; set; }
     [Id(7)] public DateTimeOffset? LockedUntil { get; set; }
+    [Id(8)] public bool Lead { get; set; }
 }

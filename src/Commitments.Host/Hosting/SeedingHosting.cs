@@ -104,7 +104,7 @@ public static class DemoSite
     public static readonly StaffInput[] Staff =
     [
         new("desk1", "Dana Whitfield", "+12025550141", Roles.FrontDesk, "front-desk", "1111"),
-        new("hk1", "Maria Lopez", "+12025550142", Roles.Staff, "housekeeping", "2222"),
+        new("hk1", "Maria Lopez", "+12025550142", Roles.Staff, "housekeeping", "2222", Lead: true),
         new("hk2", "Sam Okafor", "+12025550143", Roles.Staff, "housekeeping", "2223"),
         new("eng1", "Tom Becker", "+12025550144", Roles.Staff, "engineering", "3333"),
         new("mgr1", "Priya Nair", "+12025550145", Roles.Manager, "front-desk", "9999"),

@@ -13,17 +13,17 @@ public sealed record TeamResponse(string Id, string Name);
 public sealed record TeamRequest(string? Name);
 
 /// <summary>A staff member as the API shows them; mobiles are masked for everyone but managers.</summary>
-public sealed record StaffResponse(string Id, string Name, string Role, string Team, string Mobile, bool Active)
+public sealed record StaffResponse(string Id, string Name, string Role, string Team, string Mobile, bool Active, bool Lead)
 {
     public static StaffResponse From(StaffInfo s, bool showMobile) =>
-        new(s.Id, s.Name, s.Role, s.Team, showMobile ? s.Mobile : Phone.Mask(s.Mobile), s.Active);
+        new(s.Id, s.Name, s.Role, s.Team, showMobile ? s.Mobile : Phone.Mask(s.Mobile), s.Active, s.Lead);
 }
 
 public sealed record StaffListResponse(IReadOnlyList<StaffResponse> Items);
 
-public sealed record CreateStaffRequest(string? Id, string? Name, string? Mobile, string? Role, string? Team, string? Pin);
+public sealed record CreateStaffRequest(string? Id, string? Name, string? Mobile, string? Role, string? Team, string? Pin, bool? Lead);
 
-public sealed record UpdateStaffRequest(string? Name, string? Mobile, string? Role, string? Team, string? Pin, bool? Active);
+public sealed record UpdateStaffRequest(string? Name, string? Mobile, string? Role, string? Team, string? Pin, bool? Active, bool? Lead);
 
 public sealed record DeactivationResponse(StaffResponse Staff, IReadOnlyList<CommitmentSummary> OpenPromises, IReadOnlyList<CommitmentSummary> OfferedHandoffs);
 
@@ -89,7 +89,7 @@ internal static class SitesApi
     {
         var request = SiteRequest.From(http);
         var created = await request.Site.AddStaff(request.Actor,
-            new StaffInput(body.Id, body.Name, body.Mobile, body.Role, body.Team, body.Pin));
+            new StaffInput(body.Id, body.Name, body.Mobile, body.Role, body.Team, body.Pin, Lead: body.Lead));
         return TypedResults.Created($"/api/sites/{request.SiteId}/staff/{created.Id}", StaffResponse.From(created, showMobile: true));
     }
 
@@ -97,7 +97,7 @@ internal static class SitesApi
     {
         var request = SiteRequest.From(http);
         var updated = await request.Site.UpdateStaff(request.Actor, staff,
-            new StaffInput(null, body.Name, body.Mobile, body.Role, body.Team, body.Pin, body.Active));
+            new StaffInput(null, body.Name, body.Mobile, body.Role, body.Team, body.Pin, body.Active, body.Lead));
         return TypedResults.Ok(StaffResponse.From(updated, showMobile: true));
     }
 
