@@ -8,14 +8,12 @@ namespace Commitments.Host.Hosting;
 /// its standard ports. If nothing does, install the pinned Azurite (npm ci in infra/azurite), start
 /// it with its data under the repo's git-ignored .azurite folder, and stop it on shutdown.
 /// </summary>
-internal sealed partial class DevelopmentAzurite(IHostEnvironment environment, ILogger<DevelopmentAzurite> logger) : IHostedLifecycleService, IDisposable
+internal sealed partial class DevelopmentAzurite(IHostEnvironment environment, ILogger<DevelopmentAzurite> logger) : DevelopmentProcess
 {
     public const int BlobPort = 10000;
     public const int QueuePort = 10001;
     public const int TablePort = 10002;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
-
-    private Process? _azurite;
 
     public static bool IsDevelopmentStorage(string? connectionString) =>
         connectionString is not null
@@ -23,7 +21,7 @@ internal sealed partial class DevelopmentAzurite(IHostEnvironment environment, I
             .Contains("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase);
 
     // Runs before any hosted service starts, so the silo finds storage ready.
-    public async Task StartingAsync(CancellationToken cancellationToken)
+    public override async Task StartingAsync(CancellationToken cancellationToken)
     {
         if (await AnswersAsync(TablePort, cancellationToken))
         {
@@ -53,13 +51,7 @@ internal sealed partial class DevelopmentAzurite(IHostEnvironment environment, I
 
         var data = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(infra))!, ".azurite");
         Directory.CreateDirectory(data);
-        var start = new ProcessStartInfo(node)
-        {
-            WorkingDirectory = infra,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = new ProcessStartInfo(node) { WorkingDirectory = infra };
         foreach (var arg in new[]
         {
             entry, "--location", data, "--silent", "--skipApiVersionCheck",
@@ -69,17 +61,19 @@ internal sealed partial class DevelopmentAzurite(IHostEnvironment environment, I
             start.ArgumentList.Add(arg);
         }
 
-        _azurite = Process.Start(start) ?? throw new InvalidOperationException("Azurite did not start.");
         var stderr = new System.Text.StringBuilder();
-        _azurite.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (stderr) { stderr.AppendLine(e.Data); } } };
-        _azurite.OutputDataReceived += (_, _) => { };
-        _azurite.BeginErrorReadLine();
-        _azurite.BeginOutputReadLine();
+        var azurite = Launch(start, line =>
+        {
+            lock (stderr)
+            {
+                stderr.AppendLine(line);
+            }
+        });
 
         var deadline = Stopwatch.StartNew();
         while (!await AnswersAsync(TablePort, cancellationToken))
         {
-            if (_azurite.HasExited || deadline.Elapsed > StartTimeout)
+            if (azurite.HasExited || deadline.Elapsed > StartTimeout)
             {
                 string errors;
                 lock (stderr)
@@ -97,33 +91,7 @@ internal sealed partial class DevelopmentAzurite(IHostEnvironment environment, I
         LogStarted(logger, data);
     }
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    // After every other service stopped (the silo flushes its state on the way down).
-    public Task StoppedAsync(CancellationToken cancellationToken)
-    {
-        Dispose();
-        return Task.CompletedTask;
-    }
-
-    public void Dispose()
-    {
-        if (_azurite is { HasExited: false })
-        {
-            _azurite.Kill(entireProcessTree: true);
-            _azurite.WaitForExit(5000);
-            LogStopped(logger);
-        }
-
-        _azurite?.Dispose();
-        _azurite = null;
-    }
+    protected override void Stopped() => LogStopped(logger);
 
     private string? FindInfraFolder()
     {

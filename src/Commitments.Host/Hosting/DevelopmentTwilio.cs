@@ -10,7 +10,7 @@ namespace Commitments.Host.Hosting;
 /// a free loopback port, point the Twilio client at it with its well-known test credentials, and
 /// route its inbound texts to this host. /dev/texts shows every phone's conversation.
 /// </summary>
-internal sealed partial class DevelopmentTwilio(DevelopmentTwilio.Settings settings, ILogger<DevelopmentTwilio> logger) : IHostedLifecycleService, IDisposable
+internal sealed partial class DevelopmentTwilio(DevelopmentTwilio.Settings settings, ILogger<DevelopmentTwilio> logger) : DevelopmentProcess
 {
     // The local Twilio's defaults (its LocalTwilioOptions); they only ever work against it.
     private const string AccountSid = "AC10ca1000000000000000000000000000";
@@ -18,8 +18,6 @@ internal sealed partial class DevelopmentTwilio(DevelopmentTwilio.Settings setti
     private const string ApiKeySid = "SK10ca1000000000000000000000000000";
     private const string ApiKeySecret = "local-twilio-api-key-secret-0001";
     public const string OurNumber = "+12025550100";
-
-    private Process? _process;
 
     public sealed record Settings(Uri BaseUrl, int Port, string PublicBaseUrl);
 
@@ -46,13 +44,13 @@ internal sealed partial class DevelopmentTwilio(DevelopmentTwilio.Settings setti
         builder.Services.AddHostedService<DevelopmentTwilio>();
     }
 
-    public async Task StartingAsync(CancellationToken cancellationToken)
+    public override async Task StartingAsync(CancellationToken cancellationToken)
     {
         var dll = FindLocalTwilio()
             ?? throw new InvalidOperationException(
                 "No Twilio account is configured and the local Twilio was not found (tools/Commitments.LocalTwilio). " +
                 "Build the solution, or set Twilio:AccountSid and the other Twilio settings to use real Twilio.");
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet");
         foreach (var arg in new[]
         {
             dll, "--urls", settings.BaseUrl.ToString().TrimEnd('/'),
@@ -63,11 +61,7 @@ internal sealed partial class DevelopmentTwilio(DevelopmentTwilio.Settings setti
             start.ArgumentList.Add(arg);
         }
 
-        _process = Process.Start(start) ?? throw new InvalidOperationException("The local Twilio did not start.");
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        var process = Launch(start);
 
         using var http = new HttpClient();
         var deadline = Stopwatch.StartNew();
@@ -78,7 +72,7 @@ internal sealed partial class DevelopmentTwilio(DevelopmentTwilio.Settings setti
                 using var response = await http.GetAsync(settings.BaseUrl, cancellationToken);
                 break;
             }
-            catch (HttpRequestException) when (deadline.Elapsed < TimeSpan.FromSeconds(30) && !_process.HasExited)
+            catch (HttpRequestException) when (deadline.Elapsed < TimeSpan.FromSeconds(30) && !process.HasExited)
             {
                 // Polls the port: the process prints nothing to wait on.
                 await Task.Delay(100, cancellationToken);
@@ -86,32 +80,6 @@ internal sealed partial class DevelopmentTwilio(DevelopmentTwilio.Settings setti
         }
 
         LogStarted(logger, settings.BaseUrl);
-    }
-
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StoppedAsync(CancellationToken cancellationToken)
-    {
-        Dispose();
-        return Task.CompletedTask;
-    }
-
-    public void Dispose()
-    {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(5000);
-        }
-
-        _process?.Dispose();
-        _process = null;
     }
 
     private static string? FindLocalTwilio()

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+
+namespace Commitments.Host.Hosting;
+
+/// <summary>
+/// A helper program the development defaults start before anything else (Azurite, the local
+/// Twilio) and stop after everything else, so the silo can flush its state on the way down.
+/// </summary>
+internal abstract class DevelopmentProcess : IHostedLifecycleService, IDisposable
+{
+    private Process? _process;
+
+    /// <summary>Starts the program (see <see cref="Launch"/>) and waits until it answers.</summary>
+    public abstract Task StartingAsync(CancellationToken cancellationToken);
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(5000);
+            Stopped();
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Starts <paramref name="start"/>, handing its error output to <paramref name="stderr"/>.</summary>
+    protected Process Launch(ProcessStartInfo start, Action<string>? stderr = null)
+    {
+        start.UseShellExecute = false;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        _process = Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} did not start.");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                stderr?.Invoke(e.Data);
+            }
+        };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        return _process;
+    }
+
+    protected virtual void Stopped()
+    {
+    }
+}
