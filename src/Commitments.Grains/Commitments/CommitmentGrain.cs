@@ -1,5 +1,6 @@
 using System.Globalization;
 using Commitments.Grains.Common;
+using Commitments.Grains.Escalation;
 using Commitments.Grains.Index;
 using Commitments.Grains.Sites;
 using Commitments.Grains.Texts;
@@ -36,8 +37,14 @@ public interface ICommitmentGrain : IGrainWithStringKey
 
     Task<CommitmentView> AddNote(Actor actor, string? text);
 
-    /// <summary>Staff acknowledge a promise (an ACK reply); escalation uses it.</summary>
-    Task<CommitmentView> Acknowledge(Actor actor);
+    /// <summary>The owner, a lead of their team or a manager is on it: repeats stop, and the next level waits <paramref name="minutes"/> (default: the policy's ackTimeout).</summary>
+    Task<CommitmentView> Acknowledge(Actor actor, int? minutes = null);
+
+    /// <summary>Takes every escalation step that is due (each once), and says when the next one is.</summary>
+    Task<EscalationRun> Escalate();
+
+    /// <summary>When the next escalation step is due, if the promise is open.</summary>
+    Task<DateTimeOffset?> NextEscalationAt();
 
     /// <summary>Texts due now: each is marked as being attempted (durably) before it is returned.</summary>
     Task<TextWork> BeginDueTexts(string dispatcherId);
@@ -201,6 +208,7 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
 
         var old = State.DueAt;
         State.DueAt = newDue!.Value;
+        RestartEscalation();
         Append(actor, now, EventTypes.Rescheduled, new() { ["from"] = Iso(old), ["to"] = Iso(State.DueAt), ["reason"] = reason! });
         await SaveAsync();
         return View();
@@ -262,6 +270,7 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
         State.DueAt = newDue!.Value;
         State.Status = CommitmentStatus.Open;
         State.ReplyCode = await Index.AllocateReplyCode(State.Id);
+        RestartEscalation();
         Append(actor, now, EventTypes.Reopened, new()
         {
             ["owner"] = State.Owner,

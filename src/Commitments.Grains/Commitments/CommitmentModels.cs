@@ -63,6 +63,10 @@ public static class EventTypes
     public const string CustomerReplied = "customer-replied";
     public const string Rated = "rated";
     public const string Acknowledged = "acknowledged";
+    public const string Reminded = "reminded";
+    public const string Escalated = "escalated";
+    public const string Apologized = "apologized";
+    public const string HandoffStalled = "handoff-stalled";
 }
 
 /// <summary>A read-only snapshot of one promise, as the grain holds it (times in UTC).</summary>

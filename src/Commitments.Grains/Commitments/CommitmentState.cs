@@ -1,5 +1,6 @@
 using Commitments.Grains.Handoffs;
 
+using Commitments.Grains.Escalation;
 using Commitments.Grains.Texts;
 
 namespace Commitments.Grains.Commitments;
@@ -27,6 +28,7 @@ public sealed class CommitmentState
     [Id(13)] public List<OutboundText> Texts { get; set; } = [];
     /// <summary>The customer's rating (1–5) after completion, if they replied one.</summary>
     [Id(14)] public int? Rating { get; set; }
+    [Id(15)] public EscalationState Escalation { get; set; } = new();
 
     public bool Exists => History.Count > 0;
 }

@@ -4,22 +4,30 @@ using Commitments.Grains.Common;
 using Commitments.Grains.Escalation;
 using Commitments.Grains.Index;
 using Commitments.Grains.Texts;
+using Orleans.Concurrency;
 using Microsoft.AspNetCore.Identity;
 
 namespace Commitments.Grains.Sites;
 
 /// <summary>A site (hotel): its name, clock, phone region, teams and staff directory.</summary>
+/// <remarks>
+/// Reads interleave with changes, so a promise (or a phone's reply acting on one) can always read
+/// the directory, even while the site waits on another grain: no call cycle can deadlock.
+/// </remarks>
 public interface ISiteGrain : IGrainWithStringKey
 {
     /// <summary>Creates the site if it does not exist yet; an existing site is left as it is.</summary>
     Task<SiteInfo> Ensure(SiteSetup setup);
 
+    [AlwaysInterleave]
     Task<SiteInfo?> GetInfo();
 
     Task<TeamInfo> UpsertTeam(Actor actor, TeamInput input);
 
+    [AlwaysInterleave]
     Task<IReadOnlyList<StaffInfo>> ListStaff(bool includeInactive);
 
+    [AlwaysInterleave]
     Task<StaffInfo?> GetStaff(string staffId);
 
     Task<StaffInfo> AddStaff(Actor actor, StaffInput input);
@@ -35,6 +43,7 @@ public interface ISiteGrain : IGrainWithStringKey
     Task<SignInResult> SignIn(string staffId, string pin);
 
     /// <summary>The team's escalation policy (the defaults until a manager sets one).</summary>
+    [AlwaysInterleave]
     Task<EscalationPolicy> GetPolicy(string team);
 
     Task<EscalationPolicy> SetPolicy(Actor actor, string team, EscalationPolicy policy);
@@ -203,7 +212,7 @@ public sealed partial class SiteGrain(
 
         if (existing.Mobile != mobile)
         {
-            Handset(existing.Mobile).RegisterStaff(SiteId, staffId, active: false).Ignore();
+            await Handset(existing.Mobile).RegisterStaff(SiteId, staffId, active: false);
         }
 
         existing.Name = name!;
@@ -228,7 +237,7 @@ public sealed partial class SiteGrain(
         }
 
         await site.WriteStateAsync();
-        Handset(existing.Mobile).RegisterStaff(SiteId, staffId, existing.Active).Ignore();
+        await Handset(existing.Mobile).RegisterStaff(SiteId, staffId, existing.Active);
         return ToInfo(staffId, existing);
     }
 
@@ -252,7 +261,7 @@ public sealed partial class SiteGrain(
             await site.WriteStateAsync();
         }
 
-        Handset(existing.Mobile).RegisterStaff(SiteId, staffId, active: false).Ignore();
+        await Handset(existing.Mobile).RegisterStaff(SiteId, staffId, active: false);
 
         var index = GrainFactory.GetGrain<ISiteIndexGrain>(SiteId);
         var owned = await index.Query(new IndexQuery(Status: CommitmentStatus.Open, Owner: staffId));
@@ -364,7 +373,7 @@ public sealed partial class SiteGrain(
         };
         State.Staff[id!] = record;
         await site.WriteStateAsync();
-        Handset(record.Mobile).RegisterStaff(SiteId, id!, active: true).Ignore();
+        await Handset(record.Mobile).RegisterStaff(SiteId, id!, active: true);
         return ToInfo(id!, record);
     }
 

@@ -17,15 +17,6 @@ public sealed partial class CommitmentGrain
     public static readonly TimeSpan AttemptLease = TimeSpan.FromMinutes(2);
     private static readonly string[] NotDone = ["NOT DONE", "NOTDONE", "NOT DONE!", "NO"];
 
-    public async Task<CommitmentView> Acknowledge(Actor actor)
-    {
-        var staff = await RequireStaff(actor);
-        await RequireOpen("acknowledged");
-        Append(actor, time.GetUtcNow(), EventTypes.Acknowledged, new() { ["by"] = staff.Id });
-        await SaveAsync();
-        return View();
-    }
-
     public async Task<TextWork> BeginDueTexts(string dispatcherId)
     {
         await EnsureLoadedAsync();
@@ -192,6 +183,7 @@ public sealed partial class CommitmentGrain
             State.DueAt = now + TimeSpan.FromMinutes(30);
             State.Status = CommitmentStatus.Open;
             State.ReplyCode = await Index.AllocateReplyCode(State.Id);
+            RestartEscalation();
             Append(customer, now, EventTypes.Reopened, new()
             {
                 ["owner"] = State.Owner,

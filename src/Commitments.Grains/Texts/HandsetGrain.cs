@@ -62,7 +62,7 @@ public interface IHandsetGrain : IGrainWithStringKey
     [OneWay]
     Task Texted(HandsetText text);
 
-    [OneWay]
+    // Awaited by the site (the handset never calls the site back), so a new person's first reply is known.
     Task RegisterStaff(string site, string staffId, bool active);
 
     Task<InboundReply> Receive(InboundText text);

@@ -14,6 +14,10 @@ public static class TextKinds
     public const string CustomerCancelled = "customer-cancelled";
     public const string CustomerReplied = "customer-replied";
     public const string CustomerReopened = "customer-reopened";
+    public const string Reminder = "reminder";
+    public const string Overdue = "overdue";
+    public const string Apology = "apology";
+    public const string HandoffStalled = "handoff-stalled";
 }
 
 /// <summary>Where a text is in our pipeline; Twilio's own status is kept beside it.</summary>

@@ -97,6 +97,24 @@ public static class TextPlanner
                 ToStaff(c, TextKinds.CustomerReplied, s.Owner, "owner");
                 break;
 
+            case EventTypes.Reminded or EventTypes.Escalated or EventTypes.HandoffStalled when e.Details.TryGetValue("texted", out var texted):
+                var kind = e.Type switch
+                {
+                    EventTypes.Reminded => TextKinds.Reminder,
+                    EventTypes.Escalated => TextKinds.Overdue,
+                    _ => TextKinds.HandoffStalled,
+                };
+                foreach (var person in texted.Split(',', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    ToStaff(c, kind, person, person == s.Owner ? "owner" : "escalation");
+                }
+
+                break;
+
+            case EventTypes.Apologized when !e.Details.ContainsKey("skipped"):
+                ToCustomer(c, TextKinds.Apology);
+                break;
+
             case EventTypes.Reopened when e.Actor.Kind == Actor.CustomerKind:
                 ToStaff(c, TextKinds.CustomerReopened, s.Owner, "owner");
                 foreach (var manager in c.Staff.Values.Where(m => m.IsManager && m.Active && m.Id != s.Owner))
@@ -139,6 +157,10 @@ public static class TextPlanner
             TextKinds.CustomerCancelled => "CustomerCancelled",
             TextKinds.CustomerReplied => "CustomerReplied",
             TextKinds.CustomerReopened => "CustomerReopened",
+            TextKinds.Reminder => "Reminder",
+            TextKinds.Overdue => "Overdue",
+            TextKinds.Apology => "Apology",
+            TextKinds.HandoffStalled => "HandoffStalled",
             _ => throw new InvalidOperationException($"No template for text kind '{text.Kind}'."),
         };
         return TextTemplates.Render(key, text.Language, values, "reply", "note", "reason", "what");
@@ -181,6 +203,14 @@ public static class TextPlanner
         if (e.Details.TryGetValue("to", out var recipient))
         {
             values["recipient"] = TextTemplates.Name(c.Staff.GetValueOrDefault(recipient)?.Name ?? recipient);
+        }
+
+        foreach (var key in new[] { "late", "ago" })
+        {
+            if (e.Details.TryGetValue(key, out var number))
+            {
+                values[key] = number;
+            }
         }
 
         foreach (var key in new[] { "reason", "text" })

@@ -1,0 +1,151 @@
+using Commitments.Grains.Commitments;
+using Commitments.Grains.Common;
+using Commitments.Grains.Sites;
+
+namespace Commitments.Grains.Tests.Escalation;
+
+/// <summary>The grain's escalation steps, driven as the scheduler drives them, on a clock the tests move.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class EscalationTests(ClusterFixture fixture)
+{
+    private static string[] Types(CommitmentView v, params string[] only) =>
+        [.. v.History.Select(e => e.Type).Where(t => only.Length == 0 || only.Contains(t))];
+
+    private async Task<(TestSite Site, ICommitmentGrain Grain, CommitmentView View)> OwnedByHk1Async(int dueInMinutes = 30)
+    {
+        var site = await fixture.NewSiteAsync();
+        await site.Site.UpdateStaff(Actor.Staff("mgr1"), "hk2", new StaffInput(null, null, null, null, null, null, Lead: true));
+        var (grain, _) = await site.PromiseAsync(by: "desk1", handoffTo: "hk1", dueInMinutes: dueInMinutes, mobile: "+12025550181");
+        var view = await grain.AcceptHandoff(Actor.Staff("hk1"));
+        return (site, grain, view);
+    }
+
+    [Fact]
+    public async Task EachStepRunsOnceAtItsMomentAndTextsTheRightPeople()
+    {
+        var (_, grain, created) = await OwnedByHk1Async();
+        var due = created.DueAt;
+
+        fixture.Time.SetUtcNow(due.AddMinutes(-15));
+        (await grain.Escalate()).Ran.ShouldBe(["reminder"]);
+        (await grain.Escalate()).Ran.ShouldBeEmpty();
+
+        fixture.Time.SetUtcNow(due);
+        (await grain.Escalate()).Ran.ShouldBe(["level-1"]);
+        fixture.Time.SetUtcNow(due.AddMinutes(10));
+        var level2 = await grain.Escalate();
+        level2.Ran.ShouldBe(["level-2"]);
+        level2.NextAt.ShouldBe(due.AddMinutes(15));
+
+        var view = (await grain.Get())!;
+        var escalations = view.History.Where(e => e.Type == EventTypes.Escalated).ToList();
+        escalations.Select(e => e.Details["texted"]).ShouldBe(["hk1", "hk1,hk2"]);
+        escalations[1].Details["late"].ShouldBe("10");
+        view.Texts.Where(t => t.Kind is "reminder" or "overdue").Select(t => $"{t.Kind}:{t.RecipientRole}")
+            .ShouldBe(["reminder:owner", "overdue:owner", "overdue:owner", "overdue:escalation"]);
+    }
+
+    [Fact]
+    public async Task StepsDueWhileNobodyRanThemAllRunOnceWhenItIsCalledAgain()
+    {
+        var (_, grain, created) = await OwnedByHk1Async();
+
+        fixture.Time.SetUtcNow(created.DueAt.AddMinutes(25));
+        var run = await grain.Escalate();
+
+        run.Ran.ShouldBe(["reminder", "level-1", "level-2", "apology", "level-3"]);
+        var view = (await grain.Get())!;
+        view.History.Single(e => e.Type == EventTypes.Reminded).Details.ShouldContainKey("skipped");
+        (await grain.Escalate()).Ran.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task TheCustomerGetsOneApologyUntilTheDeadlineMoves()
+    {
+        var (site, grain, created) = await OwnedByHk1Async();
+        fixture.Time.SetUtcNow(created.DueAt.AddMinutes(15));
+        await grain.Escalate();
+        (await grain.Get())!.Texts.Count(t => t.Kind == "apology").ShouldBe(1);
+
+        await grain.Reschedule(Actor.Staff("hk1"), site.InMinutes(5), "Laundry was late");
+        fixture.Time.Advance(TimeSpan.FromMinutes(20));
+        await grain.Escalate();
+
+        (await grain.Get())!.Texts.Count(t => t.Kind == "apology").ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task AnAcknowledgementStopsRepeatsAndHoldsTheNextLevel()
+    {
+        var (_, grain, created) = await OwnedByHk1Async();
+        var due = created.DueAt;
+        fixture.Time.SetUtcNow(due.AddMinutes(10));
+        await grain.Escalate();
+
+        await grain.Acknowledge(Actor.Staff("hk2"), minutes: 20);
+        fixture.Time.SetUtcNow(due.AddMinutes(20));
+        (await grain.Escalate()).Ran.ShouldNotContain("level-3");
+
+        fixture.Time.SetUtcNow(due.AddMinutes(30));
+        (await grain.Escalate()).Ran.ShouldContain("level-3");
+    }
+
+    [Fact]
+    public async Task OnlyTheOwnerALeadOrAManagerCanAcknowledge()
+    {
+        var (_, grain, _) = await OwnedByHk1Async();
+
+        (await Should.ThrowAsync<RuleViolationException>(() => grain.Acknowledge(Actor.Staff("desk1")))).Kind.ShouldBe(RuleKind.Forbidden);
+        (await grain.Acknowledge(Actor.Staff("hk1"))).History[^1].Type.ShouldBe(EventTypes.Acknowledged);
+    }
+
+    [Fact]
+    public async Task DoneStopsEverything()
+    {
+        var (_, grain, created) = await OwnedByHk1Async();
+        await grain.Complete(Actor.Staff("hk1"), null);
+
+        fixture.Time.SetUtcNow(created.DueAt.AddHours(2));
+
+        var run = await grain.Escalate();
+        run.Ran.ShouldBeEmpty();
+        run.NextAt.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task AnUnacceptedHandoffAlertsTheProposerAndTheRecipientsLeads()
+    {
+        var site = await fixture.NewSiteAsync();
+        await site.Site.UpdateStaff(Actor.Staff("mgr1"), "hk2", new StaffInput(null, null, null, null, null, null, Lead: true));
+        var (grain, created) = await site.PromiseAsync(by: "desk1", handoffTo: "hk1", dueInMinutes: 120, mobile: "+12025550182");
+
+        fixture.Time.Advance(TimeSpan.FromMinutes(10));
+        (await grain.Escalate()).Ran.ShouldBe(["handoff-stalled"]);
+
+        var stalled = (await grain.Get())!.History.Single(e => e.Type == EventTypes.HandoffStalled);
+        stalled.Details["texted"].ShouldBe("desk1,hk2");
+        (await grain.Get())!.Owner.ShouldBe("desk1");
+    }
+
+    [Fact]
+    public async Task ALevelWithNobodyReachableIsSkippedAndSaysSo()
+    {
+        var site = await fixture.NewSiteAsync();
+        var (grain, created) = await site.PromiseAsync(by: "desk1", dueInMinutes: 30, mobile: "+12025550183");
+
+        fixture.Time.SetUtcNow(created.DueAt.AddMinutes(10));
+        await grain.Escalate();
+
+        var level2 = (await grain.Get())!.History.Last(e => e.Type == EventTypes.Escalated);
+        level2.Details["level"].ShouldBe("2");
+        level2.Details["texted"].ShouldBe("desk1");
+        var policy = await site.Site.GetPolicy("front-desk");
+        await site.Site.SetPolicy(Actor.Staff("mgr1"), "front-desk", policy with
+        {
+            Levels = [.. policy.Levels, new(TimeSpan.FromMinutes(40), ["leads"])],
+        });
+        fixture.Time.SetUtcNow(created.DueAt.AddMinutes(40));
+        await grain.Escalate();
+        (await grain.Get())!.History.Last(e => e.Type == EventTypes.Escalated).Details.ShouldContainKey("skipped");
+    }
+}
