@@ -31,6 +31,8 @@ public sealed record ReopenRequest(string? DueAt, string? Reason);
 
 public sealed record NoteRequest(string? Text);
 
+public sealed record AcknowledgeRequest(int? Minutes);
+
 public sealed record CustomerResponse(string Name, string? Mobile, string? Room, bool SmsConsent, string? Language);
 
 public sealed record PendingHandoffResponse(string To, string From, string? Note, string At);

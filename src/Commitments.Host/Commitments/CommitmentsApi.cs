@@ -35,6 +35,8 @@ internal static class CommitmentsApi
             Act(http, id, (g, a) => g.Reopen(a, body.DueAt, body.Reason)));
         group.MapPost("/{id}/notes", (string id, NoteRequest body, HttpContext http) =>
             Act(http, id, (g, a) => g.AddNote(a, body.Text)));
+        group.MapPost("/{id}/acknowledge", (string id, AcknowledgeRequest? body, HttpContext http) =>
+            Act(http, id, (g, a) => g.Acknowledge(a, body?.Minutes)));
 
         site.MapGet("/staff/{staff}/inbox", Inbox).WithTags("Commitments").WithName("Inbox");
         return group;

@@ -89,6 +89,23 @@ public sealed class HandoffApiTests(AppFixture fixture)
     }
 
     [Fact]
+    public async Task TheOwnerAcknowledgesWithMinutesAndBadMinutesAreNamed()
+    {
+        var site = await App.NewSiteAsync();
+        using var desk = await App.SignInAsync("desk1", "1111", site);
+        using var hk = await App.SignInAsync("hk2", "2223", site);
+        var url = await PromiseAsync(desk, site);
+
+        await (await hk.PostJsonAsync($"{url}/acknowledge")).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+        await (await desk.PostAsJsonAsync($"{url}/acknowledge", new { minutes = 0 })).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "minutes");
+        var acked = await (await desk.PostAsJsonAsync($"{url}/acknowledge", new { minutes = 30 })).JsonAsync();
+
+        var last = acked.GetProperty("history").EnumerateArray().Last();
+        last.GetProperty("type").GetString().ShouldBe("acknowledged");
+        last.GetProperty("details").GetProperty("by").GetString().ShouldBe("desk1");
+    }
+
+    [Fact]
     public async Task CompletingSomeoneElsesPromiseIs403()
     {
         var site = await App.NewSiteAsync();
