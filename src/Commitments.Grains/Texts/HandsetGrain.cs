@@ -180,14 +180,17 @@ public sealed partial class HandsetGrain(
             return new(null, "opted-in", Passive: false);
         }
 
+        var cutoff = time.GetUtcNow() - ReplyWindow;
+        var lastToCustomer = State.Recent.Where(t => t.StaffId is null && t.At >= cutoff).OrderByDescending(t => t.At).FirstOrDefault();
+
+        // A staff member's phone speaks in commands; anything else from a phone we also texted as a
+        // customer (a colleague staying as a guest) is a customer's reply.
         var staff = State.Staff;
-        if (staff.Count > 0)
+        if (staff.Count > 0 && (lastToCustomer is null || StaffVerb(trimmed) is not null))
         {
             return await HandleStaff(trimmed, staff);
         }
 
-        var cutoff = time.GetUtcNow() - ReplyWindow;
-        var lastToCustomer = State.Recent.Where(t => t.StaffId is null && t.At >= cutoff).OrderByDescending(t => t.At).FirstOrDefault();
         if (lastToCustomer is null)
         {
             // An unknown number gets no answer, so two robots can never text each other forever.
@@ -207,16 +210,7 @@ public sealed partial class HandsetGrain(
     private async Task<Handling> HandleStaff(string body, List<StaffRef> staff)
     {
         var tokens = body.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-        var command = tokens.Length == 0 ? "" : tokens[0].ToUpperInvariant().Trim('"', '\'', '.', '!');
-        var verb = command switch
-        {
-            "YES" or "ACCEPT" or "Y" => "accept",
-            "NO" or "DECLINE" or "N" => "decline",
-            "DONE" or "COMPLETE" => "done",
-            "ACK" or "OK" => "ack",
-            "HELP" or "INFO" or "?" => "help",
-            _ => null,
-        };
+        var verb = StaffVerb(body);
         if (verb is null)
         {
             return new(Template("ReplyNotUnderstood"), "not-understood", Passive: true);
@@ -306,6 +300,20 @@ public sealed partial class HandsetGrain(
             .OrderByDescending(c => c.At)
             .ToList();
         return ranked[0].At - ranked[1].At < AmbiguityWindow ? null : ranked[0].Candidate;
+    }
+
+    private static string? StaffVerb(string body)
+    {
+        var first = body.Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
+        return first.ToUpperInvariant().Trim('"', '\'', '.', '!') switch
+        {
+            "YES" or "ACCEPT" or "Y" => "accept",
+            "NO" or "DECLINE" or "N" => "decline",
+            "DONE" or "COMPLETE" => "done",
+            "ACK" or "OK" => "ack",
+            "HELP" or "INFO" or "?" => "help",
+            _ => null,
+        };
     }
 
     private async Task<(StaffRef, IndexEntry)?> FindByCode(List<StaffRef> staff, string code)

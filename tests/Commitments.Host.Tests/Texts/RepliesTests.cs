@@ -160,6 +160,20 @@ public sealed class RepliesTests(TextingFixture fixture)
     }
 
     [Fact]
+    public async Task AColleagueStayingAsAGuestRepliesAsTheCustomerUnlessItIsACommand()
+    {
+        var site = await TextsTestSite.CreateAsync(Texting);
+        using var desk = await site.SignInAsync("desk1");
+        var colleague = site.Mobiles["hk2"];
+        var url = await site.PromiseAsync(desk, colleague);
+        await desk.PostJsonAsync($"{url}/complete");
+        await site.SentAsync(colleague, 2);
+
+        Reply(await Texting.HandsetSendsAsync(colleague, "4")).ShouldBe("Thank you for rating us 4 out of 5.");
+        Reply(await Texting.HandsetSendsAsync(colleague, "HELP")).ShouldStartWith("Reply YES code to accept");
+    }
+
+    [Fact]
     public async Task TwilioRetryingTheSameInboundMessageActsOnce()
     {
         var (site, desk, url, code) = await OfferedToHk1Async(Texting);

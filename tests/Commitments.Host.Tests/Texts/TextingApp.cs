@@ -88,7 +88,10 @@ public sealed class TextingApp : IAsyncDisposable
     }
 
     /// <summary>A mobile number no other test uses.</summary>
-    public static string NewMobile() => "+1202555" + Random.Shared.Next(2000, 9999).ToString();
+    public static string NewMobile() => "+1202555" + Interlocked.Increment(ref _nextMobile).ToString();
+
+    // Unique within the test process (a random start keeps runs apart in a shared local Twilio).
+    private static int _nextMobile = Random.Shared.Next(2000, 5000);
 
     /// <summary>Outbound messages the local Twilio holds for <paramref name="to"/>, oldest first.</summary>
     public async Task<List<JsonElement>> SentToAsync(string to)
