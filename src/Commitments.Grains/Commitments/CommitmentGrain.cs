@@ -266,8 +266,16 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
         reason = v.Text("reason", reason, 1, MaxTextLength);
         v.ThrowIfInvalid();
 
+        await ReopenAsync(actor, newDue!.Value, reason!, now);
+        await SaveAsync();
+        return View();
+    }
+
+    /// <summary>The reopen rule, whoever asks (a manager, or the customer by text): open again, same owner, a new deadline and plan.</summary>
+    private async Task ReopenAsync(Actor actor, DateTimeOffset dueAt, string reason, DateTimeOffset now)
+    {
         var old = State.DueAt;
-        State.DueAt = newDue!.Value;
+        State.DueAt = dueAt;
         State.Status = CommitmentStatus.Open;
         State.ReplyCode = await Index.AllocateReplyCode(State.Id);
         RestartEscalation();
@@ -276,10 +284,8 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
             ["owner"] = State.Owner,
             ["from"] = Iso(old),
             ["dueAt"] = Iso(State.DueAt),
-            ["reason"] = reason!,
+            ["reason"] = reason,
         });
-        await SaveAsync();
-        return View();
     }
 
     public async Task<CommitmentView> AddNote(Actor actor, string? text)

@@ -179,18 +179,7 @@ public sealed partial class CommitmentGrain
             // The customer's "not done" goes through the same reopen rule, with the customer as the actor.
             var site = await RequireSite();
             var staff = await StaffDirectory();
-            var old = State.DueAt;
-            State.DueAt = now + TimeSpan.FromMinutes(30);
-            State.Status = CommitmentStatus.Open;
-            State.ReplyCode = await Index.AllocateReplyCode(State.Id);
-            RestartEscalation();
-            Append(customer, now, EventTypes.Reopened, new()
-            {
-                ["owner"] = State.Owner,
-                ["from"] = Iso(old),
-                ["dueAt"] = Iso(State.DueAt),
-                ["reason"] = "The customer replied that it is not done.",
-            });
+            await ReopenAsync(customer, now + TimeSpan.FromMinutes(30), "The customer replied that it is not done.", now);
             answer = TextTemplates.Render("ReplyReopened", language, new Dictionary<string, string>
             {
                 ["owner"] = TextTemplates.Name(staff.GetValueOrDefault(State.Owner)?.Name ?? State.Owner),
