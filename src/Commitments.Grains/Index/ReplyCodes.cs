@@ -9,7 +9,7 @@ public static class ReplyCodes
     private const string Letters = "ABCDEFGHJKLMNPQRSTUVWXYZ";
     private const string Digits = "23456789";
 
-    /// <summary>The <paramref name="index"/>-th code of <see cref="All"/>, without walking the ones before it.</summary>
+    /// <summary>The <paramref name="index"/>-th code: two characters first, then a letter and two digits, then Z and four digits.</summary>
     public static string At(int index)
     {
         var twoCharacter = Letters.Length * Digits.Length;
@@ -26,30 +26,6 @@ public static class ReplyCodes
         }
 
         return $"Z{index - threeCharacter:D4}";
-    }
-
-    public static IEnumerable<string> All()
-    {
-        foreach (var letter in Letters)
-        {
-            foreach (var digit in Digits)
-            {
-                yield return $"{letter}{digit}";
-            }
-        }
-
-        foreach (var letter in Letters)
-        {
-            for (var n = 10; n < 100; n++)
-            {
-                yield return $"{letter}{n}";
-            }
-        }
-
-        for (var n = 0; ; n++)
-        {
-            yield return $"Z{n:D4}";
-        }
     }
 
     public static bool LooksLikeCode(string token) =>
