@@ -1,5 +1,6 @@
 using Commitments.Host.Auth;
 using Commitments.Host.Commitments;
+using Commitments.Host.Escalation;
 using Commitments.Host.Hosting;
 using Commitments.Host.Sites;
 using Commitments.Host.Texts;
@@ -16,6 +17,8 @@ builder.AddCommitmentsSilo();
 builder.AddCommitmentsSeeding();
 // Texts: the outbox dispatcher, the Twilio client and its webhooks (a local Twilio in Development).
 builder.AddCommitmentsTexting();
+// Escalation: Hangfire jobs wake each open promise at its next step; a reconcile pass covers crashes.
+builder.AddCommitmentsEscalation();
 // Edges: JSON, ProblemDetails for every error, cookie auth, per-client rate limits, health, OpenAPI.
 builder.AddCommitmentsJson();
 builder.AddCommitmentsProblems();
@@ -55,6 +58,10 @@ var site = api.MapGroup("/sites/{site}").AddEndpointFilter<SameSiteFilter>();
 site.MapSitesApi();
 site.MapCommitmentsApi();
 site.MapPolicyApi();
+site.MapEscalationsApi();
+
+// Hangfire's dashboard: signed-in managers, read-only unless an admin.
+app.MapHangfireForManagers();
 
 // Twilio's calls to us, authorized by their signature.
 if (app.Services.GetService<TextDispatcher>() is not null)

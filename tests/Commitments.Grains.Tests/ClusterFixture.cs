@@ -61,6 +61,11 @@ public sealed class ClusterFixture : IAsyncLifetime
         await ticking;
     }
 
+    private int _mobiles = 3000;
+
+    /// <summary>A staff mobile no other site of the run has (limits on texts are per number).</summary>
+    private string NextMobile() => "+1202556" + Interlocked.Increment(ref _mobiles).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>A fresh site per test, so tests never see each other's promises.</summary>
     public async Task<TestSite> NewSiteAsync(string timeZone = "America/New_York", string language = "en")
     {
@@ -72,11 +77,11 @@ public sealed class ClusterFixture : IAsyncLifetime
             await site.UpsertTeam(Actor.System, new TeamInput(team, team));
         }
 
-        await site.EnsureStaff(new StaffInput("desk1", "Dana Desk", "+12025550141", Roles.FrontDesk, "front-desk", "1111"));
-        await site.EnsureStaff(new StaffInput("hk1", "Maria Lopez", "+12025550142", Roles.Staff, "housekeeping", "2222"));
-        await site.EnsureStaff(new StaffInput("hk2", "Sam Okafor", "+12025550143", Roles.Staff, "housekeeping", "2223"));
-        await site.EnsureStaff(new StaffInput("eng1", "Tom Becker", "+12025550144", Roles.Staff, "engineering", "3333"));
-        await site.EnsureStaff(new StaffInput("mgr1", "Priya Nair", "+12025550145", Roles.Manager, "front-desk", "9999"));
+        await site.EnsureStaff(new StaffInput("desk1", "Dana Desk", NextMobile(), Roles.FrontDesk, "front-desk", "1111"));
+        await site.EnsureStaff(new StaffInput("hk1", "Maria Lopez", NextMobile(), Roles.Staff, "housekeeping", "2222"));
+        await site.EnsureStaff(new StaffInput("hk2", "Sam Okafor", NextMobile(), Roles.Staff, "housekeeping", "2223"));
+        await site.EnsureStaff(new StaffInput("eng1", "Tom Becker", NextMobile(), Roles.Staff, "engineering", "3333"));
+        await site.EnsureStaff(new StaffInput("mgr1", "Priya Nair", NextMobile(), Roles.Manager, "front-desk", "9999"));
         return new TestSite(this, id);
     }
 }

@@ -46,6 +46,15 @@ public interface ICommitmentGrain : IGrainWithStringKey
     /// <summary>When the next escalation step is due, if the promise is open.</summary>
     Task<DateTimeOffset?> NextEscalationAt();
 
+    /// <summary>
+    /// A scheduled job woke the promise for the step due at <paramref name="at"/>: if that is still
+    /// ahead, the grain waits for the exact moment itself (jobs run a little early), else it escalates now.
+    /// </summary>
+    Task EscalateAt(DateTimeOffset at);
+
+    /// <summary>The reconcile pass: takes any step that came due unseen, and schedules the next one again if its job was lost.</summary>
+    Task<EscalationRun> Reconcile(bool jobLost);
+
     /// <summary>Texts due now: each is marked as being attempted (durably) before it is returned.</summary>
     Task<TextWork> BeginDueTexts(string dispatcherId);
 
@@ -63,7 +72,12 @@ public interface ICommitmentGrain : IGrainWithStringKey
 }
 
 [GrainType(GrainTypeName)]
-public sealed partial class CommitmentGrain(TimeProvider time, ILogger<CommitmentGrain> logger, ITextSignal? textSignal = null) : Grain, ICommitmentGrain
+public sealed partial class CommitmentGrain(
+    TimeProvider time,
+    ILogger<CommitmentGrain> logger,
+    ITextSignal? textSignal = null,
+    IEscalationScheduler? scheduler = null,
+    Microsoft.Extensions.Options.IOptions<LedgerOptions>? ledgerOptions = null) : Grain, ICommitmentGrain
 {
     /// <summary>Part of every stored key: never rename.</summary>
     public const string GrainTypeName = "commitment";
@@ -80,6 +94,8 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
     private string SiteId => CommitmentKey.Parse(this.GetPrimaryKeyString()).Site;
 
     private ISiteGrain Site => GrainFactory.GetGrain<ISiteGrain>(SiteId);
+
+    private TimeSpan MinimumLead => ledgerOptions?.Value.MinimumLead ?? Deadline.MinimumLead;
 
     public async Task<CreateResult> Create(Actor actor, NewCommitment input)
     {
@@ -117,7 +133,7 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
 
         // A retry (double tap, dropped connection) with the same id: same content is the
         // same promise; anything else is a different promise that must not reuse the id.
-        var retry = Normalize(input, site, maker, now, checkLead: false);
+        var retry = Normalize(input, site, maker, now, checkLead: false, MinimumLead);
         if (retry.Fingerprint == State.CreateFingerprint && State.PromisedBy == maker.Id)
         {
             return new CreateResult(View(), Created: false);
@@ -129,7 +145,7 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
 
     private async Task<CreateResult> CreateNew(Actor actor, NewCommitment input, SiteInfo site, StaffInfo maker, DateTimeOffset now)
     {
-        var request = Normalize(input, site, maker, now, checkLead: true);
+        var request = Normalize(input, site, maker, now, checkLead: true, MinimumLead);
         StaffInfo? recipient = null;
         if (request.HandoffTo is not null)
         {
@@ -202,7 +218,7 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
         var site = await RequireSite();
         var now = time.GetUtcNow();
         var v = new Validation();
-        var newDue = Deadline.Parse(v, "dueAt", dueAt, site.Zone, now);
+        var newDue = Deadline.Parse(v, "dueAt", dueAt, site.Zone, now, MinimumLead);
         reason = v.Text("reason", reason, 1, MaxTextLength);
         v.ThrowIfInvalid();
 
@@ -262,7 +278,7 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
         var site = await RequireSite();
         var now = time.GetUtcNow();
         var v = new Validation();
-        var newDue = Deadline.Parse(v, "dueAt", dueAt, site.Zone, now);
+        var newDue = Deadline.Parse(v, "dueAt", dueAt, site.Zone, now, MinimumLead);
         reason = v.Text("reason", reason, 1, MaxTextLength);
         v.ThrowIfInvalid();
 
@@ -325,8 +341,11 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
     /// <summary>Writes state first (the truth), then tells the index; the index heals if this process dies in between.</summary>
     private async Task SaveAsync()
     {
-        // The texts these events cause go into the same write (the outbox).
+        // The texts these events cause go into the same write (the outbox), and so does the id of
+        // the job that wakes the promise for its next escalation step (scheduled before the write:
+        // a job for a write that then failed only wakes a promise with nothing to do).
         await PlanTextsAsync();
+        var obsoleteJob = await PlanEscalationJobAsync();
         try
         {
             await Stored.WriteAsync();
@@ -340,6 +359,7 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
 
         await TryUpdateIndex();
         SignalDueTexts();
+        DeleteJob(obsoleteJob);
     }
 
     private async Task EnsureLoadedAsync()
@@ -454,7 +474,7 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
 
     private sealed record NormalizedRequest(string What, Customer Customer, DateTimeOffset DueAt, string? HandoffTo, string? HandoffNote, string Fingerprint);
 
-    private static NormalizedRequest Normalize(NewCommitment input, SiteInfo site, StaffInfo maker, DateTimeOffset now, bool checkLead)
+    private static NormalizedRequest Normalize(NewCommitment input, SiteInfo site, StaffInfo maker, DateTimeOffset now, bool checkLead, TimeSpan minimumLead)
     {
         var v = new Validation();
         var what = v.Text("what", input.What, 1, MaxTextLength);
@@ -482,7 +502,7 @@ public sealed partial class CommitmentGrain(TimeProvider time, ILogger<Commitmen
         }
 
         // A retry may arrive after the deadline's lead time has shrunk; only a fresh create checks it.
-        var due = Deadline.Parse(v, "dueAt", input.DueAt, site.Zone, checkLead ? now : null);
+        var due = Deadline.Parse(v, "dueAt", input.DueAt, site.Zone, checkLead ? now : null, minimumLead);
 
         var handoffTo = string.IsNullOrWhiteSpace(input.HandoffTo) ? null : input.HandoffTo.Trim();
         var note = v.Text("handoffNote", input.HandoffNote, 1, MaxTextLength, required: false);

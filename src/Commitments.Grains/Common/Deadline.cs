@@ -18,8 +18,9 @@ public static class Deadline
     ];
 
     /// <summary>Parses and range-checks <paramref name="raw"/>; with <paramref name="now"/> null the range is not checked.</summary>
-    public static DateTimeOffset? Parse(Validation validation, string field, string? raw, TimeZoneInfo zone, DateTimeOffset? now)
+    public static DateTimeOffset? Parse(Validation validation, string field, string? raw, TimeZoneInfo zone, DateTimeOffset? now, TimeSpan? minimumLead = null)
     {
+        var lead = minimumLead ?? MinimumLead;
         if (string.IsNullOrWhiteSpace(raw))
         {
             validation.Add(field, "is required: an ISO-8601 date-time, with an offset or in the site's local time.");
@@ -53,9 +54,11 @@ public static class Deadline
             return at.ToUniversalTime();
         }
 
-        if (at < now + MinimumLead)
+        if (at < now + lead)
         {
-            validation.Add(field, "must be at least 1 minute in the future.");
+            validation.Add(field, lead == MinimumLead
+                ? "must be at least 1 minute in the future."
+                : $"must be at least {lead.TotalSeconds:0} seconds in the future.");
             return null;
         }
 
@@ -84,4 +87,11 @@ public static class Deadline
     }
 
     private static string Shorten(string raw) => raw.Length <= 40 ? raw : raw[..40] + "…";
+}
+
+/// <summary>Rules of the ledger that tests (and only tests, in practice) change (section "Ledger").</summary>
+public sealed class LedgerOptions
+{
+    /// <summary>How far ahead a deadline must be (default 1 minute); end-to-end tests use seconds.</summary>
+    public TimeSpan MinimumLead { get; set; } = Deadline.MinimumLead;
 }

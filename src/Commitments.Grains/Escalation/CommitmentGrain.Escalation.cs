@@ -9,11 +9,67 @@ namespace Commitments.Grains.Commitments;
 
 public sealed partial class CommitmentGrain
 {
+    // The moment this activation is waiting for on its own timer (a job woke it a little early).
+    private IGrainTimer? _wakeTimer;
+    private DateTimeOffset? _wakeAt;
+
+    public async Task EscalateAt(DateTimeOffset at)
+    {
+        var wait = at - time.GetUtcNow();
+        if (wait <= TimeSpan.Zero)
+        {
+            await Escalate();
+            return;
+        }
+
+        if (_wakeAt == at)
+        {
+            return;
+        }
+
+        // Jobs fire a little early, so a burst due at one instant is spread over the lead time and
+        // each step still runs at its exact moment: the grain waits the last stretch itself.
+        _wakeTimer?.Dispose();
+        _wakeAt = at;
+        _wakeTimer = this.RegisterGrainTimer(async _ =>
+        {
+            _wakeAt = null;
+            _wakeTimer?.Dispose();
+            _wakeTimer = null;
+            try
+            {
+                await Escalate();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The reconcile pass runs it within a minute.
+                LogWakeFailed(logger, ex, State.Id);
+            }
+        }, new GrainTimerCreationOptions(wait, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+    }
+
+    public async Task<EscalationRun> Reconcile(bool jobLost)
+    {
+        await EnsureLoadedAsync();
+        if (jobLost && State.Escalation.JobAt is { } at && _wakeAt != at)
+        {
+            // The job is gone (in-memory job storage forgets on a crash): a new one is scheduled below.
+            State.Escalation.JobId = null;
+        }
+
+        return await Escalate();
+    }
+
     public async Task<EscalationRun> Escalate()
     {
         await EnsureLoadedAsync();
         if (!State.Exists || State.Status != CommitmentStatus.Open)
         {
+            if (State.Escalation.JobId is not null)
+            {
+                await SaveAsync();
+            }
+
             return new EscalationRun([], null);
         }
 
@@ -21,6 +77,12 @@ public sealed partial class CommitmentGrain
         var staff = await StaffDirectory();
         var policy = await PolicyFor(staff);
         var ran = new List<string>();
+        var (heldChanged, released) = await ReleaseHeldTextsAsync(now);
+        if (released)
+        {
+            ran.Add("held-texts");
+        }
+
         foreach (var (step, doneKey) in PendingSteps(policy).Where(s => s.Step.At <= now))
         {
             await TakeStep(step, policy, staff, now);
@@ -28,12 +90,66 @@ public sealed partial class CommitmentGrain
             ran.Add(step.Key);
         }
 
-        if (ran.Count > 0)
+        var next = NextStepAt(policy);
+        if (ran.Count > 0 || heldChanged || JobOutOfDate(next))
         {
             await SaveAsync();
         }
 
-        return new EscalationRun(ran, NextStepAt(policy));
+        return new EscalationRun(ran, next);
+    }
+
+    private bool JobOutOfDate(DateTimeOffset? next) =>
+        scheduler is not null && (!State.Escalation.Planned || next != State.Escalation.JobAt || (next is not null && State.Escalation.JobId is null));
+
+    /// <summary>
+    /// Before a write: makes sure exactly one job wakes the promise at its next step. Returns the
+    /// job that no longer applies, to delete once the write is stored.
+    /// </summary>
+    private async Task<string?> PlanEscalationJobAsync()
+    {
+        if (scheduler is null)
+        {
+            return null;
+        }
+
+        DateTimeOffset? next = null;
+        if (State.Status == CommitmentStatus.Open)
+        {
+            var team = (await Site.GetStaff(State.Owner))?.Team;
+            next = NextStepAt(team is null ? EscalationPolicy.Default : await Site.GetPolicy(team));
+        }
+
+        if (!JobOutOfDate(next))
+        {
+            return null;
+        }
+
+        var e = State.Escalation;
+        // A job whose moment has come is the one running now (or it ran): nothing to delete.
+        var obsolete = e.JobAt > time.GetUtcNow() ? e.JobId : null;
+        e.JobId = next is { } at ? scheduler.Schedule(this.GetPrimaryKeyString(), at) : null;
+        e.JobAt = next;
+        e.Planned = true;
+        return obsolete;
+    }
+
+    private void DeleteJob(string? jobId)
+    {
+        if (jobId is null || scheduler is null)
+        {
+            return;
+        }
+
+        try
+        {
+            scheduler.Delete(jobId);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A stale job only wakes the promise for nothing: the grain decides.
+            LogJobDeleteFailed(logger, ex, State.Id);
+        }
     }
 
     public async Task<DateTimeOffset?> NextEscalationAt()
@@ -62,6 +178,7 @@ public sealed partial class CommitmentGrain
         var now = time.GetUtcNow();
         var until = now + (minutes is { } m ? TimeSpan.FromMinutes(m) : policy.AckTimeout);
         State.Escalation.Ack = new Acknowledgement(staff.Id, now, State.Escalation.Level, until);
+        State.Escalation.AckedLevels.Add(AckedKey(State.Escalation.Level, staff.Id));
         Append(actor, now, EventTypes.Acknowledged, new()
         {
             ["by"] = staff.Id,
@@ -72,10 +189,14 @@ public sealed partial class CommitmentGrain
         return View();
     }
 
+    private string AckedKey(int level, string staffId) =>
+        $"{State.Escalation.PlanVersion}:{level.ToString(CultureInfo.InvariantCulture)}:{staffId}";
+
     /// <summary>A new deadline starts the plan over (old steps no longer apply; the history says so).</summary>
     private void RestartEscalation()
     {
         State.Escalation.PlanVersion++;
+        State.Escalation.PlanStartedAt = time.GetUtcNow();
         State.Escalation.Ack = null;
         State.Escalation.Level = 0;
     }
@@ -83,8 +204,96 @@ public sealed partial class CommitmentGrain
     private async Task<EscalationPolicy> PolicyFor(IReadOnlyDictionary<string, StaffInfo> staff) =>
         staff.GetValueOrDefault(State.Owner)?.Team is { } team ? await Site.GetPolicy(team) : EscalationPolicy.Default;
 
+    /// <summary>The next moment the promise has escalation work: a step of its plan, or a held text to release.</summary>
     private DateTimeOffset? NextStepAt(EscalationPolicy policy) =>
-        PendingSteps(policy).Select(s => (DateTimeOffset?)s.Step.At).Min();
+        PendingSteps(policy).Select(s => (DateTimeOffset?)s.Step.At)
+            .Concat(State.Texts.Where(t => t.Stage == TextStage.Held).Select(t => (DateTimeOffset?)t.NotBefore))
+            .Min();
+
+    /// <summary>
+    /// Before a write: each new escalation text asks its recipient's limiter (one a minute per person).
+    /// A text held back says so, with the reason, and goes at its moment, carrying the others held.
+    /// A closed promise's held texts are dropped.
+    /// </summary>
+    private async Task LimitEscalationTextsAsync(IReadOnlyList<OutboundText> added, IReadOnlyDictionary<string, StaffInfo> staff)
+    {
+        var now = time.GetUtcNow();
+        if (State.Status != CommitmentStatus.Open)
+        {
+            foreach (var held in State.Texts.Where(t => t.Stage == TextStage.Held))
+            {
+                held.Stage = TextStage.Skipped;
+                held.Reason = "The promise was closed before this held text went.";
+                held.UpdatedAt = now;
+                await ITextLimiterGrain.For(GrainFactory, held.To).Withdraw(Limited(held, staff));
+            }
+
+            return;
+        }
+
+        foreach (var text in added.Where(t => t.StaffId is not null && t.Kind is TextKinds.Reminder or TextKinds.Overdue or TextKinds.HandoffStalled))
+        {
+            var decision = await ITextLimiterGrain.For(GrainFactory, text.To).Claim(Limited(text, staff));
+            if (decision.Outcome == LimitDecision.Hold)
+            {
+                text.Stage = TextStage.Held;
+                text.NotBefore = decision.Until!.Value;
+                text.Reason = HeldReason(text, staff, decision);
+                text.UpdatedAt = now;
+            }
+        }
+    }
+
+    /// <summary>Held texts whose moment came: sent (carrying the others held for that person), or marked as carried by another's text.</summary>
+    private async Task<(bool Changed, bool Released)> ReleaseHeldTextsAsync(DateTimeOffset now)
+    {
+        var due = State.Texts.Where(t => t.Stage == TextStage.Held && t.NotBefore <= now).ToList();
+        if (due.Count == 0)
+        {
+            return (false, false);
+        }
+
+        var released = false;
+        var staff = await StaffDirectory();
+        foreach (var text in due)
+        {
+            var decision = await ITextLimiterGrain.For(GrainFactory, text.To).Release(Limited(text, staff));
+            text.UpdatedAt = now;
+            switch (decision.Outcome)
+            {
+                case LimitDecision.Send:
+                    released = true;
+                    text.Stage = TextStage.Waiting;
+                    text.NotBefore = now;
+                    text.BundleCodes = decision.Codes is { Count: > 1 } codes ? [.. codes] : null;
+                    text.Reason = text.BundleCodes is null ? null : $"Sent after the limit, as one text for {text.BundleCodes.Count} promises.";
+                    break;
+                case LimitDecision.Bundled:
+                    released = true;
+                    text.Stage = TextStage.Bundled;
+                    text.Reason = $"Went in one text with {decision.Carrier} (at most one escalation text a minute per person).";
+                    break;
+                default:
+                    text.NotBefore = decision.Until!.Value;
+                    break;
+            }
+        }
+
+        return (true, released);
+    }
+
+    private LimitedText Limited(OutboundText text, IReadOnlyDictionary<string, StaffInfo> staff)
+    {
+        var owner = staff.GetValueOrDefault(State.Owner)?.Name ?? State.Owner;
+        return new LimitedText(SiteId, State.Id, text.Id, $"{State.ReplyCode} ({owner})");
+    }
+
+    private static string HeldReason(OutboundText text, IReadOnlyDictionary<string, StaffInfo> staff, LimitDecision decision)
+    {
+        var who = staff.GetValueOrDefault(text.StaffId!)?.Name ?? text.StaffId;
+        var last = decision.LastSentAt is { } at ? $" (the last at {Iso(at)})" : "";
+        return $"Held: {who} gets at most one escalation text a minute{last}. It goes at {Iso(decision.Until!.Value)}, in one text with any others held.";
+    }
 
     /// <summary>
     /// The plan's steps not taken yet, at their moment. An acknowledgement stops the repeats of its
@@ -97,10 +306,16 @@ public sealed partial class CommitmentGrain
         foreach (var step in EscalationPlan.For(policy, State.DueAt, offer?.At))
         {
             var key = step.Kind == StepKinds.HandoffStalled
-                ? $"offer@{offer!.At.UtcTicks}:{step.Key}"
+                ? EscalationState.StalledKey(offer!.At)
                 : $"v{e.PlanVersion}:{step.Key}";
             if (e.Done.Contains(key))
             {
+                continue;
+            }
+
+            if (step.Kind == StepKinds.Reminder && step.At < (e.PlanStartedAt ?? State.CreatedAt))
+            {
+                // Promised (or moved) with less time than the reminder's lead: the owner just heard of it.
                 continue;
             }
 
@@ -137,7 +352,9 @@ public sealed partial class CommitmentGrain
 
             case StepKinds.Level or StepKinds.Repeat:
                 var level = policy.Levels[step.Level - 1];
-                var details = await Texted(Resolve(level.Notify, staff), staff);
+                // Someone who acknowledged this level is on it: not texted again for it.
+                var people = Resolve(level.Notify, staff).Where(p => !State.Escalation.AckedLevels.Contains(AckedKey(step.Level, p)));
+                var details = await Texted(people, staff);
                 details["level"] = step.Level.ToString(CultureInfo.InvariantCulture);
                 details["late"] = late.ToString(CultureInfo.InvariantCulture);
                 if (step.Kind == StepKinds.Repeat)
@@ -208,4 +425,12 @@ public sealed partial class CommitmentGrain
             ? new() { ["texted"] = string.Join(',', reachable) }
             : new() { ["skipped"] = "Nobody at this level can be reached (no lead on the team, or everyone opted out)." };
     }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
+        Message = "Escalation of promise {CommitmentId} at its moment failed; the reconcile pass takes it")]
+    private static partial void LogWakeFailed(Microsoft.Extensions.Logging.ILogger logger, Exception exception, Guid commitmentId);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
+        Message = "Deleting an old escalation job of promise {CommitmentId} failed; it will wake the promise for nothing")]
+    private static partial void LogJobDeleteFailed(Microsoft.Extensions.Logging.ILogger logger, Exception exception, Guid commitmentId);
 }

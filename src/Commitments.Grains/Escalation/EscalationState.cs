@@ -14,6 +14,24 @@ public sealed class EscalationState
 
     /// <summary>The highest overdue level reached in this plan.</summary>
     [Id(3)] public int Level { get; set; }
+
+    /// <summary>The scheduled job for the next step (see <see cref="IEscalationScheduler"/>), derived from the plan.</summary>
+    [Id(4)] public string? JobId { get; set; }
+
+    /// <summary>The moment <see cref="JobId"/> is for.</summary>
+    [Id(5)] public DateTimeOffset? JobAt { get; set; }
+
+    /// <summary>Who acknowledged at which level, as "{plan version}:{level}:{staff id}": never texted again for that level.</summary>
+    [Id(6)] public HashSet<string> AckedLevels { get; set; } = [];
+
+    /// <summary>The next step's moment has been worked out with a scheduler at least once (the reconcile pass checks the rest).</summary>
+    [Id(7)] public bool Planned { get; set; }
+
+    /// <summary>When this plan began (creation, reschedule, reopen): a reminder whose moment was already past then is not sent.</summary>
+    [Id(8)] public DateTimeOffset? PlanStartedAt { get; set; }
+
+    /// <summary>The done-key of the stalled-handoff step for the offer made at <paramref name="offeredAt"/>.</summary>
+    public static string StalledKey(DateTimeOffset offeredAt) => $"offer@{offeredAt.UtcTicks}:{StepKinds.HandoffStalled}";
 }
 
 /// <summary>Someone said they are on it: repeats at this level stop, and the next level waits until <see cref="Until"/>.</summary>

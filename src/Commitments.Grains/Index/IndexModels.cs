@@ -18,7 +18,17 @@ public sealed record IndexEntry(
     [property: Id(10)] DateTimeOffset UpdatedAt,
     [property: Id(11)] string? ReplyCode = null,
     // When the promise next has a text to send (null: none).
-    [property: Id(12)] DateTimeOffset? NextTextAt = null)
+    [property: Id(12)] DateTimeOffset? NextTextAt = null,
+    // Escalation, for the reconcile pass and the manager's queue.
+    [property: Id(13)] DateTimeOffset? NextEscalationAt = null,
+    [property: Id(14)] string? EscalationJob = null,
+    [property: Id(15)] bool EscalationPlanned = false,
+    [property: Id(16)] int Level = 0,
+    [property: Id(17)] string? AcknowledgedBy = null,
+    [property: Id(18)] DateTimeOffset? AcknowledgedUntil = null,
+    [property: Id(19)] bool HandoffStalled = false,
+    [property: Id(20)] QueueText? LastText = null,
+    [property: Id(21)] int HeldTexts = 0)
 {
     /// <summary>Lists show a summary; the whole text is on the promise itself.</summary>
     public const int SummaryLength = 120;
@@ -36,7 +46,41 @@ public sealed record IndexEntry(
         s.History.Count,
         s.History.Count > 0 ? s.History[^1].At : s.CreatedAt,
         s.ReplyCode,
-        s.Texts.Select(t => t.NextWorkAt).Min());
+        s.Texts.Select(t => t.NextWorkAt).Min(),
+        s.Escalation.JobAt,
+        s.Escalation.JobId,
+        s.Escalation.Planned,
+        s.Escalation.Level,
+        s.Escalation.Ack?.By,
+        s.Escalation.Ack?.Until,
+        s.PendingHandoff is { } offer && s.Escalation.Done.Contains(Escalation.EscalationState.StalledKey(offer.At)),
+        s.Texts.Count == 0 ? null : QueueText.From(s.Texts[^1]),
+        s.Texts.Count(t => t.Stage == Texts.TextStage.Held));
+
+    /// <summary>Belongs on the manager's queue: open and overdue, escalated, acknowledged, or with a stalled handoff.</summary>
+    public bool NeedsAttention(DateTimeOffset now) =>
+        Status == CommitmentStatus.Open && (DueAt <= now || Level > 0 || AcknowledgedBy is not null || HandoffStalled || HeldTexts > 0);
+}
+
+/// <summary>A promise's latest text, as the queue shows it: who, what kind, and how delivery went (no number, no body).</summary>
+[GenerateSerializer, Immutable, Alias("commitments.queue-text")]
+public sealed record QueueText(
+    [property: Id(0)] string Kind,
+    [property: Id(1)] string RecipientRole,
+    [property: Id(2)] string? StaffId,
+    [property: Id(3)] string Status,
+    [property: Id(4)] string? Reason,
+    [property: Id(5)] DateTimeOffset At)
+{
+    public static QueueText From(Texts.OutboundText t) =>
+        new(t.Kind, t.RecipientRole, t.StaffId, Texts.TextStatus.Describe(t), t.Reason, t.SentAt ?? t.UpdatedAt);
+}
+
+/// <summary>Told when a site's escalation queue changes, so a screen can refresh without polling.</summary>
+public interface IEscalationQueueObserver : IGrainObserver
+{
+    [Orleans.Concurrency.OneWay]
+    Task QueueChanged(string site, Guid commitmentId);
 }
 
 /// <summary>A list request; owners given means "owned by any of these" (a team's members).</summary>

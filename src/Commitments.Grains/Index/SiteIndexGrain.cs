@@ -1,3 +1,4 @@
+using Orleans.Utilities;
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Common;
 using Microsoft.Extensions.Logging;
@@ -44,6 +45,17 @@ public interface ISiteIndexGrain : IGrainWithStringKey
 
     /// <summary>Promises with a text due at or before <paramref name="now"/>.</summary>
     Task<IReadOnlyList<Guid>> DueTexts(DateTimeOffset now);
+
+    /// <summary>The manager's queue: open promises needing attention, most urgent first.</summary>
+    Task<IReadOnlyList<IndexEntry>> Escalations(DateTimeOffset now);
+
+    /// <summary>Open promises whose escalation the reconcile pass must check: never planned, or with a next step.</summary>
+    Task<IReadOnlyList<IndexEntry>> EscalationPlans();
+
+    /// <summary>Tells <paramref name="observer"/> about every change to the queue for a while (re-subscribe within <see cref="SiteIndexGrain.ObserverLifetime"/>).</summary>
+    Task Subscribe(IEscalationQueueObserver observer);
+
+    Task Unsubscribe(IEscalationQueueObserver observer);
 }
 
 [GrainType(GrainTypeName)]
@@ -58,7 +70,13 @@ public sealed partial class SiteIndexGrain(
     public const string StateName = "index";
     public const int Shards = 16;
 
+    /// <summary>How long a queue subscription lasts without being renewed.</summary>
+    public static readonly TimeSpan ObserverLifetime = TimeSpan.FromMinutes(5);
+
     private readonly Dictionary<Guid, IndexEntry> _entries = [];
+    private ObserverManager<IEscalationQueueObserver>? _observers;
+
+    private ObserverManager<IEscalationQueueObserver> Observers => _observers ??= new(ObserverLifetime, logger);
     private readonly HashSet<int> _dirty = [];
 
     // Codes handed out whose promise has not reported back yet (it is being written).
@@ -195,6 +213,34 @@ public sealed partial class SiteIndexGrain(
     public Task<IndexEntry?> FindByReplyCode(string code) =>
         Task.FromResult(_openCodes.TryGetValue(code, out var id) ? _entries[id] : null);
 
+    public Task<IReadOnlyList<IndexEntry>> Escalations(DateTimeOffset now) =>
+        Task.FromResult<IReadOnlyList<IndexEntry>>(
+        [
+            .. _entries.Values.Where(e => e.NeedsAttention(now))
+                .OrderByDescending(e => e.Level)
+                .ThenByDescending(e => e.HandoffStalled)
+                .ThenBy(e => e.DueAt)
+                .ThenBy(e => e.Id),
+        ]);
+
+    public Task<IReadOnlyList<IndexEntry>> EscalationPlans() =>
+        Task.FromResult<IReadOnlyList<IndexEntry>>(
+        [
+            .. _entries.Values.Where(e => e.Status == CommitmentStatus.Open && (!e.EscalationPlanned || e.NextEscalationAt is not null)),
+        ]);
+
+    public Task Subscribe(IEscalationQueueObserver observer)
+    {
+        Observers.Subscribe(observer, observer);
+        return Task.CompletedTask;
+    }
+
+    public Task Unsubscribe(IEscalationQueueObserver observer)
+    {
+        Observers.Unsubscribe(observer);
+        return Task.CompletedTask;
+    }
+
     public Task<IReadOnlyList<Guid>> DueTexts(DateTimeOffset now) =>
         Task.FromResult<IReadOnlyList<Guid>>([.. _entries.Values.Where(e => e.NextTextAt <= now).OrderBy(e => e.NextTextAt).Select(e => e.Id)]);
 
@@ -244,6 +290,12 @@ public sealed partial class SiteIndexGrain(
 
             _entries[entry.Id] = entry;
             _dirty.Add(ShardOf(entry.Id));
+            var now = time.GetUtcNow();
+            if (_observers is { Count: > 0 } observers && (entry.NeedsAttention(now) || known?.NeedsAttention(now) == true))
+            {
+                var site = this.GetPrimaryKeyString();
+                observers.Notify(o => o.QueueChanged(site, entry.Id));
+            }
         }
     }
 

@@ -200,12 +200,14 @@ public sealed partial class CommitmentGrain
 
         var site = await RequireSite();
         var staff = await StaffDirectory();
+        var before = State.Texts.Count;
         foreach (var e in _unplanned)
         {
             TextPlanner.Plan(new PlanContext(State, e, site, staff, e.At));
         }
 
         _unplanned.Clear();
+        await LimitEscalationTextsAsync(State.Texts[before..], staff);
     }
 
     public Task<string?> SubmittedSid(string textId) =>
@@ -276,14 +278,7 @@ public sealed partial class CommitmentGrain
         Phone.Mask(t.To),
         t.RecipientRole,
         t.Kind,
-        t.Status ?? t.Stage switch
-        {
-            TextStage.Waiting => "waiting",
-            TextStage.Attempting => "attempting",
-            TextStage.Failed => "failed",
-            TextStage.Skipped => "skipped",
-            _ => "submitted",
-        },
+        TextStatus.Describe(t),
         t.ErrorCode,
         t.Reason,
         t.SentAt,

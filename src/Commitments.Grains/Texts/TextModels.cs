@@ -34,6 +34,10 @@ public enum TextStage
     Failed = 3,
     /// <summary>Not sent on purpose: opted out, no longer relevant, or a newer text went out first.</summary>
     Skipped = 4,
+    /// <summary>Held back by the per-person limit on escalation texts until <see cref="OutboundText.NotBefore"/>; the reason says why.</summary>
+    Held = 5,
+    /// <summary>Went out inside another promise's text (a bundle listing the codes); the reason says which.</summary>
+    Bundled = 6,
 }
 
 /// <summary>
@@ -71,6 +75,8 @@ public sealed class OutboundText
     [Id(21)] public bool AwaitsHandoff { get; set; }
     /// <summary>How many times its status was fetched because callbacks stopped coming.</summary>
     [Id(22)] public int Polls { get; set; }
+    /// <summary>Set when this text carries other held escalation texts too: the codes it lists (its own first).</summary>
+    [Id(23)] public List<string>? BundleCodes { get; set; }
 
     /// <summary>When the dispatcher should next look at it: to send, or to poll a status stuck below final.</summary>
     public DateTimeOffset? NextWorkAt => Stage switch
@@ -155,6 +161,18 @@ public static class TextStatus
     };
 
     public static bool IsFinal(string? status) => Rank(status) >= 4;
+
+    /// <summary>One word for where a text is: Twilio's status once it has one, else our stage.</summary>
+    public static string Describe(OutboundText t) => t.Status ?? t.Stage switch
+    {
+        TextStage.Waiting => "waiting",
+        TextStage.Attempting => "attempting",
+        TextStage.Failed => "failed",
+        TextStage.Skipped => "skipped",
+        TextStage.Held => "held",
+        TextStage.Bundled => "bundled",
+        _ => "submitted",
+    };
 
     /// <summary>What a delivery error means, in words a manager can act on.</summary>
     public static string Explain(int? code) => code switch

@@ -144,6 +144,14 @@ public static class TextPlanner
                 ? TextTemplates.Name(customer.Name)
                 : TextTemplates.Raw("Room", text.Language).Replace("{customer}", TextTemplates.Name(customer.Name)).Replace("{room}", customer.Room),
         };
+        if (text.BundleCodes is { Count: > 1 } codes)
+        {
+            const int listed = 10;
+            values["count"] = codes.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            values["codes"] = string.Join(", ", codes.Take(listed)) + (codes.Count > listed ? " …" : "");
+            return TextTemplates.Render("Bundle", text.Language, values, "codes");
+        }
+
         var key = text.Kind switch
         {
             TextKinds.CustomerCreated => "CustomerCreated",

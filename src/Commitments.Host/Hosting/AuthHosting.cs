@@ -22,14 +22,28 @@ internal static class AuthHosting
                 options.Cookie.SecurePolicy = development ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
                 options.ExpireTimeSpan = TimeSpan.FromHours(12);
                 options.SlidingExpiration = true;
-                options.Events.OnRedirectToLogin = context => Problem(context.HttpContext, StatusCodes.Status401Unauthorized,
-                    "Sign in first", "This needs a signed-in staff member: POST /api/auth/pin.");
+                options.LoginPath = SignInPath;
+                // The API answers 401 (a client signs in itself); a page in a browser goes to sign-in.
+                options.Events.OnRedirectToLogin = context => IsApi(context.Request)
+                    ? Problem(context.HttpContext, StatusCodes.Status401Unauthorized, "Sign in first", "This needs a signed-in staff member: POST /api/auth/pin.")
+                    : Redirect(context);
                 options.Events.OnRedirectToAccessDenied = context => Problem(context.HttpContext, StatusCodes.Status403Forbidden,
                     "Not allowed", "You are signed in, but this is not yours to do.");
                 options.Events.OnValidatePrincipal = ValidateStaffStillActive;
             });
         builder.Services.AddAuthorization();
         return builder;
+    }
+
+    /// <summary>Where a browser is sent to sign in (with ReturnUrl).</summary>
+    public const string SignInPath = "/signin";
+
+    private static bool IsApi(HttpRequest request) => request.Path.StartsWithSegments("/api");
+
+    private static Task Redirect(Microsoft.AspNetCore.Authentication.RedirectContext<CookieAuthenticationOptions> context)
+    {
+        context.Response.Redirect(context.RedirectUri);
+        return Task.CompletedTask;
     }
 
     /// <summary>A staff member who was deactivated loses access at once, not when the cookie expires.</summary>

@@ -1,0 +1,93 @@
+using Commitments.Grains.Common;
+using Commitments.Grains.Escalation;
+using Commitments.Host.Auth;
+using Commitments.Host.Escalation;
+using Hangfire;
+using Hangfire.Dashboard;
+using Hangfire.InMemory;
+using Hangfire.Redis.StackExchange;
+
+namespace Commitments.Host.Hosting;
+
+/// <summary>Hangfire's storage and server (section "Hangfire").</summary>
+public sealed class HangfireSettings
+{
+    /// <summary>"inmemory" (default: one process, forgets on a crash — the reconcile pass covers that) or "redis".</summary>
+    public string Storage { get; set; } = "inmemory";
+
+    /// <summary>The StackExchange.Redis connection string, for Storage = redis.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>How often scheduled jobs are moved to the queue (default 1 s; jobs fire <see cref="EscalationOptions.JobLead"/> early).</summary>
+    public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Jobs run at once (default 20): escalation jobs are short grain calls.</summary>
+    public int WorkerCount { get; set; } = 20;
+
+    /// <summary>Managers allowed to act in the dashboard ("site/staff"); every other manager sees it read-only.</summary>
+    public List<string> Admins { get; set; } = [];
+}
+
+/// <summary>
+/// Escalation: Hangfire runs one job per open promise's next step (scheduled by the grain itself
+/// through <see cref="IEscalationScheduler"/>), a recurring reconcile pass, and the dashboard.
+/// </summary>
+internal static class EscalationHosting
+{
+    public static IHostApplicationBuilder AddCommitmentsEscalation(this IHostApplicationBuilder builder)
+    {
+        var settings = builder.Configuration.GetSection("Hangfire").Get<HangfireSettings>() ?? new HangfireSettings();
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddOptions<EscalationOptions>().BindConfiguration("Escalation");
+        builder.Services.AddOptions<EscalationLimits>().BindConfiguration("Escalation");
+        builder.Services.AddOptions<LedgerOptions>().BindConfiguration("Ledger");
+
+        // The storage is this host's own (not Hangfire's global one), so two hosts in one process stay apart.
+        builder.Services.AddSingleton<JobStorage>(_ => settings.Storage.ToLowerInvariant() switch
+        {
+            "inmemory" => new InMemoryStorage(new InMemoryStorageOptions { IdType = InMemoryStorageIdType.Guid }),
+            "redis" when !string.IsNullOrWhiteSpace(settings.Redis) => new RedisStorage(settings.Redis, new RedisStorageOptions { Prefix = "commitments:hangfire:" }),
+            "redis" => throw new InvalidOperationException("Hangfire:Storage is 'redis' but Hangfire:Redis (the connection string) is empty."),
+            _ => throw new InvalidOperationException($"Hangfire:Storage must be 'inmemory' or 'redis', not '{settings.Storage}'."),
+        });
+        builder.Services.AddHangfire(config => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings());
+        builder.Services.AddHangfireServer(options =>
+        {
+            options.SchedulePollingInterval = settings.SchedulePollingInterval;
+            options.WorkerCount = settings.WorkerCount;
+            options.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+        });
+        builder.Services.AddSingleton<IEscalationScheduler, HangfireEscalationScheduler>();
+        builder.Services.AddSingleton<EscalationReconciler>();
+        builder.Services.AddTransient<EscalationJobs>();
+        builder.Services.AddHostedService<ReconcileAtStartup>();
+        return builder;
+    }
+
+    /// <summary>The dashboard at /hangfire: signed-in managers only, read-only unless listed in Hangfire:Admins.</summary>
+    public static void MapHangfireForManagers(this IEndpointRouteBuilder app)
+    {
+        var settings = app.ServiceProvider.GetRequiredService<HangfireSettings>();
+        app.MapHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            Authorization = [new ManagersOnly()],
+            IsReadOnlyFunc = context => !IsAdmin(context, settings),
+            DisplayStorageConnectionString = false,
+            AppPath = "/",
+        }).RequireAuthorization();
+    }
+
+    private static bool IsAdmin(DashboardContext context, HangfireSettings settings)
+    {
+        var user = context.GetHttpContext().User;
+        return user.IsInRole(Grains.Sites.Roles.Manager) && settings.Admins.Contains($"{user.SiteId()}/{user.StaffId()}", StringComparer.Ordinal);
+    }
+
+    private sealed class ManagersOnly : IDashboardAuthorizationFilter
+    {
+        public bool Authorize(DashboardContext context) => context.GetHttpContext().User.IsInRole(Grains.Sites.Roles.Manager);
+    }
+}
