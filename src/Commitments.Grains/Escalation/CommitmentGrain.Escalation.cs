@@ -29,10 +29,23 @@ public sealed partial class CommitmentGrain
 
         // Jobs fire a little early, so a burst due at one instant is spread over the lead time and
         // each step still runs at its exact moment: the grain waits the last stretch itself.
+        Arm(at, wait);
+    }
+
+    private void Arm(DateTimeOffset at, TimeSpan wait)
+    {
         _wakeTimer?.Dispose();
         _wakeAt = at;
         _wakeTimer = this.RegisterGrainTimer(async _ =>
         {
+            // Timers may fire a hair early: wait out the rest rather than find nothing due.
+            var left = at - time.GetUtcNow();
+            if (left > TimeSpan.Zero)
+            {
+                Arm(at, left + TimeSpan.FromMilliseconds(1));
+                return;
+            }
+
             _wakeAt = null;
             _wakeTimer?.Dispose();
             _wakeTimer = null;
@@ -99,8 +112,16 @@ public sealed partial class CommitmentGrain
         return new EscalationRun(ran, next);
     }
 
-    private bool JobOutOfDate(DateTimeOffset? next) =>
-        scheduler is not null && (!State.Escalation.Planned || next != State.Escalation.JobAt || (next is not null && State.Escalation.JobId is null));
+    /// <summary>
+    /// The job no longer matches the plan: never planned, a different next moment, no job, or the
+    /// job's moment has passed with its step still pending (that job is spent).
+    /// </summary>
+    private bool JobOutOfDate(DateTimeOffset? next)
+    {
+        var e = State.Escalation;
+        return scheduler is not null
+            && (!e.Planned || next != e.JobAt || (next is not null && (e.JobId is null || (next <= time.GetUtcNow() && _wakeAt != next))));
+    }
 
     /// <summary>
     /// Before a write: makes sure exactly one job wakes the promise at its next step. Returns the
