@@ -70,7 +70,40 @@ public sealed partial class CommitmentGrain
             State.Escalation.JobId = null;
         }
 
-        return await Escalate();
+        _reconciling = true;
+        try
+        {
+            return await Escalate();
+        }
+        finally
+        {
+            _reconciling = false;
+        }
+    }
+
+    // Set while the reconcile pass (not the step's own job) is taking steps, so the history can say why one was late.
+    private bool _reconciling;
+
+    /// <summary>A step taken later than this after its moment says so in its history entry, with the reason.</summary>
+    public static readonly TimeSpan LateNoteAfter = TimeSpan.FromSeconds(2);
+
+    private void NoteDelay(TimeSpan delay)
+    {
+        var e = State.History[^1];
+        var details = new Dictionary<string, string>(e.Details)
+        {
+            ["delayedSeconds"] = ((int)Math.Round(delay.TotalSeconds)).ToString(CultureInfo.InvariantCulture),
+            ["delayReason"] = _reconciling
+                ? "It came due while the service was down (or its job was lost); the reconcile pass took it."
+                : "Its job ran late.",
+        };
+        var noted = e with { Details = details };
+        State.History[^1] = noted;
+        var i = _unplanned.IndexOf(e);
+        if (i >= 0)
+        {
+            _unplanned[i] = noted;
+        }
     }
 
     public async Task<EscalationRun> Escalate()
@@ -99,6 +132,11 @@ public sealed partial class CommitmentGrain
         foreach (var (step, doneKey) in PendingSteps(policy).Where(s => s.Step.At <= now))
         {
             await TakeStep(step, policy, staff, now);
+            if (now - step.At > LateNoteAfter)
+            {
+                NoteDelay(now - step.At);
+            }
+
             State.Escalation.Done.Add(doneKey);
             ran.Add(step.Key);
         }

@@ -50,10 +50,10 @@ internal sealed class HostProcess : IDisposable
         _port = port;
     }
 
-    public static async Task<HostProcess> StartAsync(AzuriteFixture azurite, string table)
+    public static async Task<HostProcess> StartAsync(AzuriteFixture azurite, string table, IDictionary<string, string>? environment = null, int? port = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Commitments.Host.dll");
-        var port = AzuriteFixture.GetFreeTcpPort();
+        var listen = port ?? AzuriteFixture.GetFreeTcpPort();
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = AppContext.BaseDirectory,
@@ -63,11 +63,16 @@ internal sealed class HostProcess : IDisposable
         };
         start.ArgumentList.Add(dll);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{listen}";
         start.Environment["ConnectionStrings__Storage"] = azurite.ConnectionString;
         start.Environment["Storage__TableName"] = table;
         start.Environment["Orleans__SiloPort"] = AzuriteFixture.GetFreeTcpPort().ToString();
         start.Environment["Orleans__GatewayPort"] = AzuriteFixture.GetFreeTcpPort().ToString();
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
         var process = Process.Start(start)!;
         var ready = new TaskCompletionSource();
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
@@ -90,7 +95,7 @@ internal sealed class HostProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var host = new HostProcess(process, port);
+        var host = new HostProcess(process, listen);
         try
         {
             await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
