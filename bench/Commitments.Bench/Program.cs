@@ -1,7 +1,8 @@
+using Commitments.Bench.Escalation;
 using Commitments.Bench.Ledger;
 using Commitments.Bench.Texts;
 
-// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N]
+// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 if (which is "ledger" or "all")
 {
@@ -11,6 +12,11 @@ if (which is "ledger" or "all")
 if (which is "texts" or "all")
 {
     await DispatchBenchmark.RunAsync(Argument("--texts", 2000), Argument("--mps", 50));
+}
+
+if (which is "escalation" or "all")
+{
+    await EscalationBenchmark.RunAsync(Argument("--spread", 10000), Argument("--burst", 2000));
 }
 
 int Argument(string name, int fallback)

@@ -33,7 +33,7 @@ public sealed partial class TwilioOptions
     /// <summary>The API host (default https://api.twilio.com; the local Twilio in development and tests).</summary>
     public string BaseUrl { get; set; } = DefaultBaseUrl;
 
-    /// <summary>Segments per second per sender (default 1, the US long-code rate).</summary>
+    /// <summary>Segments per second per sender (default 1, the US long-code rate; up to 10,000 for high-throughput short codes).</summary>
     public double MessagesPerSecond { get; set; } = 1;
 
     /// <summary>At most this many API requests in flight at once (default 4).</summary>
@@ -101,9 +101,9 @@ public sealed partial class TwilioOptions
             problems.Add("Twilio:BaseUrl must be an absolute http(s) URL.");
         }
 
-        if (MessagesPerSecond is <= 0 or > 1000)
+        if (MessagesPerSecond is <= 0 or > 10000)
         {
-            problems.Add("Twilio:MessagesPerSecond must be above 0 and at most 1000.");
+            problems.Add("Twilio:MessagesPerSecond must be above 0 and at most 10000.");
         }
 
         if (MaxConcurrentRequests is < 1 or > 100)

@@ -1,6 +1,7 @@
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Common;
 using Commitments.Grains.Sites;
+using Commitments.Grains.Texts;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -18,6 +19,9 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public FakeTimeProvider Time { get; } = new(Start);
 
+    /// <summary>Stands in for the host's dispatcher: records what promises hand it.</summary>
+    public RecordingTextSignal Signal { get; } = new();
+
     public IGrainFactory Grains => _cluster!.Client;
 
     public InProcessTestCluster Cluster => _cluster!;
@@ -28,6 +32,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         builder.ConfigureHost(host =>
         {
             host.Services.AddSingleton<TimeProvider>(Time);
+            host.Services.AddSingleton<ITextSignal>(Signal);
 
             // PIN hashing is deliberately slow in production; tests only need it to be a real hash.
             host.Services.AddSingleton<IPasswordHasher<string>>(new PasswordHasher<string>(
@@ -112,4 +117,26 @@ public sealed class TestSite(ClusterFixture fixture, string id)
             what, new CustomerInput("Ana Silva", mobile, "412", true, "es"), InMinutes(dueInMinutes), handoffTo, null));
         return (grain, result.Commitment);
     }
+}
+
+/// <summary>The dispatcher's side of <see cref="ITextSignal"/>, recorded.</summary>
+public sealed class RecordingTextSignal : ITextSignal
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<TextToSend> _sent = new();
+
+    public string DispatcherId => "test-dispatcher";
+
+    public void TextsReady(string site, Guid commitmentId)
+    {
+    }
+
+    public void Send(IReadOnlyList<TextToSend> texts)
+    {
+        foreach (var text in texts)
+        {
+            _sent.Enqueue(text);
+        }
+    }
+
+    public IReadOnlyList<TextToSend> SentFor(Guid commitmentId) => [.. _sent.Where(t => t.CommitmentId == commitmentId)];
 }

@@ -321,11 +321,16 @@ public sealed partial class CommitmentGrain(
 
     private ISiteIndexGrain Index => GrainFactory.GetGrain<ISiteIndexGrain>(SiteId);
 
-    private void Append(Actor actor, DateTimeOffset at, string type, Dictionary<string, string> details)
+    private HistoryEvent Append(Actor actor, DateTimeOffset at, string type, Dictionary<string, string> details, bool planTexts = true)
     {
         var e = new HistoryEvent(State.History.Count + 1, at, actor, type, details);
         State.History.Add(e);
-        _unplanned.Add(e);
+        if (planTexts)
+        {
+            _unplanned.Add(e);
+        }
+
+        return e;
     }
 
     private static Dictionary<string, string> WithNote(Dictionary<string, string> details, string? note)
@@ -344,6 +349,7 @@ public sealed partial class CommitmentGrain(
         // The texts these events cause go into the same write (the outbox), and so does the id of
         // the job that wakes the promise for its next escalation step (scheduled before the write:
         // a job for a write that then failed only wakes a promise with nothing to do).
+        await DropStaleStagingAsync();
         await PlanTextsAsync();
         var obsoleteJob = await PlanEscalationJobAsync();
         try

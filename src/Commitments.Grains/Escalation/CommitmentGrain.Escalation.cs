@@ -28,8 +28,135 @@ public sealed partial class CommitmentGrain
         }
 
         // Jobs fire a little early, so a burst due at one instant is spread over the lead time and
-        // each step still runs at its exact moment: the grain waits the last stretch itself.
-        Arm(at, wait);
+        // each step still runs at its exact moment: the grain prepares the step now (its texts'
+        // attempts recorded) and waits the last stretch itself, so nothing but the send is left.
+        try
+        {
+            await StageAsync(at);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Not prepared: the step is taken the usual way at its moment.
+            LogStagingFailed(logger, ex, State.Id);
+        }
+
+        var left = at - time.GetUtcNow();
+        if (left <= TimeSpan.Zero)
+        {
+            await Escalate();
+            return;
+        }
+
+        Arm(at, left);
+    }
+
+    // Staged texts this activation has handed to the dispatcher (each goes once).
+    private readonly HashSet<string> _handedOff = [];
+
+    /// <summary>
+    /// Prepares the steps due at <paramref name="at"/>: their history details and texts as of that
+    /// moment, the texts recorded as attempts for this process's dispatcher, in one write before
+    /// the moment. At the moment the texts go straight to Twilio and the event is appended.
+    /// </summary>
+    private async Task StageAsync(DateTimeOffset at)
+    {
+        await EnsureLoadedAsync();
+        if (textSignal is null || !State.Exists || State.Status != CommitmentStatus.Open)
+        {
+            return;
+        }
+
+        var staff = await StaffDirectory();
+        var policy = await PolicyFor(staff);
+        var changed = false;
+        foreach (var (step, doneKey) in PendingSteps(policy).Where(s => s.Step.At == at).ToList())
+        {
+            if (State.Escalation.Staged.FirstOrDefault(x => x.DoneKey == doneKey) is { } known)
+            {
+                // Prepared by a process that has since restarted, still before the moment: nothing was sent, claim it anew.
+                foreach (var text in State.Texts.Where(t => known.TextIds.Contains(t.Id) && t.Stage == TextStage.Attempting && t.AttemptBy != textSignal.DispatcherId))
+                {
+                    text.AttemptBy = textSignal.DispatcherId;
+                    changed = true;
+                }
+
+                continue;
+            }
+
+            var (type, details) = await PlanStep(step, policy, staff, at);
+            var site = await RequireSite();
+            var before = State.Texts.Count;
+            TextPlanner.Plan(new PlanContext(State, new HistoryEvent(0, at, Actor.System, type, details), site, staff, at) { IdPrefix = doneKey });
+            var added = State.Texts[before..];
+            await LimitEscalationTextsAsync(added, staff);
+            foreach (var text in added.Where(t => t.Stage == TextStage.Waiting))
+            {
+                text.Body = TextPlanner.Render(text, State, site, staff, at);
+                text.Stage = TextStage.Attempting;
+                text.AttemptBy = textSignal.DispatcherId;
+                text.AttemptStartedAt = at;
+                text.Attempts++;
+                text.NotBefore = at + AttemptLease;
+            }
+
+            State.Escalation.Staged.Add(new StagedStep { DoneKey = doneKey, Type = type, At = at, Details = details, TextIds = [.. added.Select(t => t.Id)] });
+            changed = true;
+        }
+
+        if (changed)
+        {
+            await SaveAsync();
+        }
+    }
+
+    /// <summary>The moment of prepared steps came: their texts go to the dispatcher now, before anything else is awaited.</summary>
+    private void HandOffStaged(DateTimeOffset now)
+    {
+        if (textSignal is null || State.Escalation.Staged.Count == 0)
+        {
+            return;
+        }
+
+        var ids = State.Escalation.Staged.Where(s => s.At <= now).SelectMany(s => s.TextIds).ToHashSet();
+        var known = State.Texts.Where(t => t.MessageSid is not null).Select(t => t.MessageSid!).ToList();
+        var send = State.Texts
+            .Where(t => ids.Contains(t.Id) && t.Stage == TextStage.Attempting && t.AttemptBy == textSignal.DispatcherId && t.Body is not null && _handedOff.Add(t.Id))
+            .Select(t => new TextToSend(SiteId, State.Id, t.Id, t.To, t.Body!, null, known))
+            .ToList();
+        if (send.Count > 0)
+        {
+            textSignal.Send(send);
+        }
+    }
+
+    /// <summary>Before a write: prepared steps the plan no longer has at their moment (done, moved, acknowledged) are dropped, unsent.</summary>
+    private async Task DropStaleStagingAsync()
+    {
+        var now = time.GetUtcNow();
+        var ahead = State.Escalation.Staged.Where(s => s.At > now).ToList();
+        if (ahead.Count == 0)
+        {
+            return;
+        }
+
+        HashSet<string> pending = [];
+        if (State.Status == CommitmentStatus.Open)
+        {
+            var team = (await Site.GetStaff(State.Owner))?.Team;
+            var policy = team is null ? EscalationPolicy.Default : await Site.GetPolicy(team);
+            pending = [.. PendingSteps(policy).Select(p => $"{p.DoneKey}@{p.Step.At.UtcTicks}")];
+        }
+
+        foreach (var stale in ahead.Where(s => !pending.Contains($"{s.DoneKey}@{s.At.UtcTicks}")))
+        {
+            foreach (var text in State.Texts.Where(t => stale.TextIds.Contains(t.Id) && t.Stage == TextStage.Held).ToList())
+            {
+                await ITextLimiterGrain.For(GrainFactory, text.To).Withdraw(new LimitedText(SiteId, State.Id, text.Id, ""));
+            }
+
+            State.Texts.RemoveAll(t => stale.TextIds.Contains(t.Id) && t.MessageSid is null);
+            State.Escalation.Staged.Remove(stale);
+        }
     }
 
     private void Arm(DateTimeOffset at, TimeSpan wait)
@@ -120,6 +247,7 @@ public sealed partial class CommitmentGrain
         }
 
         var now = time.GetUtcNow();
+        HandOffStaged(now);
         var staff = await StaffDirectory();
         var policy = await PolicyFor(staff);
         var ran = new List<string>();
@@ -131,7 +259,23 @@ public sealed partial class CommitmentGrain
 
         foreach (var (step, doneKey) in PendingSteps(policy).Where(s => s.Step.At <= now))
         {
-            await TakeStep(step, policy, staff, now);
+            if (State.Escalation.Staged.FirstOrDefault(x => x.DoneKey == doneKey) is { } staged)
+            {
+                // Prepared ahead: its texts are already on their way; the event is recorded now.
+                var e = RecordStep(staged.Type, staged.Details, now, textsPlanned: true);
+                foreach (var text in State.Texts.Where(t => staged.TextIds.Contains(t.Id)))
+                {
+                    text.EventSeq = e.Seq;
+                }
+
+                State.Escalation.Staged.Remove(staged);
+            }
+            else
+            {
+                var (type, details) = await PlanStep(step, policy, staff, now);
+                RecordStep(type, details, now, textsPlanned: false);
+            }
+
             if (now - step.At > LateNoteAfter)
             {
                 NoteDelay(now - step.At);
@@ -396,18 +540,18 @@ public sealed partial class CommitmentGrain
         }
     }
 
-    private async Task TakeStep(PlannedStep step, EscalationPolicy policy, IReadOnlyDictionary<string, StaffInfo> staff, DateTimeOffset now)
+    /// <summary>What a step does as of <paramref name="now"/>: its history event's type and details (who is texted). Changes nothing.</summary>
+    private async Task<(string Type, Dictionary<string, string> Details)> PlanStep(
+        PlannedStep step, EscalationPolicy policy, IReadOnlyDictionary<string, StaffInfo> staff, DateTimeOffset now)
     {
         var late = (int)Math.Max(0, Math.Round((now - State.DueAt).TotalMinutes));
         switch (step.Kind)
         {
             case StepKinds.Reminder when now < State.DueAt:
-                Append(Actor.System, now, EventTypes.Reminded, await Texted([State.Owner], staff));
-                break;
+                return (EventTypes.Reminded, await Texted([State.Owner], staff));
 
             case StepKinds.Reminder:
-                Append(Actor.System, now, EventTypes.Reminded, new() { ["skipped"] = "The deadline had already passed." });
-                break;
+                return (EventTypes.Reminded, new() { ["skipped"] = "The deadline had already passed." });
 
             case StepKinds.Level or StepKinds.Repeat:
                 var level = policy.Levels[step.Level - 1];
@@ -421,27 +565,34 @@ public sealed partial class CommitmentGrain
                     details["repeat"] = step.Repeat.ToString(CultureInfo.InvariantCulture);
                 }
 
-                State.Escalation.Level = Math.Max(State.Escalation.Level, step.Level);
-                Append(Actor.System, now, EventTypes.Escalated, details);
-                break;
+                return (EventTypes.Escalated, details);
 
             case StepKinds.Apology:
                 var customer = State.Customer;
                 var reachable = customer is { SmsConsent: true, Mobile: { } mobile } && !await IHandsetGrain.For(GrainFactory, mobile).IsOptedOut();
-                Append(Actor.System, now, EventTypes.Apologized, reachable
+                return (EventTypes.Apologized, reachable
                     ? new() { ["owner"] = State.Owner }
                     : new() { ["skipped"] = "The customer cannot be texted (no mobile, no consent, or opted out)." });
-                break;
 
-            case StepKinds.HandoffStalled:
+            default:
                 var offer = State.PendingHandoff!;
                 var recipientTeam = staff.GetValueOrDefault(offer.To)?.Team;
                 var stalled = await Texted([offer.From, .. Leads(recipientTeam, staff)], staff);
                 stalled["to"] = offer.To;
                 stalled["ago"] = ((int)Math.Round((now - offer.At).TotalMinutes)).ToString(CultureInfo.InvariantCulture);
-                Append(Actor.System, now, EventTypes.HandoffStalled, stalled);
-                break;
+                return (EventTypes.HandoffStalled, stalled);
         }
+    }
+
+    /// <summary>Appends a step's history event; <paramref name="textsPlanned"/> when its texts were prepared ahead (staged).</summary>
+    private HistoryEvent RecordStep(string type, Dictionary<string, string> details, DateTimeOffset now, bool textsPlanned)
+    {
+        if (type == EventTypes.Escalated && int.TryParse(details.GetValueOrDefault("level"), CultureInfo.InvariantCulture, out var level))
+        {
+            State.Escalation.Level = Math.Max(State.Escalation.Level, level);
+        }
+
+        return Append(Actor.System, now, type, details, planTexts: !textsPlanned);
     }
 
     /// <summary>Who a level's entries mean, by person: the owner, the owner's team leads, the managers, or a named person.</summary>
@@ -492,4 +643,8 @@ public sealed partial class CommitmentGrain
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
         Message = "Deleting an old escalation job of promise {CommitmentId} failed; it will wake the promise for nothing")]
     private static partial void LogJobDeleteFailed(Microsoft.Extensions.Logging.ILogger logger, Exception exception, Guid commitmentId);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
+        Message = "Preparing the next escalation step of promise {CommitmentId} failed; it is taken at its moment instead")]
+    private static partial void LogStagingFailed(Microsoft.Extensions.Logging.ILogger logger, Exception exception, Guid commitmentId);
 }

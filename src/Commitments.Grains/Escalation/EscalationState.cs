@@ -30,6 +30,9 @@ public sealed class EscalationState
     /// <summary>When this plan began (creation, reschedule, reopen): a reminder whose moment was already past then is not sent.</summary>
     [Id(8)] public DateTimeOffset? PlanStartedAt { get; set; }
 
+    /// <summary>Steps prepared a little before their moment (their texts' attempts already recorded), taken at the moment.</summary>
+    [Id(9)] public List<StagedStep> Staged { get; set; } = [];
+
     /// <summary>The done-key of the stalled-handoff step for the offer made at <paramref name="offeredAt"/>.</summary>
     public static string StalledKey(DateTimeOffset offeredAt) => $"offer@{offeredAt.UtcTicks}:{StepKinds.HandoffStalled}";
 }
@@ -47,3 +50,18 @@ public sealed record Acknowledgement(
 public sealed record EscalationRun(
     [property: Id(0)] IReadOnlyList<string> Ran,
     [property: Id(1)] DateTimeOffset? NextAt);
+
+/// <summary>
+/// A step prepared ahead of its moment: what its history event will say and which outbox texts
+/// (already recorded as attempts for this process's dispatcher) it sends. At the moment the texts
+/// go at once and the event is appended; if the plan moves first, it is dropped, never sent.
+/// </summary>
+[GenerateSerializer, Alias("commitments.staged-step")]
+public sealed class StagedStep
+{
+    [Id(0)] public string DoneKey { get; set; } = "";
+    [Id(1)] public string Type { get; set; } = "";
+    [Id(2)] public DateTimeOffset At { get; set; }
+    [Id(3)] public Dictionary<string, string> Details { get; set; } = [];
+    [Id(4)] public List<string> TextIds { get; set; } = [];
+}

@@ -133,6 +133,15 @@ public sealed record SendOutcome(
 public interface ITextSignal
 {
     void TextsReady(string site, Guid commitmentId);
+
+    /// <summary>This process's dispatcher, for attempts a promise records ahead of time.</summary>
+    string DispatcherId { get; }
+
+    /// <summary>
+    /// Sends texts whose attempt the promise already recorded for <see cref="DispatcherId"/> (an
+    /// escalation prepared before its moment): no further write stands between the moment and Twilio.
+    /// </summary>
+    void Send(IReadOnlyList<TextToSend> texts);
 }
 
 /// <summary>A text Twilio accepted whose status has not moved in a while: fetch it.</summary>

@@ -10,7 +10,11 @@ public sealed record PlanContext(
     HistoryEvent Event,
     SiteInfo Site,
     IReadOnlyDictionary<string, StaffInfo> Staff,
-    DateTimeOffset Now);
+    DateTimeOffset Now)
+{
+    /// <summary>Text ids start with this instead of the event's seq (texts prepared before their event, see staging).</summary>
+    public string? IdPrefix { get; init; }
+}
 
 /// <summary>
 /// Decides which texts an event causes (the triggers), adding them to the promise's outbox in the
@@ -198,7 +202,7 @@ public static class TextPlanner
     private static void Add(PlanContext c, string kind, string role, string? staffId, string to, string language, DateTimeOffset notBefore, bool awaitsHandoff)
     {
         var e = c.Event;
-        var id = $"{e.Seq}:{kind}:{staffId ?? role}";
+        var id = $"{c.IdPrefix ?? e.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)}:{kind}:{staffId ?? role}";
         if (c.State.Texts.Any(t => t.Id == id))
         {
             return;

@@ -22,49 +22,51 @@ public sealed partial class EscalationReconciler(
     /// <summary>What one pass did: promises whose overdue steps it took, and jobs it scheduled again.</summary>
     public sealed record Result(int Checked, int Escalated, int Rescheduled);
 
+    /// <summary>How many promises one pass works on at once (the start-up pass after downtime may have thousands due).</summary>
+    public const int Parallelism = 32;
+
     public async Task<Result> RunAsync(CancellationToken cancellationToken)
     {
-        int seen = 0, escalated = 0, rescheduled = 0;
+        var work = new List<(string Site, IndexEntry Entry)>();
         foreach (var site in await grains.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).List())
         {
-            var plans = await grains.GetGrain<ISiteIndexGrain>(site).EscalationPlans();
-            var now = time.GetUtcNow();
-            foreach (var entry in plans)
+            work.AddRange((await grains.GetGrain<ISiteIndexGrain>(site).EscalationPlans()).Select(e => (site, e)));
+        }
+
+        // Most urgent first: never planned, then by the next step's moment.
+        work.Sort((a, b) => Nullable.Compare(a.Entry.EscalationPlanned ? a.Entry.NextEscalationAt : null, b.Entry.EscalationPlanned ? b.Entry.NextEscalationAt : null));
+        int escalated = 0, rescheduled = 0;
+        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (item, _) =>
+        {
+            var (site, entry) = item;
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                seen++;
-                try
+                var now = time.GetUtcNow();
+                var live = JobLiveness.IsLive(storage, entry.EscalationJob);
+                var overdue = entry.NextEscalationAt <= now - options.Value.ReconcileGrace;
+                if (!entry.EscalationPlanned || overdue || !live)
                 {
-                    var grain = grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, entry.Id));
-                    if (!entry.EscalationPlanned || entry.NextEscalationAt <= now - options.Value.ReconcileGrace)
-                    {
-                        // Never planned, or a step overdue with no job having taken it: take it now.
-                        var run = await grain.Reconcile(jobLost: !JobLiveness.IsLive(storage, entry.EscalationJob));
-                        escalated += run.Ran.Count > 0 ? 1 : 0;
-                    }
-                    else if (entry.NextEscalationAt > now + options.Value.JobLead + options.Value.ReconcileGrace
-                        && !JobLiveness.IsLive(storage, entry.EscalationJob))
-                    {
-                        await grain.Reconcile(jobLost: true);
-                        rescheduled++;
-                    }
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    LogPromiseFailed(logger, ex, entry.Id);
+                    // Never planned, a step overdue that no job took, or a job that is gone (in-memory
+                    // storage forgets on a crash): the grain takes what is due and schedules the next.
+                    var run = await grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, entry.Id)).Reconcile(jobLost: !live);
+                    Interlocked.Add(ref run.Ran.Count > 0 ? ref escalated : ref rescheduled, 1);
                 }
             }
-        }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogPromiseFailed(logger, ex, entry.Id);
+            }
+        });
 
         if (escalated + rescheduled > 0)
         {
-            LogReconciled(logger, seen, escalated, rescheduled);
+            LogReconciled(logger, work.Count, escalated, rescheduled);
         }
 
-        return new Result(seen, escalated, rescheduled);
+        return new Result(work.Count, escalated, rescheduled);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Reconcile: {Checked} open plans checked, {Escalated} promises escalated late, {Rescheduled} jobs scheduled again")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reconcile: {Checked} open plans checked, {Escalated} promises escalated late, {Rescheduled} put back on schedule")]
     private static partial void LogReconciled(ILogger logger, int @checked, int escalated, int rescheduled);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconcile of promise {CommitmentId} failed; the next pass tries again")]

@@ -51,6 +51,18 @@ internal sealed partial class TextDispatcher(
     /// <summary>This process's dispatcher: an attempt recorded under another id belongs to a process that is gone.</summary>
     public string Id { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
+    public string DispatcherId => Id;
+
+    private readonly Channel<TextToSend> _direct = Channel.CreateUnbounded<TextToSend>();
+
+    public void Send(IReadOnlyList<TextToSend> texts)
+    {
+        foreach (var text in texts)
+        {
+            _direct.Writer.TryWrite(text);
+        }
+    }
+
     public void TextsReady(string site, Guid commitmentId)
     {
         lock (_gate)
@@ -70,7 +82,7 @@ internal sealed partial class TextDispatcher(
         // More workers than requests in flight, so the grain writes around each send never starve the sender's rate.
         var workers = Enumerable.Range(0, Math.Max(8, twilioOptions.Value.MaxConcurrentRequests * 4))
             .Select(_ => WorkAsync(stoppingToken)).ToList();
-        await Task.WhenAll([sweeping, .. workers]);
+        await Task.WhenAll([sweeping, SendDirectAsync(stoppingToken), .. workers]);
     }
 
     private async Task SweepAsync(CancellationToken stoppingToken)
@@ -100,6 +112,19 @@ internal sealed partial class TextDispatcher(
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>Texts a promise already recorded as attempts for this dispatcher: straight to Twilio (paced as always).</summary>
+    private async Task SendDirectAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var text in _direct.Reader.ReadAllAsync(stoppingToken))
+        {
+            if (Take(text))
+            {
+                var grain = grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(text.Site, text.CommitmentId));
+                _ = SendAsync(grain, text, stoppingToken);
+            }
+        }
     }
 
     private async Task WorkAsync(CancellationToken stoppingToken)

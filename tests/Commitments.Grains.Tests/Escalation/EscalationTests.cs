@@ -148,4 +148,50 @@ public sealed class EscalationTests(ClusterFixture fixture)
         await grain.Escalate();
         (await grain.Get())!.History.Last(e => e.Type == EventTypes.Escalated).Details.ShouldContainKey("skipped");
     }
+
+    [Fact]
+    public async Task AStepPreparedAheadSendsItsTextsOnceAtItsMoment()
+    {
+        var (_, grain, created) = await OwnedByHk1Async();
+        var due = created.DueAt;
+        fixture.Time.SetUtcNow(due.AddSeconds(-5));
+
+        await grain.EscalateAt(due);
+
+        var staged = (await grain.Get())!;
+        staged.Texts.Single(t => t.Kind == "overdue").Status.ShouldBe("attempting");
+        Types(staged, EventTypes.Escalated).ShouldBeEmpty();
+        fixture.Signal.SentFor(created.Id).ShouldBeEmpty();
+
+        // The grain's own timer (on the injected clock) takes it at the moment; calling again changes nothing.
+        fixture.Time.SetUtcNow(due);
+        await grain.Escalate();
+        await grain.EscalateAt(due);
+
+        var view = (await grain.Get())!;
+        var escalated = view.History.Single(e => e.Type == EventTypes.Escalated);
+        escalated.Details["texted"].ShouldBe("hk1");
+        escalated.At.ShouldBe(due);
+        var sent = fixture.Signal.SentFor(created.Id).ShouldHaveSingleItem();
+        sent.TextId.ShouldBe(view.Texts.Single(t => t.Kind == "overdue").Id);
+        sent.Body.ShouldContain("late: ");
+    }
+
+    [Fact]
+    public async Task AStepPreparedAheadIsDroppedUnsentWhenThePromiseIsDoneFirst()
+    {
+        var (_, grain, created) = await OwnedByHk1Async();
+        var due = created.DueAt;
+        fixture.Time.SetUtcNow(due.AddSeconds(-5));
+        await grain.EscalateAt(due);
+
+        await grain.Complete(Actor.Staff("hk1"), null);
+        fixture.Time.SetUtcNow(due.AddSeconds(1));
+        await grain.Escalate();
+
+        var view = (await grain.Get())!;
+        view.Texts.ShouldNotContain(t => t.Kind == "overdue");
+        Types(view, EventTypes.Escalated).ShouldBeEmpty();
+        fixture.Signal.SentFor(created.Id).ShouldBeEmpty();
+    }
 }

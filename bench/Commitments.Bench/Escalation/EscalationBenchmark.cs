@@ -1,0 +1,221 @@
+extern alias host;
+extern alias localtwilio;
+
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Commitments.Grains.Commitments;
+using Commitments.Grains.Common;
+using Commitments.Grains.Escalation;
+using Commitments.Grains.Sites;
+using Commitments.Testing;
+using localtwilio::Commitments.LocalTwilio;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Commitments.Bench.Escalation;
+
+/// <summary>
+/// Lateness of escalation, from each promise's deadline to its level-1 text arriving at the local
+/// Twilio, through the real host (Hangfire in-memory, Azurite, the dispatcher): (a) promises due
+/// evenly across one minute, (b) promises due at the same second, and (a) again with the host
+/// restarted in the middle of the minute. Each owner owns one promise, so the per-person limit
+/// never holds a text back. Beside it, Hangfire alone with jobs due at one instant.
+/// </summary>
+internal static class EscalationBenchmark
+{
+    private const string OurNumber = "+12025550100";
+    private const int StaffPerSite = 100;
+
+    public static async Task RunAsync(int spread, int burst)
+    {
+        Console.WriteLine("Hangfire alone (in-memory storage, 20 workers, jobs due at one instant, lateness of the job body):");
+        Report($"  {burst} jobs, default 15 s polling", await HangfireAlone.RunAsync(burst, TimeSpan.FromSeconds(15)));
+        Report($"  {burst} jobs, 100 ms polling", await HangfireAlone.RunAsync(burst, TimeSpan.FromMilliseconds(100)));
+        Report($"  {spread} jobs, 100 ms polling", await HangfireAlone.RunAsync(spread, TimeSpan.FromMilliseconds(100)));
+
+        await using var azurite = new AzuriteFixture();
+        await azurite.InitializeAsync();
+        await using var fake = await LocalTwilioServer.StartAsync(new LocalTwilioOptions
+        {
+            PhoneNumbers = [new PhoneNumberOptions { Number = OurNumber }],
+            Lifecycle = new LifecycleOptions { Auto = false },
+        });
+        using var control = new HttpClient { BaseAddress = fake.BaseUrl };
+        var table = azurite.NewTableName("benchesc");
+        var repo = new DirectoryInfo(AppContext.BaseDirectory);
+        while (repo is not null && !File.Exists(Path.Combine(repo.FullName, "Commitments.sln")))
+        {
+            repo = repo.Parent;
+        }
+
+        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_COMMITMENTS_HOST", Path.Combine(repo!.FullName, "src", "Commitments.Host"));
+        var port = AzuriteFixture.GetFreeTcpPort();
+        var app = Start(azurite, fake, table, port);
+        try
+        {
+            Console.WriteLine($"(a) {spread} promises due evenly across one minute:");
+            var a = await Scenario(app, "a", 0, spread, TimeSpan.FromMinutes(1));
+            await ReportScenario(control, a, null);
+
+            Console.WriteLine($"(b) {burst} promises due at the same second:");
+            var b = await Scenario(app, "b", 1, burst, TimeSpan.Zero);
+            await ReportScenario(control, b, null);
+
+            Console.WriteLine($"(a) again, {spread} promises across one minute, the host stopped and started again mid-minute:");
+            var c = await Scenario(app, "c", 2, spread, TimeSpan.FromMinutes(1));
+            var half = c.First + TimeSpan.FromSeconds(30);
+            await Task.Delay(half - DateTimeOffset.UtcNow);
+            var stopped = DateTimeOffset.UtcNow;
+            await app.DisposeAsync();
+            app = Start(azurite, fake, table, port);
+            var restarted = DateTimeOffset.UtcNow;
+            Console.WriteLine($"  down from +{(stopped - c.First).TotalSeconds:F1} s to +{(restarted - c.First).TotalSeconds:F1} s into the minute");
+            await ReportScenario(control, c, (stopped, restarted));
+        }
+        finally
+        {
+            await app.DisposeAsync();
+        }
+    }
+
+    private sealed record Run(string Name, Dictionary<string, DateTimeOffset> DueByMobile, DateTimeOffset First, DateTimeOffset Last);
+
+    private static BenchApp Start(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port)
+    {
+        var app = new BenchApp(azurite, fake, table, port);
+        app.UseKestrel(port);
+        app.StartServer();
+        return app;
+    }
+
+    /// <summary>Sites of 100 staff, one promise per owner, due from a moment after set-up over <paramref name="over"/>.</summary>
+    private static async Task<Run> Scenario(BenchApp app, string name, int block, int count, TimeSpan over)
+    {
+        var grains = app.Services.GetRequiredService<IGrainFactory>();
+        var clock = Stopwatch.StartNew();
+        var sites = (count + StaffPerSite - 1) / StaffPerSite;
+        var mobiles = new string[count];
+        var policy = EscalationPolicy.Default with
+        {
+            RemindBefore = TimeSpan.Zero,
+            Levels = [new EscalationLevel(TimeSpan.Zero, [Notify.Owner])],
+            MaxRepeats = 0,
+            CustomerApologyAfter = TimeSpan.FromHours(1),
+        };
+        await Parallel.ForEachAsync(Enumerable.Range(0, sites), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (s, _) =>
+        {
+            var site = grains.GetGrain<ISiteGrain>($"bench-{name}-{s}");
+            await site.Ensure(new SiteSetup("Harborview Hotel", "America/New_York", "US"));
+            await site.UpsertTeam(Actor.System, new TeamInput("front-desk", "Front Desk"));
+            await site.SetPolicy(Actor.System, "front-desk", policy);
+            for (var i = s * StaffPerSite; i < Math.Min(count, (s + 1) * StaffPerSite); i++)
+            {
+                mobiles[i] = $"+1202{5600000 + (block * 20000) + i:D7}";
+                await site.EnsureStaff(new StaffInput($"s{i}", $"Staff {i}", mobiles[i], Roles.Staff, "front-desk", "1111"));
+            }
+        });
+
+        // Due after the promises are all written (about 400 a second), then spread over the window.
+        var first = DateTimeOffset.UtcNow.AddSeconds(15 + (count / 300.0));
+        var step = count > 1 ? over / (count - 1) : TimeSpan.Zero;
+        var due = new Dictionary<string, DateTimeOffset>();
+        for (var i = 0; i < count; i++)
+        {
+            due[mobiles[i]] = first + (step * i);
+        }
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
+        {
+            var site = $"bench-{name}-{i / StaffPerSite}";
+            await grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, Guid.NewGuid())).Create(Actor.Staff($"s{i}"),
+                new NewCommitment("Extra towels", new CustomerInput("Ana Silva", null, "412", false, "en"), due[mobiles[i]].ToString("O"), null, null));
+        });
+        Console.WriteLine($"  set up in {clock.Elapsed.TotalSeconds:F0} s; first due {(first - DateTimeOffset.UtcNow).TotalSeconds:F1} s later");
+        return new Run(name, due, first, first + over);
+    }
+
+    private static async Task ReportScenario(HttpClient control, Run run, (DateTimeOffset Stopped, DateTimeOffset Started)? down)
+    {
+        var deadline = run.Last + TimeSpan.FromSeconds(90);
+        List<(string To, DateTimeOffset At)> arrived;
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var all = (await control.GetFromJsonAsync<JsonElement>("/_fake/messages?direction=outbound-api")).EnumerateArray();
+            arrived = [.. all.Select(m => (To: m.GetProperty("to").GetString()!, At: m.GetProperty("statusHistory")[0].GetProperty("at").GetDateTimeOffset()))
+                .Where(m => run.DueByMobile.ContainsKey(m.To))];
+            if ((arrived.Count >= run.DueByMobile.Count && DateTimeOffset.UtcNow > run.Last) || DateTimeOffset.UtcNow > deadline)
+            {
+                break;
+            }
+        }
+
+        var twice = arrived.GroupBy(m => m.To).Count(g => g.Count() > 1);
+        var missing = run.DueByMobile.Count - arrived.Select(m => m.To).Distinct().Count();
+        Console.WriteLine($"  level-1 texts at Twilio: {arrived.Count} for {run.DueByMobile.Count} promises (texted twice: {twice}, never: {missing})");
+        var late = arrived.GroupBy(m => m.To).Select(g => (Due: run.DueByMobile[g.Key], Late: (g.Min(m => m.At) - run.DueByMobile[g.Key]).TotalMilliseconds)).ToList();
+        if (down is { } d)
+        {
+            Report("  due while up", [.. late.Where(l => l.Due < d.Stopped || l.Due > d.Started).Select(l => l.Late).Order()]);
+            Report("  due while down", [.. late.Where(l => l.Due >= d.Stopped && l.Due <= d.Started).Select(l => l.Late).Order()]);
+        }
+        else
+        {
+            Report("  deadline to Twilio", [.. late.Select(l => l.Late).Order()]);
+        }
+    }
+
+    private static void Report(string what, List<double> sorted)
+    {
+        if (sorted.Count == 0)
+        {
+            Console.WriteLine($"{what}: none");
+            return;
+        }
+
+        Console.WriteLine($"{what}: n {sorted.Count}, p50 {Percentile(sorted, 0.50):F0} ms, p99 {Percentile(sorted, 0.99):F0} ms, max {sorted[^1]:F0} ms");
+    }
+
+    private static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)];
+
+    private sealed class BenchApp(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port) : WebApplicationFactory<host::Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseEnvironment("Production");
+            var settings = new Dictionary<string, string>
+            {
+                ["ConnectionStrings:Storage"] = azurite.ConnectionString,
+                ["Storage:TableName"] = table,
+                ["Orleans:SiloPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
+                ["Orleans:GatewayPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
+                ["Logging:LogLevel:Default"] = "Error",
+                ["Twilio:AccountSid"] = fake.Options.AccountSid,
+                ["Twilio:ApiKeySid"] = fake.Options.ApiKeySid,
+                ["Twilio:ApiKeySecret"] = fake.Options.ApiKeySecret,
+                ["Twilio:AuthToken"] = fake.Options.AuthToken,
+                ["Twilio:From"] = OurNumber,
+                ["Twilio:BaseUrl"] = fake.BaseUrl.ToString(),
+                ["Twilio:PublicBaseUrl"] = $"http://127.0.0.1:{port}",
+                // A high-throughput sender (a short code): the cap is not what is measured here.
+                ["Twilio:MessagesPerSecond"] = "5000",
+                ["Twilio:MaxConcurrentRequests"] = "64",
+                // Deadlines a few seconds ahead, so the bench need not wait a minute per scenario.
+                ["Ledger:MinimumLead"] = "00:00:05",
+            };
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+
+            // PINs are hashed slowly on purpose; 22,000 bench staff need no such protection.
+            builder.ConfigureTestServices(services => services.AddSingleton<IPasswordHasher<string>>(
+                new PasswordHasher<string>(Options.Create(new PasswordHasherOptions { IterationCount = 1 }))));
+        }
+    }
+}
