@@ -58,6 +58,7 @@ internal static class EscalationBenchmark
         var app = Start(azurite, fake, table, port);
         try
         {
+            await TwilioAlone(app, control, burst);
             Console.WriteLine($"(a) {spread} promises due evenly across one minute:");
             var a = await Scenario(app, "a", 0, spread, TimeSpan.FromMinutes(1));
             await ReportScenario(control, a, null);
@@ -81,6 +82,19 @@ internal static class EscalationBenchmark
         {
             await app.DisposeAsync();
         }
+    }
+
+    /// <summary>The floor under (b): our Twilio client alone posting a burst to the local Twilio, 64 at a time.</summary>
+    private static async Task TwilioAlone(BenchApp app, HttpClient control, int count)
+    {
+        var twilio = app.Services.GetRequiredService<Commitments.Twilio.TwilioMessagingClient>();
+        var start = DateTimeOffset.UtcNow;
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, ct) =>
+            await twilio.SendAsync(new Commitments.Twilio.SendMessage($"+1202{5680000 + i:D7}", "Bench: a burst straight to Twilio") { From = OurNumber }, ct));
+        var arrived = (await control.GetFromJsonAsync<JsonElement>("/_fake/messages?direction=outbound-api")).EnumerateArray()
+            .Where(m => m.GetProperty("to").GetString()!.StartsWith("+1202568", StringComparison.Ordinal))
+            .Select(m => (m.GetProperty("statusHistory")[0].GetProperty("at").GetDateTimeOffset() - start).TotalMilliseconds).Order().ToList();
+        Report($"Our Twilio client alone, {count} texts posted at once (64 in flight), start to arrival at the local Twilio", arrived);
     }
 
     private sealed record Run(string Name, Dictionary<string, DateTimeOffset> DueByMobile, DateTimeOffset First, DateTimeOffset Last);

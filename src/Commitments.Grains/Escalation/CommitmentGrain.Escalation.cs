@@ -109,25 +109,54 @@ public sealed partial class CommitmentGrain
         }
     }
 
-    /// <summary>The moment of prepared steps came: their texts go to the dispatcher now, before anything else is awaited.</summary>
-    private void HandOffStaged(DateTimeOffset now)
+    // When this activation handed each prepared step's texts to the dispatcher (by done-key).
+    private readonly Dictionary<string, DateTimeOffset> _handedOffAt = [];
+
+    /// <summary>The moment of prepared steps came: their texts go to the dispatcher now, before anything else is awaited. True if any step was due.</summary>
+    private bool HandOffStaged(DateTimeOffset now)
     {
         if (textSignal is null || State.Escalation.Staged.Count == 0)
         {
-            return;
+            return false;
         }
 
-        var ids = State.Escalation.Staged.Where(s => s.At <= now).SelectMany(s => s.TextIds).ToHashSet();
+        var due = State.Escalation.Staged.Where(s => s.At <= now).ToList();
+        foreach (var step in due)
+        {
+            _handedOffAt.TryAdd(step.DoneKey, now);
+        }
+
+        var ids = due.SelectMany(s => s.TextIds).ToHashSet();
         var known = State.Texts.Where(t => t.MessageSid is not null).Select(t => t.MessageSid!).ToList();
-        var send = State.Texts
-            .Where(t => ids.Contains(t.Id) && t.Stage == TextStage.Attempting && t.AttemptBy == textSignal.DispatcherId && t.Body is not null && _handedOff.Add(t.Id))
-            .Select(t => new TextToSend(SiteId, State.Id, t.Id, t.To, t.Body!, null, known))
-            .ToList();
+        var send = new List<TextToSend>();
+        foreach (var t in State.Texts.Where(t => ids.Contains(t.Id) && t.Stage == TextStage.Attempting && t.Body is not null && _handedOff.Add(t.Id)))
+        {
+            // Prepared by a process that is gone (one dispatcher per cluster): it may have sent it, so look first.
+            var lookUpSince = t.AttemptBy == textSignal.DispatcherId ? null : t.AttemptStartedAt;
+            t.AttemptBy = textSignal.DispatcherId;
+            send.Add(new TextToSend(SiteId, State.Id, t.Id, t.To, t.Body!, lookUpSince, known));
+        }
+
         if (send.Count > 0)
         {
             textSignal.Send(send);
         }
+
+        return due.Count > 0;
     }
+
+    /// <summary>
+    /// After a prepared step's texts went: how long its event (and the texts' outcomes) wait to be
+    /// written, so a burst's sends never queue behind a burst of writes. Until then storage still
+    /// holds the attempts, so a crash in between looks each text up at Twilio before any resend.
+    /// </summary>
+    public static readonly TimeSpan AdoptAfter = TimeSpan.FromSeconds(2);
+
+    private IGrainTimer? _adoptTimer;
+
+    /// <summary>A text of a prepared step that went out and whose event is not written yet: its outcome waits for that write.</summary>
+    private bool AwaitsAdoption(string textId) =>
+        _adoptTimer is not null && State.Escalation.Staged.Any(s => _handedOffAt.ContainsKey(s.DoneKey) && s.TextIds.Contains(textId));
 
     /// <summary>Before a write: prepared steps the plan no longer has at their moment (done, moved, acknowledged) are dropped, unsent.</summary>
     private async Task DropStaleStagingAsync()
@@ -178,6 +207,19 @@ public sealed partial class CommitmentGrain
             _wakeTimer = null;
             try
             {
+                if (HandOffStaged(time.GetUtcNow()))
+                {
+                    // The texts are on their way; the event is written a moment later, off the burst.
+                    _adoptTimer?.Dispose();
+                    _adoptTimer = this.RegisterGrainTimer(async _ =>
+                    {
+                        _adoptTimer?.Dispose();
+                        _adoptTimer = null;
+                        await Escalate();
+                    }, new GrainTimerCreationOptions(AdoptAfter, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+                    return;
+                }
+
                 await Escalate();
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -236,9 +278,23 @@ public sealed partial class CommitmentGrain
     public async Task<EscalationRun> Escalate()
     {
         await EnsureLoadedAsync();
-        if (!State.Exists || State.Status != CommitmentStatus.Open)
+        if (!State.Exists)
         {
-            if (State.Escalation.JobId is not null)
+            return new EscalationRun([], null);
+        }
+
+        var now = time.GetUtcNow();
+        HandOffStaged(now);
+        if (State.Status != CommitmentStatus.Open)
+        {
+            // Closed in the moment between a prepared step's texts going out and its event: the texts went, so the event is recorded.
+            var adopted = State.Escalation.Staged.Where(s => _handedOffAt.ContainsKey(s.DoneKey)).ToList();
+            foreach (var staged in adopted)
+            {
+                Adopt(staged, now);
+            }
+
+            if (adopted.Count > 0 || State.Escalation.JobId is not null)
             {
                 await SaveAsync();
             }
@@ -246,8 +302,6 @@ public sealed partial class CommitmentGrain
             return new EscalationRun([], null);
         }
 
-        var now = time.GetUtcNow();
-        HandOffStaged(now);
         var staff = await StaffDirectory();
         var policy = await PolicyFor(staff);
         var ran = new List<string>();
@@ -259,29 +313,23 @@ public sealed partial class CommitmentGrain
 
         foreach (var (step, doneKey) in PendingSteps(policy).Where(s => s.Step.At <= now))
         {
+            var at = now;
             if (State.Escalation.Staged.FirstOrDefault(x => x.DoneKey == doneKey) is { } staged)
             {
-                // Prepared ahead: its texts are already on their way; the event is recorded now.
-                var e = RecordStep(staged.Type, staged.Details, now, textsPlanned: true);
-                foreach (var text in State.Texts.Where(t => staged.TextIds.Contains(t.Id)))
-                {
-                    text.EventSeq = e.Seq;
-                }
-
-                State.Escalation.Staged.Remove(staged);
+                at = Adopt(staged, now);
             }
             else
             {
                 var (type, details) = await PlanStep(step, policy, staff, now);
                 RecordStep(type, details, now, textsPlanned: false);
+                State.Escalation.Done.Add(doneKey);
             }
 
-            if (now - step.At > LateNoteAfter)
+            if (at - step.At > LateNoteAfter)
             {
-                NoteDelay(now - step.At);
+                NoteDelay(at - step.At);
             }
 
-            State.Escalation.Done.Add(doneKey);
             ran.Add(step.Key);
         }
 
@@ -292,6 +340,22 @@ public sealed partial class CommitmentGrain
         }
 
         return new EscalationRun(ran, next);
+    }
+
+    /// <summary>A prepared step becomes history: its event, at the moment its texts went out (or now, if they go only now).</summary>
+    private DateTimeOffset Adopt(StagedStep staged, DateTimeOffset now)
+    {
+        var at = _handedOffAt.TryGetValue(staged.DoneKey, out var handed) && (State.History.Count == 0 || handed >= State.History[^1].At) ? handed : now;
+        var e = RecordStep(staged.Type, staged.Details, at, textsPlanned: true);
+        foreach (var text in State.Texts.Where(t => staged.TextIds.Contains(t.Id)))
+        {
+            text.EventSeq = e.Seq;
+        }
+
+        State.Escalation.Staged.Remove(staged);
+        State.Escalation.Done.Add(staged.DoneKey);
+        _handedOffAt.Remove(staged.DoneKey);
+        return at;
     }
 
     /// <summary>

@@ -50,7 +50,9 @@ public sealed class TextLimiterState
 /// <summary>
 /// The per-person limit on escalation texts: one a minute; texts that come due meanwhile are held
 /// and then go as one text listing their codes. Keyed like the handset (a hash of the number), and
-/// separate from it: it never calls another grain, so a promise may call it at any time.
+/// separate from it: it never calls another grain, so a promise may call it at any time. Its state
+/// is written behind (at most a second later), off the path of a burst of escalations: a crash in
+/// that second can let one extra text through, or send a held text alone; it never sends a text twice.
 /// </summary>
 public interface ITextLimiterGrain : IGrainWithStringKey
 {
@@ -77,9 +79,36 @@ public sealed class TextLimiterGrain(
 
     private TextLimiterState State => limiter.State;
 
+    private bool _dirty;
+    private IGrainTimer? _flush;
+
+    /// <summary>How long a change may wait before it is written.</summary>
+    public static readonly TimeSpan WriteBehind = TimeSpan.FromSeconds(1);
+
+    private void Changed()
+    {
+        _dirty = true;
+        _flush ??= this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(WriteBehind, Timeout.InfiniteTimeSpan) { Interleave = false, KeepAlive = true });
+    }
+
+    private async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        _flush?.Dispose();
+        _flush = null;
+        if (_dirty)
+        {
+            _dirty = false;
+            await limiter.WriteStateAsync(cancellationToken);
+        }
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => FlushAsync(cancellationToken);
+
     private TimeSpan Interval => options?.Value.PerPersonInterval ?? TimeSpan.FromMinutes(1);
 
-    public async Task<LimitDecision> Claim(LimitedText text)
+    public Task<LimitDecision> Claim(LimitedText text) => Task.FromResult(Decide(text));
+
+    private LimitDecision Decide(LimitedText text)
     {
         if (State.Decisions.TryGetValue(text.Key, out var earlier))
         {
@@ -101,11 +130,13 @@ public sealed class TextLimiterGrain(
         }
 
         Remember(text.Key, decision);
-        await limiter.WriteStateAsync();
+        Changed();
         return decision;
     }
 
-    public async Task<LimitDecision> Release(LimitedText text)
+    public Task<LimitDecision> Release(LimitedText text) => Task.FromResult(Free(text));
+
+    private LimitDecision Free(LimitedText text)
     {
         if (State.Decisions.TryGetValue(text.Key, out var earlier) && earlier.Outcome != LimitDecision.Hold)
         {
@@ -135,16 +166,18 @@ public sealed class TextLimiterGrain(
         Remember(text.Key, carried);
         State.Held.Clear();
         State.LastSentAt = now;
-        await limiter.WriteStateAsync();
+        Changed();
         return carried;
     }
 
-    public async Task Withdraw(LimitedText text)
+    public Task Withdraw(LimitedText text)
     {
         if (State.Held.RemoveAll(h => h.Key == text.Key) > 0)
         {
-            await limiter.WriteStateAsync();
+            Changed();
         }
+
+        return Task.CompletedTask;
     }
 
     private void Remember(string key, LimitDecision decision)

@@ -123,6 +123,13 @@ public sealed partial class CommitmentGrain
             text.Reason = outcome.Reason;
         }
 
+        if (AwaitsAdoption(textId))
+        {
+            // Written with its step's event in a moment; if that write never happens the attempt is
+            // still on record, and the text is looked up at Twilio before anything is sent again.
+            return;
+        }
+
         await SaveAsync();
     }
 

@@ -101,7 +101,12 @@ public sealed partial class HandsetGrain(
         LogOptOut(logger, this.GetPrimaryKeyString(), optedOut);
     }
 
-    public async Task Texted(HandsetText text)
+    // What we texted is written behind (within a second), off the path of a burst of sends; every
+    // other change writes at once and takes pending ones with it.
+    private bool _textedPending;
+    private IGrainTimer? _flush;
+
+    public Task Texted(HandsetText text)
     {
         var cutoff = time.GetUtcNow() - ReplyWindow;
         State.Recent.RemoveAll(t => t.At < cutoff || (t.CommitmentId == text.CommitmentId && t.Kind == text.Kind));
@@ -113,8 +118,23 @@ public sealed partial class HandsetGrain(
 
         // A new text resets the limit on answers to replies that act on nothing.
         State.PassiveReplies = 0;
-        await handset.WriteStateAsync();
+        _textedPending = true;
+        _flush ??= this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan) { KeepAlive = true });
+        return Task.CompletedTask;
     }
+
+    private async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        _flush?.Dispose();
+        _flush = null;
+        if (_textedPending)
+        {
+            _textedPending = false;
+            await handset.WriteStateAsync(cancellationToken);
+        }
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => FlushAsync(cancellationToken);
 
     public async Task RegisterStaff(string site, string staffId, bool active)
     {

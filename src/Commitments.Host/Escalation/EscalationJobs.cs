@@ -10,11 +10,12 @@ namespace Commitments.Host.Escalation;
 public sealed class EscalationOptions
 {
     /// <summary>
-    /// How early a job fires before its step's moment (default 5 s). The promise then waits for the
-    /// exact moment itself, so a burst due at one instant is spread over this lead instead of
-    /// queueing behind Hangfire's polling.
+    /// How early a job fires before its step's moment (default 10 s). The promise then prepares the
+    /// step (its texts' attempts recorded) and waits for the exact moment itself, so a burst due at
+    /// one instant is prepared over this lead instead of queueing behind Hangfire's polling and
+    /// storage writes. Hangfire keeps scheduled moments in whole seconds, so this is at least 2 s.
     /// </summary>
-    public TimeSpan JobLead { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan JobLead { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How often the reconcile pass runs besides start-up (default every minute; Hangfire's cron is per minute at best).</summary>
     public string ReconcileCron { get; set; } = Cron.Minutely();

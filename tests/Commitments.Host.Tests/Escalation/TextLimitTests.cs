@@ -10,7 +10,7 @@ public sealed class TextLimitTests(AzuriteFixture azurite)
     [Fact]
     public async Task EscalationsDueTogetherForOnePersonGoAsOneTextThenOneBundleAndHeldOnesSaySo()
     {
-        await using var texting = await TextingApp.StartAsync(azurite, settings: EscalationFixture.Settings(perPerson: TimeSpan.FromSeconds(4)));
+        await using var texting = await TextingApp.StartAsync(azurite, settings: EscalationFixture.Settings(perPerson: TimeSpan.FromSeconds(8)));
         var site = await EscalationSite.CreateAsync(texting);
         await site.PolicyAsync(new
         {
