@@ -53,6 +53,9 @@ public sealed partial class CommitmentGrain
     // Staged texts this activation has handed to the dispatcher (each goes once).
     private readonly HashSet<string> _handedOff = [];
 
+    // Staged texts this activation prepared (or claimed again) before their moment: nobody can have sent them.
+    private readonly HashSet<string> _stagedHere = [];
+
     /// <summary>
     /// Prepares the steps due at <paramref name="at"/>: their history details and texts as of that
     /// moment, the texts recorded as attempts for this process's dispatcher, in one write before
@@ -77,6 +80,7 @@ public sealed partial class CommitmentGrain
                 foreach (var text in State.Texts.Where(t => known.TextIds.Contains(t.Id) && t.Stage == TextStage.Attempting && t.AttemptBy != textSignal.DispatcherId))
                 {
                     text.AttemptBy = textSignal.DispatcherId;
+                    _stagedHere.Add(text.Id);
                     changed = true;
                 }
 
@@ -97,6 +101,7 @@ public sealed partial class CommitmentGrain
                 text.AttemptStartedAt = at;
                 text.Attempts++;
                 text.NotBefore = at + AttemptLease;
+                _stagedHere.Add(text.Id);
             }
 
             State.Escalation.Staged.Add(new StagedStep { DoneKey = doneKey, Type = type, At = at, Details = details, TextIds = [.. added.Select(t => t.Id)] });
@@ -132,7 +137,8 @@ public sealed partial class CommitmentGrain
         foreach (var t in State.Texts.Where(t => ids.Contains(t.Id) && t.Stage == TextStage.Attempting && t.Body is not null && _handedOff.Add(t.Id)))
         {
             // Prepared by a process that is gone (one dispatcher per cluster): it may have sent it, so look first.
-            var lookUpSince = t.AttemptBy == textSignal.DispatcherId ? null : t.AttemptStartedAt;
+            // Sent blind only if this activation prepared it before its moment; anything else may have gone already.
+            var lookUpSince = _stagedHere.Contains(t.Id) && t.AttemptBy == textSignal.DispatcherId ? null : t.AttemptStartedAt;
             t.AttemptBy = textSignal.DispatcherId;
             send.Add(new TextToSend(SiteId, State.Id, t.Id, t.To, t.Body!, lookUpSince, known));
         }
