@@ -401,7 +401,7 @@ public sealed partial class CommitmentGrain
         var e = State.Escalation;
         // A job whose moment has come is the one running now (or it ran): nothing to delete.
         var obsolete = e.JobAt > time.GetUtcNow() ? e.JobId : null;
-        e.JobId = next is { } at ? scheduler.Schedule(this.GetPrimaryKeyString(), at) : null;
+        e.JobId = next is { } at ? await scheduler.ScheduleAsync(this.GetPrimaryKeyString(), at) : null;
         e.JobAt = next;
         e.Planned = true;
         return obsolete;

@@ -9,8 +9,8 @@ namespace Commitments.Grains.Escalation;
 public interface IEscalationScheduler
 {
     /// <summary>Schedules a wake-up for the promise at <paramref name="at"/> (or a little before); returns the job's id.</summary>
-    string Schedule(string commitmentKey, DateTimeOffset at);
+    Task<string> ScheduleAsync(string commitmentKey, DateTimeOffset at);
 
-    /// <summary>Removes a job that no longer applies; a job that is already gone is fine.</summary>
+    /// <summary>Removes a job that no longer applies (not awaited by the promise); a job that is already gone is fine.</summary>
     void Delete(string jobId);
 }

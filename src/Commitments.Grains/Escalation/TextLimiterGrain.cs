@@ -91,15 +91,18 @@ public sealed class TextLimiterGrain(
         _flush ??= this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(WriteBehind, Timeout.InfiniteTimeSpan) { Interleave = false, KeepAlive = true });
     }
 
+    // Not the timer's token: disposing the one-shot timer cancels it, and the write must go through.
     private async Task FlushAsync(CancellationToken cancellationToken)
     {
-        _flush?.Dispose();
+        var timer = _flush;
         _flush = null;
         if (_dirty)
         {
             _dirty = false;
-            await limiter.WriteStateAsync(cancellationToken);
+            await limiter.WriteStateAsync(CancellationToken.None);
         }
+
+        timer?.Dispose();
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => FlushAsync(cancellationToken);

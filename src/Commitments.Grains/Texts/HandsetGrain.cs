@@ -123,15 +123,18 @@ public sealed partial class HandsetGrain(
         return Task.CompletedTask;
     }
 
+    // Not the timer's token: disposing the one-shot timer cancels it, and the write must go through.
     private async Task FlushAsync(CancellationToken cancellationToken)
     {
-        _flush?.Dispose();
+        var timer = _flush;
         _flush = null;
         if (_textedPending)
         {
             _textedPending = false;
-            await handset.WriteStateAsync(cancellationToken);
+            await handset.WriteStateAsync(CancellationToken.None);
         }
+
+        timer?.Dispose();
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => FlushAsync(cancellationToken);

@@ -24,18 +24,80 @@ public sealed class EscalationOptions
     public TimeSpan ReconcileGrace { get; set; } = TimeSpan.FromSeconds(10);
 }
 
-/// <summary>Schedules a promise's next escalation moment as a Hangfire job, a little early (see <see cref="EscalationOptions.JobLead"/>).</summary>
-internal sealed class HangfireEscalationScheduler(IBackgroundJobClient jobs, IOptions<EscalationOptions> options, TimeProvider time) : IEscalationScheduler
+/// <summary>
+/// Schedules a promise's next escalation moment as a Hangfire job, a little early (see
+/// <see cref="EscalationOptions.JobLead"/>). Hangfire's client API blocks; the calls run on one
+/// thread of their own, so promises await them without tying up the thread pool in a burst.
+/// </summary>
+internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler, IDisposable
 {
-    public string Schedule(string commitmentKey, DateTimeOffset at)
+    private readonly IBackgroundJobClient _jobs;
+    private readonly IOptions<EscalationOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<HangfireEscalationScheduler> _logger;
+    private readonly System.Collections.Concurrent.BlockingCollection<Action> _work = [];
+    private readonly Thread _thread;
+
+    public HangfireEscalationScheduler(IBackgroundJobClient jobs, IOptions<EscalationOptions> options, TimeProvider time, ILogger<HangfireEscalationScheduler> logger)
     {
-        var fireAt = at - options.Value.JobLead;
-        return fireAt <= time.GetUtcNow()
-            ? jobs.Enqueue<EscalationJobs>(j => j.Wake(commitmentKey, at))
-            : jobs.Schedule<EscalationJobs>(j => j.Wake(commitmentKey, at), fireAt);
+        _jobs = jobs;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _thread = new Thread(Run) { IsBackground = true, Name = "Escalation scheduler" };
+        _thread.Start();
     }
 
-    public void Delete(string jobId) => jobs.Delete(jobId);
+    public Task<string> ScheduleAsync(string commitmentKey, DateTimeOffset at)
+    {
+        var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _work.Add(() =>
+        {
+            try
+            {
+                var fireAt = at - _options.Value.JobLead;
+                done.SetResult(fireAt <= _time.GetUtcNow()
+                    ? _jobs.Enqueue<EscalationJobs>(j => j.Wake(commitmentKey, at))
+                    : _jobs.Schedule<EscalationJobs>(j => j.Wake(commitmentKey, at), fireAt));
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+        });
+        return done.Task;
+    }
+
+    public void Delete(string jobId) => _work.Add(() =>
+    {
+        try
+        {
+            _jobs.Delete(jobId);
+        }
+        catch (Exception ex)
+        {
+            // A stale job only wakes its promise for nothing: the grain decides.
+            LogDeleteFailed(_logger, ex, jobId);
+        }
+    });
+
+    private void Run()
+    {
+        foreach (var work in _work.GetConsumingEnumerable())
+        {
+            work();
+        }
+    }
+
+    public void Dispose()
+    {
+        _work.CompleteAdding();
+        _thread.Join(TimeSpan.FromSeconds(5));
+        _work.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting escalation job {JobId} failed; it will wake its promise for nothing")]
+    private static partial void LogDeleteFailed(ILogger logger, Exception exception, string jobId);
 }
 
 /// <summary>
@@ -55,10 +117,14 @@ public sealed class EscalationJobs(IGrainFactory grains, EscalationReconciler re
     public Task Reconcile(CancellationToken cancellationToken) => reconciler.RunAsync(cancellationToken);
 }
 
-/// <summary>Whether a Hangfire job is still going to run.</summary>
+/// <summary>Whether a promise's Hangfire job is still going to wake it.</summary>
 internal static class JobLiveness
 {
-    public static bool IsLive(JobStorage storage, string? jobId)
+    /// <param name="storage">Hangfire's storage.</param>
+    /// <param name="jobId">The job the promise keeps.</param>
+    /// <param name="wokenUntil">A job that already ran counts as live until then: it woke the promise early, which now waits on its own timer.</param>
+    /// <param name="now">The time now.</param>
+    public static bool IsLive(JobStorage storage, string? jobId, DateTimeOffset? wokenUntil = null, DateTimeOffset? now = null)
     {
         if (jobId is null)
         {
@@ -67,6 +133,7 @@ internal static class JobLiveness
 
         using var connection = storage.GetConnection();
         var state = connection.GetJobData(jobId)?.State;
-        return state is "Scheduled" or "Enqueued" or "Processing" or "Awaiting";
+        return state is "Scheduled" or "Enqueued" or "Processing" or "Awaiting"
+            || (state is "Succeeded" && wokenUntil > now);
     }
 }

@@ -42,7 +42,7 @@ public sealed partial class EscalationReconciler(
             try
             {
                 var now = time.GetUtcNow();
-                var live = JobLiveness.IsLive(storage, entry.EscalationJob);
+                var live = JobLiveness.IsLive(storage, entry.EscalationJob, entry.NextEscalationAt + options.Value.ReconcileGrace, now);
                 var overdue = entry.NextEscalationAt <= now - options.Value.ReconcileGrace;
                 if (!entry.EscalationPlanned || overdue || !live)
                 {
