@@ -122,8 +122,12 @@ public sealed class TextLimiterGrain(
         LimitDecision decision;
         if (State.Held.Count == 0 && (State.LastSentAt is not { } last || now - last >= Interval))
         {
+            // Kept in memory only: a text let through is the common case, and forgetting it in a
+            // crash costs at most one extra text; only holds (which must be released) are written.
             decision = new LimitDecision(LimitDecision.Send, Codes: [text.Code]);
             State.LastSentAt = now;
+            Remember(text.Key, decision);
+            return decision;
         }
         else
         {

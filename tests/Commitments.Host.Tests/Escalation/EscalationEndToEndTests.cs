@@ -88,11 +88,12 @@ public sealed class EscalationEndToEndTests(EscalationFixture fixture)
     public async Task AnAcknowledgementHoldsTheNextLevelUntilItRunsOutThenEscalationResumes()
     {
         var site = await EscalationSite.CreateAsync(Texting);
+        // Level 2 comes well after level 1's event is visible (events are written 2 s after their texts go).
         await site.PolicyAsync(Policy(
-            levels: [Level("00:00:00", "owner"), Level("00:00:01", "owner", "leads")],
+            levels: [Level("00:00:00", "owner"), Level("00:00:05", "owner", "leads")],
             repeatEvery: "00:00:01",
             maxRepeats: 1,
-            ackTimeout: "00:00:03"));
+            ackTimeout: "00:00:06"));
         using var desk = await site.SignInAsync("desk1");
         var (url, _) = await site.PromiseAsync(desk, TimeSpan.FromSeconds(2));
         await site.UntilAsync(desk, url, v => EscalationSite.Events(v, "escalated").Count == 1, "level 1");

