@@ -28,26 +28,34 @@ public sealed partial class CommitmentGrain
         }
 
         // Jobs fire a little early, so a burst due at one instant is spread over the lead time and
-        // each step still runs at its exact moment: the grain prepares the step now (its texts'
+        // each step still runs at its exact moment: the grain prepares the step (its texts'
         // attempts recorded) and waits the last stretch itself, so nothing but the send is left.
-        try
+        // The job returns at once: the preparing happens in the grain's own turn, so Hangfire's
+        // workers are never held up by storage in a burst.
+        _wakeTimer?.Dispose();
+        _wakeAt = at;
+        _wakeTimer = this.RegisterGrainTimer(async _ =>
         {
-            await StageAsync(at);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // Not prepared: the step is taken the usual way at its moment.
-            LogStagingFailed(logger, ex, State.Id);
-        }
+            try
+            {
+                await StageAsync(at);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Not prepared: the step is taken the usual way at its moment.
+                LogStagingFailed(logger, ex, State.Id);
+            }
 
-        var left = at - time.GetUtcNow();
-        if (left <= TimeSpan.Zero)
-        {
+            var left = at - time.GetUtcNow();
+            if (left > TimeSpan.Zero)
+            {
+                Arm(at, left);
+                return;
+            }
+
+            _wakeAt = null;
             await Escalate();
-            return;
-        }
-
-        Arm(at, left);
+        }, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { KeepAlive = true });
     }
 
     // Staged texts this activation has handed to the dispatcher (each goes once).

@@ -158,7 +158,7 @@ public sealed class EscalationTests(ClusterFixture fixture)
 
         await grain.EscalateAt(due);
 
-        var staged = (await grain.Get())!;
+        var staged = await PreparedAsync(grain);
         staged.Texts.Single(t => t.Kind == "overdue").Status.ShouldBe("attempting");
         Types(staged, EventTypes.Escalated).ShouldBeEmpty();
         fixture.Signal.SentFor(created.Id).ShouldBeEmpty();
@@ -184,6 +184,7 @@ public sealed class EscalationTests(ClusterFixture fixture)
         var due = created.DueAt;
         fixture.Time.SetUtcNow(due.AddSeconds(-5));
         await grain.EscalateAt(due);
+        await PreparedAsync(grain);
 
         await grain.Complete(Actor.Staff("hk1"), null);
         fixture.Time.SetUtcNow(due.AddSeconds(1));
@@ -193,5 +194,22 @@ public sealed class EscalationTests(ClusterFixture fixture)
         view.Texts.ShouldNotContain(t => t.Kind == "overdue");
         Types(view, EventTypes.Escalated).ShouldBeEmpty();
         fixture.Signal.SentFor(created.Id).ShouldBeEmpty();
+    }
+
+    /// <summary>The job returns at once and the grain prepares the step in its own turn: wait for it.</summary>
+    private static async Task<CommitmentView> PreparedAsync(ICommitmentGrain grain)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            var view = (await grain.Get())!;
+            if (view.Texts.Any(t => t.Kind == "overdue"))
+            {
+                return view;
+            }
+
+            await Task.Delay(10);
+        }
+
+        throw new TimeoutException("The step was never prepared.");
     }
 }
