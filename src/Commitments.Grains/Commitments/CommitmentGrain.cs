@@ -349,9 +349,21 @@ public sealed partial class CommitmentGrain(
         // The texts these events cause go into the same write (the outbox), and so does the id of
         // the job that wakes the promise for its next escalation step (scheduled before the write:
         // a job for a write that then failed only wakes a promise with nothing to do).
-        await DropStaleStagingAsync();
-        await PlanTextsAsync();
-        var obsoleteJob = await PlanEscalationJobAsync();
+        string? obsoleteJob;
+        try
+        {
+            await DropStaleStagingAsync();
+            await PlanTextsAsync();
+            obsoleteJob = await PlanEscalationJobAsync();
+        }
+        catch (Exception ex) when (ex is not InconsistentStateException)
+        {
+            // Nothing was written: drop what this call changed in memory (events, planned texts),
+            // so memory never runs ahead of the truth and a retry starts clean.
+            await LoadAsync();
+            throw;
+        }
+
         try
         {
             await Stored.WriteAsync();

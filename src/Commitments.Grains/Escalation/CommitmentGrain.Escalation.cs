@@ -42,8 +42,10 @@ public sealed partial class CommitmentGrain
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // Not prepared: the step is taken the usual way at its moment.
+                // Not prepared: forget what was half prepared in memory (texts planned, not stored),
+                // and the step is taken the usual way at its moment.
                 LogStagingFailed(logger, ex, State.Id);
+                await LoadAsync();
             }
 
             var left = at - time.GetUtcNow();
