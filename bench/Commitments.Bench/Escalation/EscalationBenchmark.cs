@@ -28,7 +28,7 @@ namespace Commitments.Bench.Escalation;
 /// </summary>
 internal static class EscalationBenchmark
 {
-    private const string OurNumber = "+12025550100";
+    private const string OurNumber = BenchHost.OurNumber;
     private const int StaffPerSite = 100;
 
     public static async Task RunAsync(int spread, int burst)
@@ -47,13 +47,7 @@ internal static class EscalationBenchmark
         });
         using var control = new HttpClient { BaseAddress = fake.BaseUrl };
         var table = azurite.NewTableName("benchesc");
-        var repo = new DirectoryInfo(AppContext.BaseDirectory);
-        while (repo is not null && !File.Exists(Path.Combine(repo.FullName, "Commitments.sln")))
-        {
-            repo = repo.Parent;
-        }
-
-        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_COMMITMENTS_HOST", Path.Combine(repo!.FullName, "src", "Commitments.Host"));
+        BenchHost.UseHostContentRoot();
         var port = AzuriteFixture.GetFreeTcpPort();
         var app = Start(azurite, fake, table, port);
         try
@@ -193,36 +187,21 @@ internal static class EscalationBenchmark
             return;
         }
 
-        Console.WriteLine($"{what}: n {sorted.Count}, p50 {Percentile(sorted, 0.50):F0} ms, p99 {Percentile(sorted, 0.99):F0} ms, max {sorted[^1]:F0} ms");
+        Console.WriteLine($"{what}: n {sorted.Count}, p50 {BenchHost.Percentile(sorted, 0.50):F0} ms, p99 {BenchHost.Percentile(sorted, 0.99):F0} ms, max {sorted[^1]:F0} ms");
     }
-
-    private static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)];
 
     private sealed class BenchApp(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port) : WebApplicationFactory<host::Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment("Production");
-            var settings = new Dictionary<string, string>
-            {
-                ["ConnectionStrings:Storage"] = azurite.ConnectionString,
-                ["Storage:TableName"] = table,
-                ["Orleans:SiloPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
-                ["Orleans:GatewayPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
-                ["Logging:LogLevel:Default"] = "Error",
-                ["Twilio:AccountSid"] = fake.Options.AccountSid,
-                ["Twilio:ApiKeySid"] = fake.Options.ApiKeySid,
-                ["Twilio:ApiKeySecret"] = fake.Options.ApiKeySecret,
-                ["Twilio:AuthToken"] = fake.Options.AuthToken,
-                ["Twilio:From"] = OurNumber,
-                ["Twilio:BaseUrl"] = fake.BaseUrl.ToString(),
-                ["Twilio:PublicBaseUrl"] = $"http://127.0.0.1:{port}",
-                // A high-throughput sender (a short code): the cap is not what is measured here.
-                ["Twilio:MessagesPerSecond"] = "5000",
-                ["Twilio:MaxConcurrentRequests"] = "64",
-                // Deadlines a few seconds ahead, so the bench need not wait a minute per scenario.
-                ["Ledger:MinimumLead"] = "00:00:05",
-            };
+            var settings = BenchHost.Settings(azurite, fake, table, port);
+            settings["Logging:LogLevel:Default"] = "Error";
+            // A high-throughput sender (a short code): the cap is not what is measured here.
+            settings["Twilio:MessagesPerSecond"] = "5000";
+            settings["Twilio:MaxConcurrentRequests"] = "64";
+            // Deadlines a few seconds ahead, so the bench need not wait a minute per scenario.
+            settings["Ledger:MinimumLead"] = "00:00:05";
             foreach (var (key, value) in settings)
             {
                 builder.UseSetting(key, value);

@@ -21,7 +21,7 @@ namespace Commitments.Bench.Texts;
 /// </summary>
 internal static class DispatchBenchmark
 {
-    private const string OurNumber = "+12025550100";
+    private const string OurNumber = BenchHost.OurNumber;
 
     public static async Task RunAsync(int count, int mps)
     {
@@ -35,13 +35,7 @@ internal static class DispatchBenchmark
         var port = AzuriteFixture.GetFreeTcpPort();
 
         // The host's content root, as the test projects get it from Mvc.Testing's manifest.
-        var repo = new DirectoryInfo(AppContext.BaseDirectory);
-        while (repo is not null && !File.Exists(Path.Combine(repo.FullName, "Commitments.sln")))
-        {
-            repo = repo.Parent;
-        }
-
-        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_COMMITMENTS_HOST", Path.Combine(repo!.FullName, "src", "Commitments.Host"));
+        BenchHost.UseHostContentRoot();
         await using var app = new BenchApp(azurite, fake, port, mps);
         app.UseKestrel(port);
         app.StartServer();
@@ -97,7 +91,7 @@ internal static class DispatchBenchmark
         }
 
         Console.WriteLine($"achieved: {achieved:F2} segments/s against a cap of {mps} ({(achieved - mps) / mps * 100:+0.0;-0.0} %); busiest clock second at Twilio: {busiestClockSecond} segments; busiest sliding 1 s window: {peak}");
-        Console.WriteLine($"burst, event to Twilio 201: p50 {Percentile(latencies, 0.50) / 1000:F1} s, p99 {Percentile(latencies, 0.99) / 1000:F1} s (a burst of {count} queues behind the cap)");
+        Console.WriteLine($"burst, event to Twilio 201: p50 {BenchHost.Percentile(latencies, 0.50) / 1000:F1} s, p99 {BenchHost.Percentile(latencies, 0.99) / 1000:F1} s (a burst of {count} queues behind the cap)");
 
         // Steady load below the cap: what the pipeline itself adds between an event and Twilio's 201.
         var steady = Math.Min(400, count);
@@ -127,32 +121,16 @@ internal static class DispatchBenchmark
         var steadyLatency = all.Where(m => steadyAt.ContainsKey(m.GetProperty("to").GetString()!))
             .Select(m => (m.GetProperty("statusHistory")[0].GetProperty("at").GetDateTimeOffset() - steadyAt[m.GetProperty("to").GetString()!]).TotalMilliseconds)
             .Order().ToList();
-        Console.WriteLine($"steady {rate:F0} events/s ({steady} texts, {steadyLatency.Count} at Twilio), event to Twilio 201: p50 {Percentile(steadyLatency, 0.50):F0} ms, p99 {Percentile(steadyLatency, 0.99):F0} ms");
+        Console.WriteLine($"steady {rate:F0} events/s ({steady} texts, {steadyLatency.Count} at Twilio), event to Twilio 201: p50 {BenchHost.Percentile(steadyLatency, 0.50):F0} ms, p99 {BenchHost.Percentile(steadyLatency, 0.99):F0} ms");
     }
-
-    private static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)];
 
     private sealed class BenchApp(AzuriteFixture azurite, LocalTwilioServer fake, int port, int mps) : WebApplicationFactory<host::Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment("Production");
-            var settings = new Dictionary<string, string>
-            {
-                ["ConnectionStrings:Storage"] = azurite.ConnectionString,
-                ["Storage:TableName"] = azurite.NewTableName("benchtexts"),
-                ["Orleans:SiloPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
-                ["Orleans:GatewayPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
-                ["Logging:LogLevel:Default"] = "Warning",
-                ["Twilio:AccountSid"] = fake.Options.AccountSid,
-                ["Twilio:ApiKeySid"] = fake.Options.ApiKeySid,
-                ["Twilio:ApiKeySecret"] = fake.Options.ApiKeySecret,
-                ["Twilio:AuthToken"] = fake.Options.AuthToken,
-                ["Twilio:From"] = OurNumber,
-                ["Twilio:BaseUrl"] = fake.BaseUrl.ToString(),
-                ["Twilio:PublicBaseUrl"] = $"http://127.0.0.1:{port}",
-                ["Twilio:MessagesPerSecond"] = mps.ToString(),
-            };
+            var settings = BenchHost.Settings(azurite, fake, azurite.NewTableName("benchtexts"), port);
+            settings["Twilio:MessagesPerSecond"] = mps.ToString();
             foreach (var (key, value) in settings)
             {
                 builder.UseSetting(key, value);

@@ -1,0 +1,43 @@
+extern alias localtwilio;
+
+using Commitments.Testing;
+using localtwilio::Commitments.LocalTwilio;
+
+namespace Commitments.Bench;
+
+/// <summary>What the benchmarks that run the real host share.</summary>
+internal static class BenchHost
+{
+    public const string OurNumber = "+12025550100";
+
+    /// <summary>Points WebApplicationFactory at the host's content root, as the test projects get it from Mvc.Testing's manifest.</summary>
+    public static void UseHostContentRoot()
+    {
+        var repo = new DirectoryInfo(AppContext.BaseDirectory);
+        while (repo is not null && !File.Exists(Path.Combine(repo.FullName, "Commitments.sln")))
+        {
+            repo = repo.Parent;
+        }
+
+        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_COMMITMENTS_HOST", Path.Combine(repo!.FullName, "src", "Commitments.Host"));
+    }
+
+    /// <summary>Production settings for a host on its own table, texting through the local Twilio and reachable on <paramref name="port"/>.</summary>
+    public static Dictionary<string, string> Settings(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port) => new()
+    {
+        ["ConnectionStrings:Storage"] = azurite.ConnectionString,
+        ["Storage:TableName"] = table,
+        ["Orleans:SiloPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
+        ["Orleans:GatewayPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
+        ["Logging:LogLevel:Default"] = "Warning",
+        ["Twilio:AccountSid"] = fake.Options.AccountSid,
+        ["Twilio:ApiKeySid"] = fake.Options.ApiKeySid,
+        ["Twilio:ApiKeySecret"] = fake.Options.ApiKeySecret,
+        ["Twilio:AuthToken"] = fake.Options.AuthToken,
+        ["Twilio:From"] = OurNumber,
+        ["Twilio:BaseUrl"] = fake.BaseUrl.ToString(),
+        ["Twilio:PublicBaseUrl"] = $"http://127.0.0.1:{port}",
+    };
+
+    public static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)];
+}
