@@ -350,6 +350,7 @@ public sealed partial class CommitmentGrain(
         // the job that wakes the promise for its next escalation step (scheduled before the write:
         // a job for a write that then failed only wakes a promise with nothing to do).
         string? obsoleteJob;
+        _savePolicy = null;
         try
         {
             await DropStaleStagingAsync();

@@ -187,9 +187,7 @@ public sealed partial class CommitmentGrain
         HashSet<string> pending = [];
         if (State.Status == CommitmentStatus.Open)
         {
-            var team = (await Site.GetStaff(State.Owner))?.Team;
-            var policy = team is null ? EscalationPolicy.Default : await Site.GetPolicy(team);
-            pending = [.. PendingSteps(policy).Select(p => $"{p.DoneKey}@{p.Step.At.UtcTicks}")];
+            pending = [.. PendingSteps(await OwnerPolicyAsync()).Select(p => $"{p.DoneKey}@{p.Step.At.UtcTicks}")];
         }
 
         foreach (var stale in ahead.Where(s => !pending.Contains($"{s.DoneKey}@{s.At.UtcTicks}")))
@@ -399,8 +397,7 @@ public sealed partial class CommitmentGrain
         DateTimeOffset? next = null;
         if (State.Status == CommitmentStatus.Open)
         {
-            var team = (await Site.GetStaff(State.Owner))?.Team;
-            next = NextStepAt(team is null ? EscalationPolicy.Default : await Site.GetPolicy(team));
+            next = NextStepAt(await OwnerPolicyAsync());
         }
 
         if (!JobOutOfDate(next))
@@ -482,6 +479,20 @@ public sealed partial class CommitmentGrain
         State.Escalation.PlanStartedAt = time.GetUtcNow();
         State.Escalation.Ack = null;
         State.Escalation.Level = 0;
+    }
+
+    // The owner's team policy, looked up once per save (both the staging check and the job plan need it).
+    private EscalationPolicy? _savePolicy;
+
+    private async Task<EscalationPolicy> OwnerPolicyAsync()
+    {
+        if (_savePolicy is null)
+        {
+            var team = (await Site.GetStaff(State.Owner))?.Team;
+            _savePolicy = team is null ? EscalationPolicy.Default : await Site.GetPolicy(team);
+        }
+
+        return _savePolicy;
     }
 
     private async Task<EscalationPolicy> PolicyFor(IReadOnlyDictionary<string, StaffInfo> staff) =>
