@@ -31,13 +31,34 @@ internal abstract class DevelopmentProcess : IHostedLifecycleService, IDisposabl
     {
         if (_process is { HasExited: false })
         {
-            _process.Kill(entireProcessTree: true);
+            try
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // The process (or one of its children) exited while its tree was being walked.
+                KillAloneIfRunning();
+            }
+
             _process.WaitForExit(5000);
             Stopped();
         }
 
         _process?.Dispose();
         _process = null;
+    }
+
+    private void KillAloneIfRunning()
+    {
+        try
+        {
+            _process?.Kill();
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
     }
 
     /// <summary>Starts <paramref name="start"/>, handing its error output to <paramref name="stderr"/>.</summary>

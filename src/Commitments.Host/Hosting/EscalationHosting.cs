@@ -3,6 +3,7 @@ using Commitments.Grains.Escalation;
 using Commitments.Host.Auth;
 using Commitments.Host.Escalation;
 using Hangfire;
+using Hangfire.AspNetCore;
 using Hangfire.Dashboard;
 using Hangfire.InMemory;
 using Hangfire.Redis.StackExchange;
@@ -50,10 +51,16 @@ internal static class EscalationHosting
             "redis" => throw new InvalidOperationException("Hangfire:Storage is 'redis' but Hangfire:Redis (the connection string) is empty."),
             _ => throw new InvalidOperationException($"Hangfire:Storage must be 'inmemory' or 'redis', not '{settings.Storage}'."),
         });
-        builder.Services.AddHangfire(config => config
+        // Jobs are activated from this host's own services. Hangfire's default is its global
+        // JobActivator.Current, which is whichever host configured Hangfire last: with two hosts in
+        // one process (tests, the benchmark's restart) jobs would run against the other host's silo,
+        // or fail once that host is disposed.
+        builder.Services.AddSingleton<JobActivator>(services => new AspNetCoreJobActivator(services.GetRequiredService<IServiceScopeFactory>()));
+        builder.Services.AddHangfire((services, config) => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings());
+            .UseRecommendedSerializerSettings()
+            .UseLogProvider(new HostLogProvider(services.GetRequiredService<ILoggerFactory>())));
         builder.Services.AddHangfireServer(options =>
         {
             options.SchedulePollingInterval = settings.SchedulePollingInterval;
@@ -89,5 +96,34 @@ internal static class EscalationHosting
     private sealed class ManagersOnly : IDashboardAuthorizationFilter
     {
         public bool Authorize(DashboardContext context) => context.GetHttpContext().User.IsInRole(Grains.Sites.Roles.Manager);
+    }
+}
+
+/// <summary>
+/// Hangfire's log provider is global too (the last host to start sets it), and Hangfire asks it for
+/// loggers lazily: once that host is disposed its logger factory throws. Asking a disposed host for a
+/// logger gets one that drops what it is given instead of failing the caller.
+/// </summary>
+internal sealed class HostLogProvider(ILoggerFactory factory) : Hangfire.Logging.ILogProvider
+{
+    private readonly AspNetCoreLogProvider _inner = new(factory);
+
+    public Hangfire.Logging.ILog GetLogger(string name)
+    {
+        try
+        {
+            return _inner.GetLogger(name);
+        }
+        catch (ObjectDisposedException)
+        {
+            return Dropped.Instance;
+        }
+    }
+
+    private sealed class Dropped : Hangfire.Logging.ILog
+    {
+        public static readonly Dropped Instance = new();
+
+        public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null) => false;
     }
 }

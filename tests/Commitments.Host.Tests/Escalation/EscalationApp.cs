@@ -24,6 +24,8 @@ public sealed class EscalationFixture(AzuriteFixture azurite) : IAsyncLifetime
 
     public TextingApp Texting { get; private set; } = null!;
 
+    public AzuriteFixture Azurite => azurite;
+
     public async ValueTask InitializeAsync() => Texting = await TextingApp.StartAsync(azurite, settings: Settings());
 
     public async ValueTask DisposeAsync() => await Texting.DisposeAsync();

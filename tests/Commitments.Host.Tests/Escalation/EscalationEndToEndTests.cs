@@ -201,6 +201,29 @@ public sealed class EscalationEndToEndTests(EscalationFixture fixture)
     }
 
     [Fact]
+    public async Task JobsRunInTheirOwnHostWhenAnotherHostInTheProcessCameAndWent()
+    {
+        // Hangfire's default activator is global and the last host to start sets it: this host's
+        // jobs must still be run by this host, not by one started after it and since disposed.
+        await using (var other = new CommitmentsApp(fixture.Azurite, settings: EscalationFixture.Settings()))
+        {
+            using var _ = other.CreateClient();
+            foreach (var host in new[] { Texting.App.Services, other.Services })
+            {
+                using var scope = host.GetRequiredService<JobActivator>().BeginScope((JobActivatorContext)null!);
+                scope.Resolve(typeof(IGrainFactory)).ShouldBeSameAs(host.GetRequiredService<IGrainFactory>());
+            }
+        }
+
+        var site = await EscalationSite.CreateAsync(Texting);
+        await site.PolicyAsync(Policy());
+        using var desk = await site.SignInAsync("desk1");
+        var (url, _) = await site.PromiseAsync(desk, TimeSpan.FromSeconds(1));
+        await site.UntilAsync(desk, url, v => EscalationSite.Events(v, "escalated").Count == 1, "level 1");
+        await site.SentAsync("desk1", 1);
+    }
+
+    [Fact]
     public async Task TheQueueListsWhatNeedsAttentionMostUrgentFirstForManagersAndLeadsOnly()
     {
         var site = await EscalationSite.CreateAsync(Texting);
