@@ -2,7 +2,7 @@ using Commitments.Bench.Escalation;
 using Commitments.Bench.Ledger;
 using Commitments.Bench.Texts;
 
-// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N]
+// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabc]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 if (which is "ledger" or "all")
 {
@@ -16,7 +16,13 @@ if (which is "texts" or "all")
 
 if (which is "escalation" or "all")
 {
-    await EscalationBenchmark.RunAsync(Argument("--spread", 10000), Argument("--burst", 2000));
+    await EscalationBenchmark.RunAsync(Argument("--spread", 10000), Argument("--burst", 2000), Text("--only", "htabc"));
+}
+
+string Text(string name, string fallback)
+{
+    var at = Array.IndexOf(args, name);
+    return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
 }
 
 int Argument(string name, int fallback)

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Runtime.CompilerServices;
 using Azure;
@@ -21,6 +22,13 @@ namespace Commitments.Storage.AzureTables;
 /// </remarks>
 public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQuery, ILifecycleParticipant<ISiloLifecycle>
 {
+    /// <summary>The meter this provider reports on: <c>commitments.storage.operations</c>, tagged with operation and grain type.</summary>
+    public const string MeterName = "Commitments.Storage.AzureTables";
+
+    private static readonly Meter Meter = new(MeterName);
+    private static readonly Counter<long> Operations = Meter.CreateCounter<long>(
+        "commitments.storage.operations", "{operation}", "Grain state reads, writes and clears sent to the table, by operation and grain type");
+
     private readonly string _name;
     private readonly AzureTableGrainStorageOptions _options;
     private readonly string _serviceId;
@@ -62,6 +70,14 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
         _table = service.GetTableClient(options.TableName);
     }
 
+    private static void Count(string operation, GrainId grainId)
+    {
+        if (Operations.Enabled)
+        {
+            Operations.Add(1, new KeyValuePair<string, object?>("operation", operation), new KeyValuePair<string, object?>("grain.type", grainId.Type.ToString()));
+        }
+    }
+
     /// <summary>The provider name this instance is registered under.</summary>
     public string Name => _name;
 
@@ -79,6 +95,7 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
         var table = await GetTableAsync(cancellationToken);
         var (partitionKey, rowKey) = KeysOf(stateName, grainId);
         LogReading(_name, stateName, grainId);
+        Count("read", grainId);
 
         var response = await table.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, cancellationToken: cancellationToken);
         if (!response.HasValue || response.Value is not { } entity)
@@ -104,6 +121,7 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
         var (partitionKey, rowKey) = KeysOf(stateName, grainId);
         var grainIdText = GrainIdText(grainId);
         LogWriting(_name, stateName, grainId, grainState.ETag);
+        Count("write", grainId);
 
         var data = _serializer.Serialize(grainState.State).ToMemory();
         var maxSize = StateEntity.MaxDataBytes(partitionKey, rowKey, grainIdText);
@@ -126,6 +144,7 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
         var table = await GetTableAsync(cancellationToken);
         var (partitionKey, rowKey) = KeysOf(stateName, grainId);
         LogClearing(_name, stateName, grainId, grainState.ETag, _options.DeleteStateOnClear);
+        Count("clear", grainId);
 
         if (_options.DeleteStateOnClear)
         {

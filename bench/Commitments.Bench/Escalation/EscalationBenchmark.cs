@@ -31,12 +31,15 @@ internal static class EscalationBenchmark
     private const string OurNumber = BenchHost.OurNumber;
     private const int StaffPerSite = 100;
 
-    public static async Task RunAsync(int spread, int burst)
+    /// <param name="spread">How many promises (a) spreads over a minute.</param>
+    /// <param name="burst">How many promises (b) makes due at one second.</param>
+    /// <param name="only">Which parts to run: "h" Hangfire alone, "t" the Twilio client alone, "a", "b", "c" (a with a restart).</param>
+    public static async Task RunAsync(int spread, int burst, string only = "htabc")
     {
-        Console.WriteLine("Hangfire alone (in-memory storage, 20 workers, jobs due at one instant, lateness of the job body):");
-        Report($"  {burst} jobs, default 15 s polling", await HangfireAlone.RunAsync(burst, TimeSpan.FromSeconds(15)));
-        Report($"  {burst} jobs, 100 ms polling", await HangfireAlone.RunAsync(burst, TimeSpan.FromMilliseconds(100)));
-        Report($"  {spread} jobs, 100 ms polling", await HangfireAlone.RunAsync(spread, TimeSpan.FromMilliseconds(100)));
+        if (only.Contains('h', StringComparison.Ordinal))
+        {
+            await HangfireAloneAsync(spread, burst);
+        }
 
         await using var azurite = new AzuriteFixture();
         await azurite.InitializeAsync();
@@ -52,30 +55,53 @@ internal static class EscalationBenchmark
         var app = Start(azurite, fake, table, port);
         try
         {
-            await TwilioAlone(app, control, burst);
-            Console.WriteLine($"(a) {spread} promises due evenly across one minute:");
-            var a = await Scenario(app, "a", 0, spread, TimeSpan.FromMinutes(1));
-            await ReportScenario(control, a, null);
+            if (only.Contains('t', StringComparison.Ordinal))
+            {
+                await TwilioAlone(app, control, burst);
+            }
 
-            Console.WriteLine($"(b) {burst} promises due at the same second:");
-            var b = await Scenario(app, "b", 1, burst, TimeSpan.Zero);
-            await ReportScenario(control, b, null);
+            if (only.Contains('a', StringComparison.Ordinal))
+            {
+                Console.WriteLine($"(a) {spread} promises due evenly across one minute:");
+                var a = await Scenario(app, "a", 0, spread, TimeSpan.FromMinutes(1));
+                using var operations = new StorageOperations();
+                await ReportScenario(control, a, null);
+                Console.WriteLine($"  storage operations from set-up done to the report: {operations.Describe(spread)}");
+            }
 
-            Console.WriteLine($"(a) again, {spread} promises across one minute, the host stopped and started again mid-minute:");
-            var c = await Scenario(app, "c", 2, spread, TimeSpan.FromMinutes(1));
-            var half = c.First + TimeSpan.FromSeconds(30);
-            await Task.Delay(half - DateTimeOffset.UtcNow);
-            var stopped = DateTimeOffset.UtcNow;
-            await app.DisposeAsync();
-            app = Start(azurite, fake, table, port);
-            var restarted = DateTimeOffset.UtcNow;
-            Console.WriteLine($"  down from +{(stopped - c.First).TotalSeconds:F1} s to +{(restarted - c.First).TotalSeconds:F1} s into the minute");
-            await ReportScenario(control, c, (stopped, restarted));
+            if (only.Contains('b', StringComparison.Ordinal))
+            {
+                Console.WriteLine($"(b) {burst} promises due at the same second:");
+                var b = await Scenario(app, "b", 1, burst, TimeSpan.Zero);
+                await ReportScenario(control, b, null);
+            }
+
+            if (only.Contains('c', StringComparison.Ordinal))
+            {
+                Console.WriteLine($"(a) again, {spread} promises across one minute, the host stopped and started again mid-minute:");
+                var c = await Scenario(app, "c", 2, spread, TimeSpan.FromMinutes(1));
+                var half = c.First + TimeSpan.FromSeconds(30);
+                await Task.Delay(half - DateTimeOffset.UtcNow);
+                var stopped = DateTimeOffset.UtcNow;
+                await app.DisposeAsync();
+                app = Start(azurite, fake, table, port);
+                var restarted = DateTimeOffset.UtcNow;
+                Console.WriteLine($"  down from +{(stopped - c.First).TotalSeconds:F1} s to +{(restarted - c.First).TotalSeconds:F1} s into the minute");
+                await ReportScenario(control, c, (stopped, restarted));
+            }
         }
         finally
         {
             await app.DisposeAsync();
         }
+    }
+
+    private static async Task HangfireAloneAsync(int spread, int burst)
+    {
+        Console.WriteLine("Hangfire alone (in-memory storage, 20 workers, jobs due at one instant, lateness of the job body):");
+        Report($"  {burst} jobs, default 15 s polling", await HangfireAlone.RunAsync(burst, TimeSpan.FromSeconds(15)));
+        Report($"  {burst} jobs, 100 ms polling", await HangfireAlone.RunAsync(burst, TimeSpan.FromMilliseconds(100)));
+        Report($"  {spread} jobs, 100 ms polling", await HangfireAlone.RunAsync(spread, TimeSpan.FromMilliseconds(100)));
     }
 
     /// <summary>The floor under (b): our Twilio client alone posting a burst to the local Twilio, 64 at a time.</summary>

@@ -194,7 +194,7 @@ public sealed partial class CommitmentGrain
         {
             foreach (var text in State.Texts.Where(t => stale.TextIds.Contains(t.Id) && t.Stage == TextStage.Held).ToList())
             {
-                await ITextLimiterGrain.For(GrainFactory, text.To).Withdraw(new LimitedText(SiteId, State.Id, text.Id, ""));
+                await ITextLimiterGrain.For(GrainFactory, SiteId).Withdraw(ITextLimiterGrain.Person(text.To), new LimitedText(SiteId, State.Id, text.Id, ""));
             }
 
             State.Texts.RemoveAll(t => stale.TextIds.Contains(t.Id) && t.MessageSid is null);
@@ -519,7 +519,7 @@ public sealed partial class CommitmentGrain
                 held.Stage = TextStage.Skipped;
                 held.Reason = "The promise was closed before this held text went.";
                 held.UpdatedAt = now;
-                await ITextLimiterGrain.For(GrainFactory, held.To).Withdraw(Limited(held, staff));
+                await ITextLimiterGrain.For(GrainFactory, SiteId).Withdraw(ITextLimiterGrain.Person(held.To), Limited(held, staff));
             }
 
             return;
@@ -527,7 +527,7 @@ public sealed partial class CommitmentGrain
 
         foreach (var text in added.Where(t => t.StaffId is not null && t.Kind is TextKinds.Reminder or TextKinds.Overdue or TextKinds.HandoffStalled))
         {
-            var decision = await ITextLimiterGrain.For(GrainFactory, text.To).Claim(Limited(text, staff));
+            var decision = await ITextLimiterGrain.For(GrainFactory, SiteId).Claim(ITextLimiterGrain.Person(text.To), Limited(text, staff));
             if (decision.Outcome == LimitDecision.Hold)
             {
                 text.Stage = TextStage.Held;
@@ -551,7 +551,7 @@ public sealed partial class CommitmentGrain
         var staff = await StaffDirectory();
         foreach (var text in due)
         {
-            var decision = await ITextLimiterGrain.For(GrainFactory, text.To).Release(Limited(text, staff));
+            var decision = await ITextLimiterGrain.For(GrainFactory, SiteId).Release(ITextLimiterGrain.Person(text.To), Limited(text, staff));
             text.UpdatedAt = now;
             switch (decision.Outcome)
             {

@@ -37,6 +37,7 @@ public sealed record LimitDecision(
     public const string Bundled = "bundled";
 }
 
+/// <summary>One person's limit: when they were last sent an escalation text, what is held for them, and the answers given.</summary>
 [GenerateSerializer, Alias("commitments.limiter-state")]
 public sealed class TextLimiterState
 {
@@ -47,43 +48,85 @@ public sealed class TextLimiterState
     [Id(3)] public List<string> DecisionOrder { get; set; } = [];
 }
 
+/// <summary>What a site's limiter stores: only the people with something held (or bundled) that must survive a restart.</summary>
+[GenerateSerializer, Alias("commitments.site-limiter-state")]
+public sealed class SiteTextLimiterState
+{
+    /// <summary>By person (a hash of the number).</summary>
+    [Id(0)] public Dictionary<string, TextLimiterState> People { get; set; } = [];
+}
+
 /// <summary>
 /// The per-person limit on escalation texts: one a minute; texts that come due meanwhile are held
-/// and then go as one text listing their codes. Keyed like the handset (a hash of the number), and
-/// separate from it: it never calls another grain, so a promise may call it at any time. Its state
-/// is written behind (at most a second later), off the path of a burst of escalations: a crash in
-/// that second can let one extra text through, or send a held text alone; it never sends a text twice.
+/// and then go as one text listing their codes. One grain per site keeps every person of the site
+/// (by a hash of the number), so a burst of escalations costs one read per site, not one per person.
+/// It never calls another grain, so a promise may call it at any time. Only holds are written, and
+/// behind (at most a second later), off the path of a burst: a crash in that second can let one
+/// extra text through, or send a held text alone; it never sends a text twice.
 /// </summary>
 public interface ITextLimiterGrain : IGrainWithStringKey
 {
-    static ITextLimiterGrain For(IGrainFactory grains, string e164) =>
-        grains.GetGrain<ITextLimiterGrain>("l-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(e164)))[..32]);
+    static ITextLimiterGrain For(IGrainFactory grains, string site) => grains.GetGrain<ITextLimiterGrain>(site);
 
-    /// <summary>A new escalation text: send now, or hold until the person's minute is over.</summary>
-    Task<LimitDecision> Claim(LimitedText text);
+    /// <summary>The key a person's limit is kept under: a hash of the number (no phone numbers in state or logs).</summary>
+    static string Person(string e164) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(e164)))[..32];
+
+    /// <summary>A new escalation text for <paramref name="person"/>: send now, or hold until the person's minute is over.</summary>
+    Task<LimitDecision> Claim(string person, LimitedText text);
 
     /// <summary>A held text's time came: the first to ask carries every held code in one text; the rest were bundled.</summary>
-    Task<LimitDecision> Release(LimitedText text);
+    Task<LimitDecision> Release(string person, LimitedText text);
 
     /// <summary>A held text is no longer wanted (its promise was done or cancelled).</summary>
-    Task Withdraw(LimitedText text);
+    Task Withdraw(string person, LimitedText text);
 }
 
 public sealed class TextLimiterGrain(
-    [PersistentState(TextLimiterGrain.StateName)] IPersistentState<TextLimiterState> limiter,
+    [PersistentState(TextLimiterGrain.StateName)] IPersistentState<SiteTextLimiterState> limiter,
     TimeProvider time,
     IOptions<EscalationLimits>? options = null) : Grain, ITextLimiterGrain
 {
     public const string StateName = "limiter";
     private const int RememberedDecisions = 200;
 
-    private TextLimiterState State => limiter.State;
+    // Everyone this activation knows of; what is stored is the part that must outlive it.
+    private Dictionary<string, TextLimiterState> People => limiter.State.People;
 
     private bool _dirty;
     private IGrainTimer? _flush;
 
     /// <summary>How long a change may wait before it is written.</summary>
     public static readonly TimeSpan WriteBehind = TimeSpan.FromSeconds(1);
+
+    private TextLimiterState Of(string person)
+    {
+        if (!People.TryGetValue(person, out var state))
+        {
+            PruneIdle();
+            People[person] = state = new TextLimiterState();
+        }
+
+        return state;
+    }
+
+    // People with nothing held and whose minute is long over are forgotten, so a busy site's limiter stays small.
+    private DateTimeOffset _prunedAt;
+
+    private void PruneIdle()
+    {
+        var now = time.GetUtcNow();
+        if (now - _prunedAt < Interval || People.Count < 1000)
+        {
+            return;
+        }
+
+        _prunedAt = now;
+        foreach (var idle in People.Where(p => p.Value.Held.Count == 0 && (p.Value.LastSentAt is not { } last || now - last > Interval + Interval)).Select(p => p.Key).ToList())
+        {
+            People.Remove(idle);
+        }
+    }
 
     private void Changed()
     {
@@ -99,7 +142,21 @@ public sealed class TextLimiterGrain(
         if (_dirty)
         {
             _dirty = false;
-            await limiter.WriteStateAsync(CancellationToken.None);
+            var all = limiter.State;
+            limiter.State = new SiteTextLimiterState
+            {
+                People = all.People
+                    .Where(p => p.Value.Held.Count > 0 || p.Value.Decisions.Values.Any(d => d.Outcome != LimitDecision.Send))
+                    .ToDictionary(p => p.Key, p => p.Value),
+            };
+            try
+            {
+                await limiter.WriteStateAsync(CancellationToken.None);
+            }
+            finally
+            {
+                limiter.State = all;
+            }
         }
 
         timer?.Dispose();
@@ -109,77 +166,77 @@ public sealed class TextLimiterGrain(
 
     private TimeSpan Interval => options?.Value.PerPersonInterval ?? TimeSpan.FromMinutes(1);
 
-    public Task<LimitDecision> Claim(LimitedText text) => Task.FromResult(Decide(text));
+    public Task<LimitDecision> Claim(string person, LimitedText text) => Task.FromResult(Decide(Of(person), text));
 
-    private LimitDecision Decide(LimitedText text)
+    private LimitDecision Decide(TextLimiterState state, LimitedText text)
     {
-        if (State.Decisions.TryGetValue(text.Key, out var earlier))
+        if (state.Decisions.TryGetValue(text.Key, out var earlier))
         {
             return earlier;
         }
 
         var now = time.GetUtcNow();
         LimitDecision decision;
-        if (State.Held.Count == 0 && (State.LastSentAt is not { } last || now - last >= Interval))
+        if (state.Held.Count == 0 && (state.LastSentAt is not { } last || now - last >= Interval))
         {
             // Kept in memory only: a text let through is the common case, and forgetting it in a
             // crash costs at most one extra text; only holds (which must be released) are written.
             decision = new LimitDecision(LimitDecision.Send, Codes: [text.Code]);
-            State.LastSentAt = now;
-            Remember(text.Key, decision);
+            state.LastSentAt = now;
+            Remember(state, text.Key, decision);
             return decision;
         }
         else
         {
-            var until = State.LastSentAt is { } sent && sent + Interval > now ? sent + Interval : now;
-            decision = new LimitDecision(LimitDecision.Hold, until, LastSentAt: State.LastSentAt);
-            State.Held.Add(text);
+            var until = state.LastSentAt is { } sent && sent + Interval > now ? sent + Interval : now;
+            decision = new LimitDecision(LimitDecision.Hold, until, LastSentAt: state.LastSentAt);
+            state.Held.Add(text);
         }
 
-        Remember(text.Key, decision);
+        Remember(state, text.Key, decision);
         Changed();
         return decision;
     }
 
-    public Task<LimitDecision> Release(LimitedText text) => Task.FromResult(Free(text));
+    public Task<LimitDecision> Release(string person, LimitedText text) => Task.FromResult(Free(Of(person), text));
 
-    private LimitDecision Free(LimitedText text)
+    private LimitDecision Free(TextLimiterState state, LimitedText text)
     {
-        if (State.Decisions.TryGetValue(text.Key, out var earlier) && earlier.Outcome != LimitDecision.Hold)
+        if (state.Decisions.TryGetValue(text.Key, out var earlier) && earlier.Outcome != LimitDecision.Hold)
         {
             return earlier;
         }
 
         var now = time.GetUtcNow();
-        if (!State.Held.Any(h => h.Key == text.Key))
+        if (!state.Held.Any(h => h.Key == text.Key))
         {
             // Not held here (the limiter's record was lost): send it alone rather than never.
             return new LimitDecision(LimitDecision.Send, Codes: [text.Code]);
         }
 
-        if (State.LastSentAt is { } last && last + Interval > now)
+        if (state.LastSentAt is { } last && last + Interval > now)
         {
             return new LimitDecision(LimitDecision.Hold, last + Interval, LastSentAt: last);
         }
 
         // This text carries every held code (its own first); the others went with it.
-        IReadOnlyList<string> codes = [.. new[] { text.Code }.Concat(State.Held.Select(h => h.Code)).Distinct()];
+        IReadOnlyList<string> codes = [.. new[] { text.Code }.Concat(state.Held.Select(h => h.Code)).Distinct()];
         var carried = new LimitDecision(LimitDecision.Send, Codes: codes);
-        foreach (var other in State.Held.Where(h => h.Key != text.Key))
+        foreach (var other in state.Held.Where(h => h.Key != text.Key))
         {
-            Remember(other.Key, new LimitDecision(LimitDecision.Bundled, Carrier: text.Code));
+            Remember(state, other.Key, new LimitDecision(LimitDecision.Bundled, Carrier: text.Code));
         }
 
-        Remember(text.Key, carried);
-        State.Held.Clear();
-        State.LastSentAt = now;
+        Remember(state, text.Key, carried);
+        state.Held.Clear();
+        state.LastSentAt = now;
         Changed();
         return carried;
     }
 
-    public Task Withdraw(LimitedText text)
+    public Task Withdraw(string person, LimitedText text)
     {
-        if (State.Held.RemoveAll(h => h.Key == text.Key) > 0)
+        if (People.TryGetValue(person, out var state) && state.Held.RemoveAll(h => h.Key == text.Key) > 0)
         {
             Changed();
         }
@@ -187,18 +244,18 @@ public sealed class TextLimiterGrain(
         return Task.CompletedTask;
     }
 
-    private void Remember(string key, LimitDecision decision)
+    private static void Remember(TextLimiterState state, string key, LimitDecision decision)
     {
-        if (!State.Decisions.ContainsKey(key))
+        if (!state.Decisions.ContainsKey(key))
         {
-            State.DecisionOrder.Add(key);
+            state.DecisionOrder.Add(key);
         }
 
-        State.Decisions[key] = decision;
-        while (State.DecisionOrder.Count > RememberedDecisions)
+        state.Decisions[key] = decision;
+        while (state.DecisionOrder.Count > RememberedDecisions)
         {
-            State.Decisions.Remove(State.DecisionOrder[0]);
-            State.DecisionOrder.RemoveAt(0);
+            state.Decisions.Remove(state.DecisionOrder[0]);
+            state.DecisionOrder.RemoveAt(0);
         }
     }
 }
