@@ -45,6 +45,13 @@ public sealed class AzuriteFixture : IAsyncLifetime
     private string? _tableMain;
     private int _port;
 
+    /// <summary>
+    /// Keep the data in memory only (Azurite's --inMemoryPersistence): nothing survives a restart of
+    /// Azurite, and Azurite no longer re-saves its whole database to disk every 5 s, which on a large
+    /// table takes its single thread for a while. For benchmarks; tests keep the default.
+    /// </summary>
+    public bool InMemory { get; init; }
+
     /// <summary>The loopback port the table service listens on; <see cref="RestartAsync"/> keeps it (see there).</summary>
     public int TablePort => _port;
 
@@ -186,12 +193,16 @@ public sealed class AzuriteFixture : IAsyncLifetime
             _hostScript!, Environment.ProcessId.ToString(CultureInfo.InvariantCulture), _tableMain!,
             "--tableHost", "127.0.0.1",
             "--tablePort", _port.ToString(CultureInfo.InvariantCulture),
-            "--location", DataDirectory,
             "--skipApiVersionCheck",
             "--disableProductStyleUrl",
             "--disableTelemetry",
             "--silent",
         ])
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        foreach (var argument in InMemory ? ["--inMemoryPersistence"] : new[] { "--location", DataDirectory })
         {
             startInfo.ArgumentList.Add(argument);
         }

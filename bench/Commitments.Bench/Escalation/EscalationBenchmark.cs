@@ -41,7 +41,7 @@ internal static class EscalationBenchmark
             await HangfireAloneAsync(spread, burst);
         }
 
-        await using var azurite = new AzuriteFixture();
+        await using var azurite = new AzuriteFixture { InMemory = Environment.GetEnvironmentVariable("BENCH_AZURITE_IN_MEMORY") == "1" };
         await azurite.InitializeAsync();
         await using var fake = await LocalTwilioServer.StartAsync(new LocalTwilioOptions
         {

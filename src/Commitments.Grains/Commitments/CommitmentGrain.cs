@@ -392,6 +392,7 @@ public sealed partial class CommitmentGrain(
     private async Task LoadAsync()
     {
         _unplanned.Clear();
+        _lookUpFirst.Clear();
         await Stored.LoadAsync();
 
         // A promise written just before a crash may be missing from the index; telling the index

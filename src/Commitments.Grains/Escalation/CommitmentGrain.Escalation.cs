@@ -63,13 +63,37 @@ public sealed partial class CommitmentGrain
     // Staged texts this activation has handed to the dispatcher (each goes once).
     private readonly HashSet<string> _handedOff = [];
 
+    // When this activation began. A step due before then may have been prepared in memory and sent
+    // by the activation before it, with its record lost in a crash: its texts are looked up first.
+    private readonly DateTimeOffset _activatedAt = time.GetUtcNow();
+
+    // Steps whose texts this activation handed to the dispatcher (by done-key). If their record is
+    // lost (a failed write reloads the promise), the step is taken again with a look-up, never blind.
+    private readonly HashSet<string> _sentSteps = [];
+
+    // Events whose texts may already have gone (see above): by event seq, the step's moment and
+    // done-key (its texts get the ids they had when prepared, so the limiter gives the same answer).
+    private readonly Dictionary<int, (DateTimeOffset At, string DoneKey)> _lookUpFirst = [];
+
+    /// <summary>The id prefix of the texts of event <paramref name="seq"/>: a step that may have been sent keeps its prepared ids.</summary>
+    private string? TextIdPrefix(int seq) => _lookUpFirst.TryGetValue(seq, out var step) ? step.DoneKey : null;
+
+    /// <summary>How far apart two processes' clocks may be: a step due this close after an activation began is looked up too.</summary>
+    public static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromSeconds(2);
+
+    /// <summary>The attempt marker of texts that an earlier activation may have sent: the dispatcher looks them up first.</summary>
+    public const string EarlierActivation = "earlier-activation";
+
     // Staged texts this activation prepared (or claimed again) before their moment: nobody can have sent them.
     private readonly HashSet<string> _stagedHere = [];
 
     /// <summary>
-    /// Prepares the steps due at <paramref name="at"/>: their history details and texts as of that
-    /// moment, the texts recorded as attempts for this process's dispatcher, in one write before
-    /// the moment. At the moment the texts go straight to Twilio and the event is appended.
+    /// Prepares the steps due at <paramref name="at"/>, in memory: their history details and texts
+    /// as of that moment, the texts marked as attempts of this process's dispatcher. At the moment the
+    /// texts go straight to Twilio, and the event with the texts' outcomes is written once, a moment
+    /// later. Nothing is written before: if the process dies between the send and that write, the
+    /// next activation finds the step due with no record and looks its texts up at Twilio before
+    /// sending (it began after the moment), so a text never goes twice and the step costs one write.
     /// </summary>
     private async Task StageAsync(DateTimeOffset at)
     {
@@ -81,7 +105,6 @@ public sealed partial class CommitmentGrain
 
         var staff = await StaffDirectory();
         var policy = await PolicyFor(staff);
-        var changed = false;
         foreach (var (step, doneKey) in PendingSteps(policy).Where(s => s.Step.At == at).ToList())
         {
             if (State.Escalation.Staged.FirstOrDefault(x => x.DoneKey == doneKey) is { } known)
@@ -91,7 +114,6 @@ public sealed partial class CommitmentGrain
                 {
                     text.AttemptBy = textSignal.DispatcherId;
                     _stagedHere.Add(text.Id);
-                    changed = true;
                 }
 
                 continue;
@@ -115,12 +137,6 @@ public sealed partial class CommitmentGrain
             }
 
             State.Escalation.Staged.Add(new StagedStep { DoneKey = doneKey, Type = type, At = at, Details = details, TextIds = [.. added.Select(t => t.Id)] });
-            changed = true;
-        }
-
-        if (changed)
-        {
-            await SaveAsync();
         }
     }
 
@@ -139,6 +155,7 @@ public sealed partial class CommitmentGrain
         foreach (var step in due)
         {
             _handedOffAt.TryAdd(step.DoneKey, now);
+            _sentSteps.Add(step.DoneKey);
         }
 
         var ids = due.SelectMany(s => s.TextIds).ToHashSet();
@@ -162,9 +179,41 @@ public sealed partial class CommitmentGrain
     }
 
     /// <summary>
+    /// Texts of a step that an earlier activation (or this one, before its record was lost) may
+    /// have sent from memory: worded as they were at the step's moment, and marked as an attempt of
+    /// nobody here, so the dispatcher looks each up at Twilio (same number, same words, since the
+    /// moment) and sends only if it is not there.
+    /// </summary>
+    private void MarkForLookUp(IEnumerable<OutboundText> planned, SiteInfo site, IReadOnlyDictionary<string, StaffInfo> staff)
+    {
+        if (_lookUpFirst.Count == 0)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        foreach (var text in planned.Where(t => t.Stage == TextStage.Waiting && t.NotBefore <= now))
+        {
+            if (_lookUpFirst.TryGetValue(text.EventSeq, out var step))
+            {
+                var at = step.At;
+                text.Body = TextPlanner.Render(text, State, site, staff, at);
+                text.Stage = TextStage.Attempting;
+                text.AttemptStartedAt = at;
+                text.AttemptBy = EarlierActivation;
+                text.NotBefore = now;
+                text.UpdatedAt = now;
+            }
+        }
+
+        _lookUpFirst.Clear();
+    }
+
+    /// <summary>
     /// After a prepared step's texts went: how long its event (and the texts' outcomes) wait to be
-    /// written, so a burst's sends never queue behind a burst of writes. Until then storage still
-    /// holds the attempts, so a crash in between looks each text up at Twilio before any resend.
+    /// written, so a burst's sends never queue behind a burst of writes. Until then nothing of the
+    /// step is stored: a crash in between leaves it due, and the next activation looks each of its
+    /// texts up at Twilio before any resend.
     /// </summary>
     public static readonly TimeSpan AdoptAfter = TimeSpan.FromSeconds(2);
 
@@ -335,8 +384,12 @@ public sealed partial class CommitmentGrain
             else
             {
                 var (type, details) = await PlanStep(step, policy, staff, now);
-                RecordStep(type, details, now, textsPlanned: false);
+                var e = RecordStep(type, details, now, textsPlanned: false);
                 State.Escalation.Done.Add(doneKey);
+                if (step.At < _activatedAt + ClockSkewAllowance || _sentSteps.Contains(doneKey))
+                {
+                    _lookUpFirst[e.Seq] = (step.At, doneKey);
+                }
             }
 
             if (at - step.At > LateNoteAfter)

@@ -118,9 +118,11 @@ public sealed partial class SiteIndexGrain(
             _dirty.UnionWith(Enumerable.Range(0, Shards));
         }
 
+        // The flush interleaves with upserts and queries: promises wait on Upsert in their own
+        // turn, so it must never queue behind a storage write (a burst would back up behind it).
         this.RegisterGrainTimer(FlushIfDirty, new GrainTimerCreationOptions(Options.FlushInterval, Options.FlushInterval)
         {
-            Interleave = false,
+            Interleave = true,
             KeepAlive = false,
         });
     }
@@ -301,13 +303,37 @@ public sealed partial class SiteIndexGrain(
 
     private static int ShardOf(Guid id) => (int)((uint)id.GetHashCode() % Shards);
 
+    // The flush under way, if any: the timer, Flush() and deactivation never write at the same time.
+    private Task? _flushing;
+
     private async Task FlushIfDirty(CancellationToken cancellationToken)
     {
+        while (_flushing is { } running)
+        {
+            await running;
+        }
+
         if (_dirty.Count == 0)
         {
             return;
         }
 
+        var flush = WriteDirtyShards(cancellationToken);
+        _flushing = flush;
+        try
+        {
+            await flush;
+        }
+        finally
+        {
+            _flushing = null;
+        }
+    }
+
+    // Each shard's entries are copied into a new list before the write, so upserts that run while
+    // it is under way change only memory (and mark the shard dirty for the next flush).
+    private async Task WriteDirtyShards(CancellationToken cancellationToken)
+    {
         var now = time.GetUtcNow();
         Prune(now);
         var shards = _dirty.ToArray();

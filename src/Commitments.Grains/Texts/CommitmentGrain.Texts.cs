@@ -210,11 +210,13 @@ public sealed partial class CommitmentGrain
         var before = State.Texts.Count;
         foreach (var e in _unplanned)
         {
-            TextPlanner.Plan(new PlanContext(State, e, site, staff, e.At));
+            TextPlanner.Plan(new PlanContext(State, e, site, staff, e.At) { IdPrefix = TextIdPrefix(e.Seq) });
         }
 
         _unplanned.Clear();
-        await LimitEscalationTextsAsync(State.Texts[before..], staff);
+        var added = State.Texts[before..];
+        await LimitEscalationTextsAsync(added, staff);
+        MarkForLookUp(added, site, staff);
     }
 
     public Task<string?> SubmittedSid(string textId) =>
@@ -233,7 +235,7 @@ public sealed partial class CommitmentGrain
     private void SignalDueTexts()
     {
         var now = time.GetUtcNow();
-        if (textSignal is not null && State.Texts.Any(t => t.Stage == TextStage.Waiting && t.NotBefore <= now))
+        if (textSignal is not null && State.Texts.Any(t => (t.Stage == TextStage.Waiting && t.NotBefore <= now) || (t.Stage == TextStage.Attempting && t.AttemptBy == EarlierActivation)))
         {
             textSignal.TextsReady(SiteId, State.Id);
         }

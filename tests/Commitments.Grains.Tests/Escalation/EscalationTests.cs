@@ -1,6 +1,7 @@
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Common;
 using Commitments.Grains.Sites;
+using Commitments.Grains.Texts;
 
 namespace Commitments.Grains.Tests.Escalation;
 
@@ -194,6 +195,47 @@ public sealed class EscalationTests(ClusterFixture fixture)
         view.Texts.ShouldNotContain(t => t.Kind == "overdue");
         Types(view, EventTypes.Escalated).ShouldBeEmpty();
         fixture.Signal.SentFor(created.Id).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task AStepSentFromMemoryWhoseRecordIsLostIsLookedUpAtTwilioNotSentAgain()
+    {
+        var (_, grain, created) = await OwnedByHk1Async();
+        var due = created.DueAt;
+        fixture.Time.SetUtcNow(due.AddSeconds(-5));
+        await grain.EscalateAt(due);
+        await PreparedAsync(grain);
+
+        // The moment comes: the grain's own timer hands the text to the dispatcher; nothing is written yet.
+        fixture.Time.SetUtcNow(due);
+        var first = await SentAsync(grain, created.Id);
+
+        // The activation goes before its write (as in a crash): storage has no record of the step.
+        await grain.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        fixture.Time.SetUtcNow(due.AddSeconds(30));
+        (await grain.Escalate()).Ran.ShouldContain("level-1");
+
+        var overdue = (await grain.Get())!.Texts.Single(t => t.Kind == "overdue");
+        overdue.Status.ShouldBe("attempting");
+        var work = await grain.BeginDueTexts("next-dispatcher");
+        var again = work.Send.Single(t => t.TextId == overdue.Id);
+        again.LookUpSince.ShouldBe(due, "the dispatcher looks for the text sent at the moment before sending");
+        again.Body.ShouldBe(first.Body, "worded as at the moment, so the look-up finds it");
+        fixture.Signal.SentFor(created.Id).Count.ShouldBe(1);
+    }
+
+    private async Task<TextToSend> SentAsync(ICommitmentGrain grain, Guid id)
+    {
+        for (var i = 0; i < 10_000; i++)
+        {
+            await grain.Get();
+            if (fixture.Signal.SentFor(id) is [var sent])
+            {
+                return sent;
+            }
+        }
+
+        throw new TimeoutException("The prepared text was never handed to the dispatcher.");
     }
 
     /// <summary>The job returns at once and the grain prepares the step in its own turn: wait for it.</summary>
