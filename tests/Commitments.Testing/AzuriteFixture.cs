@@ -188,6 +188,12 @@ public sealed class AzuriteFixture : IAsyncLifetime
             UseShellExecute = false,
             WorkingDirectory = _rootDirectory,
         };
+        // Extra node options for diagnosing Azurite itself (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"); node refuses those in NODE_OPTIONS.
+        foreach (var option in (Environment.GetEnvironmentVariable("COMMITMENTS_AZURITE_NODE_ARGS") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            startInfo.ArgumentList.Add(option);
+        }
+
         foreach (var argument in (string[])
         [
             _hostScript!, Environment.ProcessId.ToString(CultureInfo.InvariantCulture), _tableMain!,

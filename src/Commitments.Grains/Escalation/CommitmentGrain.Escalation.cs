@@ -200,9 +200,20 @@ public sealed partial class CommitmentGrain
                 text.Body = TextPlanner.Render(text, State, site, staff, at);
                 text.Stage = TextStage.Attempting;
                 text.AttemptStartedAt = at;
-                text.AttemptBy = EarlierActivation;
-                text.NotBefore = now;
                 text.UpdatedAt = now;
+                if (textSignal is not null && _handedOff.Contains(text.Id))
+                {
+                    // This process's dispatcher has it in hand (it may not even have reached Twilio
+                    // yet, so a look-up now could miss it): its outcome lands here by text id. Only if
+                    // none comes within the lease is it looked up and, if not found, sent.
+                    text.AttemptBy = textSignal.DispatcherId;
+                    text.NotBefore = now + AttemptLease;
+                }
+                else
+                {
+                    text.AttemptBy = EarlierActivation;
+                    text.NotBefore = now;
+                }
             }
         }
 
@@ -218,6 +229,13 @@ public sealed partial class CommitmentGrain
     public static readonly TimeSpan AdoptAfter = TimeSpan.FromSeconds(2);
 
     private IGrainTimer? _adoptTimer;
+
+    /// <summary>How long a sent step's write waits, at most, for its texts' outcomes from the dispatcher.</summary>
+    public static readonly TimeSpan AdoptWaitsForOutcomes = TimeSpan.FromSeconds(10);
+
+    /// <summary>A text handed to the dispatcher with no outcome back yet.</summary>
+    private bool OutcomesPending() =>
+        State.Texts.Any(t => _handedOff.Contains(t.Id) && t.Stage == TextStage.Attempting && t.AttemptBy == textSignal?.DispatcherId);
 
     /// <summary>A text of a prepared step that went out and whose event is not written yet: its outcome waits for that write.</summary>
     private bool AwaitsAdoption(string textId) =>
@@ -270,16 +288,24 @@ public sealed partial class CommitmentGrain
             _wakeTimer = null;
             try
             {
-                if (HandOffStaged(time.GetUtcNow()))
+                var handedAt = time.GetUtcNow();
+                if (HandOffStaged(handedAt))
                 {
-                    // The texts are on their way; the event is written a moment later, off the burst.
+                    // The texts are on their way; the event is written a moment later, off the burst,
+                    // with their outcomes: while some are still in the dispatcher's hands (it lags in
+                    // a burst) the write waits for them a little longer, so it stays one write.
                     _adoptTimer?.Dispose();
                     _adoptTimer = this.RegisterGrainTimer(async _ =>
                     {
+                        if (OutcomesPending() && time.GetUtcNow() - handedAt < AdoptWaitsForOutcomes)
+                        {
+                            return;
+                        }
+
                         _adoptTimer?.Dispose();
                         _adoptTimer = null;
                         await Escalate();
-                    }, new GrainTimerCreationOptions(AdoptAfter, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+                    }, new GrainTimerCreationOptions(AdoptAfter, AdoptAfter) { KeepAlive = true });
                     return;
                 }
 
