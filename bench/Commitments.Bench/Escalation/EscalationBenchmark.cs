@@ -177,12 +177,12 @@ internal static class EscalationBenchmark
     private static async Task ReportScenario(HttpClient control, Run run, (DateTimeOffset Stopped, DateTimeOffset Started)? down)
     {
         var deadline = run.Last + TimeSpan.FromSeconds(90);
-        List<(string To, DateTimeOffset At)> arrived;
+        List<(string To, DateTimeOffset At, string Body)> arrived;
         while (true)
         {
             await Task.Delay(TimeSpan.FromSeconds(1));
             var all = (await control.GetFromJsonAsync<JsonElement>("/_fake/messages?direction=outbound-api")).EnumerateArray();
-            arrived = [.. all.Select(m => (To: m.GetProperty("to").GetString()!, At: m.GetProperty("statusHistory")[0].GetProperty("at").GetDateTimeOffset()))
+            arrived = [.. all.Select(m => (To: m.GetProperty("to").GetString()!, At: m.GetProperty("statusHistory")[0].GetProperty("at").GetDateTimeOffset(), Body: m.GetProperty("body").GetString() ?? ""))
                 .Where(m => run.DueByMobile.ContainsKey(m.To))];
             if ((arrived.Count >= run.DueByMobile.Count && DateTimeOffset.UtcNow > run.Last) || DateTimeOffset.UtcNow > deadline)
             {
@@ -193,6 +193,12 @@ internal static class EscalationBenchmark
         var twice = arrived.GroupBy(m => m.To).Count(g => g.Count() > 1);
         var missing = run.DueByMobile.Count - arrived.Select(m => m.To).Distinct().Count();
         Console.WriteLine($"  level-1 texts at Twilio: {arrived.Count} for {run.DueByMobile.Count} promises (texted twice: {twice}, never: {missing})");
+        foreach (var pair in arrived.GroupBy(m => m.To).Where(g => g.Count() > 1).Take(3))
+        {
+            var (first, second) = (pair.OrderBy(m => m.At).First(), pair.OrderBy(m => m.At).Skip(1).First());
+            Console.WriteLine($"    twice to …{pair.Key[^4..]}: {(second.At - first.At).TotalMilliseconds:F0} ms apart, {(first.Body == second.Body ? "same words" : "different words")}, due {(run.DueByMobile[pair.Key] - run.First).TotalSeconds:F1} s into the window");
+        }
+
         var late = arrived.GroupBy(m => m.To).Select(g => (Due: run.DueByMobile[g.Key], Late: (g.Min(m => m.At) - run.DueByMobile[g.Key]).TotalMilliseconds)).ToList();
         if (down is { } d)
         {

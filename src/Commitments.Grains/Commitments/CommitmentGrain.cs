@@ -393,6 +393,7 @@ public sealed partial class CommitmentGrain(
     {
         _unplanned.Clear();
         _lookUpFirst.Clear();
+        _stepOfEvent.Clear();
         await Stored.LoadAsync();
 
         // A promise written just before a crash may be missing from the index; telling the index

@@ -75,8 +75,13 @@ public sealed partial class CommitmentGrain
     // done-key (its texts get the ids they had when prepared, so the limiter gives the same answer).
     private readonly Dictionary<int, (DateTimeOffset At, string DoneKey)> _lookUpFirst = [];
 
-    /// <summary>The id prefix of the texts of event <paramref name="seq"/>: a step that may have been sent keeps its prepared ids.</summary>
-    private string? TextIdPrefix(int seq) => _lookUpFirst.TryGetValue(seq, out var step) ? step.DoneKey : null;
+    // Steps recorded in this call, by event seq: their texts are named after the step (its done-key),
+    // as prepared ones are, so every path to one step's text for one person has one text id (one
+    // limiter decision, one outcome, one send in the dispatcher's hands).
+    private readonly Dictionary<int, string> _stepOfEvent = [];
+
+    /// <summary>The id prefix of the texts of event <paramref name="seq"/>: an escalation step's done-key.</summary>
+    private string? TextIdPrefix(int seq) => _stepOfEvent.GetValueOrDefault(seq);
 
     /// <summary>How far apart two processes' clocks may be: a step due this close after an activation began is looked up too.</summary>
     public static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromSeconds(2);
@@ -412,6 +417,7 @@ public sealed partial class CommitmentGrain
                 var (type, details) = await PlanStep(step, policy, staff, now);
                 var e = RecordStep(type, details, now, textsPlanned: false);
                 State.Escalation.Done.Add(doneKey);
+                _stepOfEvent[e.Seq] = doneKey;
                 if (step.At < _activatedAt + ClockSkewAllowance || _sentSteps.Contains(doneKey))
                 {
                     _lookUpFirst[e.Seq] = (step.At, doneKey);

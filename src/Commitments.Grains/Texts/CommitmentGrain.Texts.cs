@@ -214,6 +214,7 @@ public sealed partial class CommitmentGrain
         }
 
         _unplanned.Clear();
+        _stepOfEvent.Clear();
         var added = State.Texts[before..];
         await LimitEscalationTextsAsync(added, staff);
         MarkForLookUp(added, site, staff);
