@@ -153,13 +153,8 @@ public sealed class EscalationTests(ClusterFixture fixture)
     [Fact]
     public async Task AStepPreparedAheadSendsItsTextsOnceAtItsMoment()
     {
-        var (_, grain, created) = await OwnedByHk1Async();
+        var (grain, created, staged) = await PreparedAheadAsync();
         var due = created.DueAt;
-        fixture.Time.SetUtcNow(due.AddSeconds(-5));
-
-        await grain.EscalateAt(due);
-
-        var staged = await PreparedAsync(grain);
         staged.Texts.Single(t => t.Kind == "overdue").Status.ShouldBe("attempting");
         Types(staged, EventTypes.Escalated).ShouldBeEmpty();
         fixture.Signal.SentFor(created.Id).ShouldBeEmpty();
@@ -181,11 +176,8 @@ public sealed class EscalationTests(ClusterFixture fixture)
     [Fact]
     public async Task AStepPreparedAheadIsDroppedUnsentWhenThePromiseIsDoneFirst()
     {
-        var (_, grain, created) = await OwnedByHk1Async();
+        var (grain, created, _) = await PreparedAheadAsync();
         var due = created.DueAt;
-        fixture.Time.SetUtcNow(due.AddSeconds(-5));
-        await grain.EscalateAt(due);
-        await PreparedAsync(grain);
 
         await grain.Complete(Actor.Staff("hk1"), null);
         fixture.Time.SetUtcNow(due.AddSeconds(1));
@@ -200,11 +192,8 @@ public sealed class EscalationTests(ClusterFixture fixture)
     [Fact]
     public async Task AStepSentFromMemoryWhoseRecordIsLostIsLookedUpAtTwilioNotSentAgain()
     {
-        var (_, grain, created) = await OwnedByHk1Async();
+        var (grain, created, _) = await PreparedAheadAsync();
         var due = created.DueAt;
-        fixture.Time.SetUtcNow(due.AddSeconds(-5));
-        await grain.EscalateAt(due);
-        await PreparedAsync(grain);
 
         // The moment comes: the grain's own timer hands the text to the dispatcher; nothing is written yet.
         fixture.Time.SetUtcNow(due);
@@ -236,6 +225,15 @@ public sealed class EscalationTests(ClusterFixture fixture)
         }
 
         throw new TimeoutException("The prepared text was never handed to the dispatcher.");
+    }
+
+    /// <summary>A promise owned by hk1 whose level-1 step a job woke 5 s ahead, prepared.</summary>
+    private async Task<(ICommitmentGrain Grain, CommitmentView Created, CommitmentView Prepared)> PreparedAheadAsync()
+    {
+        var (_, grain, created) = await OwnedByHk1Async();
+        fixture.Time.SetUtcNow(created.DueAt.AddSeconds(-5));
+        await grain.EscalateAt(created.DueAt);
+        return (grain, created, await PreparedAsync(grain));
     }
 
     /// <summary>The job returns at once and the grain prepares the step in its own turn: wait for it.</summary>
