@@ -84,9 +84,10 @@ internal static class EscalationBenchmark
                 await Task.Delay(half - DateTimeOffset.UtcNow);
                 var stopped = DateTimeOffset.UtcNow;
                 await app.DisposeAsync();
+                var gone = DateTimeOffset.UtcNow;
                 app = Start(azurite, fake, table, port);
                 var restarted = DateTimeOffset.UtcNow;
-                Console.WriteLine($"  down from +{(stopped - c.First).TotalSeconds:F1} s to +{(restarted - c.First).TotalSeconds:F1} s into the minute");
+                Console.WriteLine($"  down from +{(stopped - c.First).TotalSeconds:F1} s to +{(restarted - c.First).TotalSeconds:F1} s into the minute (stopping took {(gone - stopped).TotalSeconds:F1} s, starting {(restarted - gone).TotalSeconds:F1} s)");
                 await ReportScenario(control, c, (stopped, restarted));
             }
         }
