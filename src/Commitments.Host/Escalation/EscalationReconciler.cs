@@ -1,4 +1,5 @@
 using Commitments.Grains.Commitments;
+using Commitments.Grains.Escalation;
 using Commitments.Grains.Index;
 using Commitments.Grains.Sites;
 using Hangfire;
@@ -15,10 +16,15 @@ namespace Commitments.Host.Escalation;
 public sealed partial class EscalationReconciler(
     IGrainFactory grains,
     JobStorage storage,
+    IEscalationScheduler scheduler,
     IOptions<EscalationOptions> options,
     TimeProvider time,
     ILogger<EscalationReconciler> logger)
 {
+    // Jobs this process scheduled from the index alone (by promise): the promise keeps its old job
+    // id until its next write, so liveness is checked against these too.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, (string JobId, DateTimeOffset At)> _scheduled = new();
+
     /// <summary>What one pass did: promises whose overdue steps it took, and jobs it scheduled again.</summary>
     public sealed record Result(int Checked, int Escalated, int Rescheduled);
 
@@ -27,6 +33,14 @@ public sealed partial class EscalationReconciler(
 
     public async Task<Result> RunAsync(CancellationToken cancellationToken)
     {
+        foreach (var (id, job) in _scheduled)
+        {
+            if (job.At < time.GetUtcNow() - TimeSpan.FromMinutes(10))
+            {
+                _scheduled.TryRemove(id, out _);
+            }
+        }
+
         var work = new List<(string Site, IndexEntry Entry)>();
         foreach (var site in await grains.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).List())
         {
@@ -42,14 +56,26 @@ public sealed partial class EscalationReconciler(
             try
             {
                 var now = time.GetUtcNow();
-                var live = JobLiveness.IsLive(storage, entry.EscalationJob, entry.NextEscalationAt + options.Value.ReconcileGrace, now);
+                var wokenUntil = entry.NextEscalationAt + options.Value.ReconcileGrace;
+                var live = JobLiveness.IsLive(storage, entry.EscalationJob, wokenUntil, now)
+                    || (_scheduled.TryGetValue(entry.Id, out var ours) && ours.At == entry.NextEscalationAt && JobLiveness.IsLive(storage, ours.JobId, wokenUntil, now));
                 var overdue = entry.NextEscalationAt <= now - options.Value.ReconcileGrace;
-                if (!entry.EscalationPlanned || overdue || !live)
+                var ahead = entry.NextEscalationAt > now;
+                if (!entry.EscalationPlanned || overdue || (!live && !ahead))
                 {
-                    // Never planned, a step overdue that no job took, or a job that is gone (in-memory
-                    // storage forgets on a crash): the grain takes what is due and schedules the next.
+                    // Never planned, a step overdue that no job took, or a job gone with its step
+                    // due: the grain takes what is due and schedules the next.
                     var run = await grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, entry.Id)).Reconcile(jobLost: !live);
                     Interlocked.Add(ref run.Ran.Count > 0 ? ref escalated : ref rescheduled, 1);
+                }
+                else if (!live && entry.NextEscalationAt is { } at)
+                {
+                    // The job is gone (in-memory storage forgets on a crash) and the step is still
+                    // ahead: a new job, from the index alone. After a restart that is every open
+                    // promise, and activating each (a read and a write apiece) would bury the steps
+                    // coming due. The promise decides when the job wakes it, as with any job.
+                    _scheduled[entry.Id] = (await scheduler.ScheduleAsync(CommitmentKey.For(site, entry.Id), at), at);
+                    Interlocked.Increment(ref rescheduled);
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)

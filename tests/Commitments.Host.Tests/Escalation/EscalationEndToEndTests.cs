@@ -214,6 +214,32 @@ public sealed class EscalationEndToEndTests(EscalationFixture fixture)
         (await Level1TextedAsync()).Desk.Dispose();
     }
 
+    [Fact]
+    public async Task AJobLostAheadOfItsStepIsScheduledAgainFromTheIndexAndTheStepRunsOnce()
+    {
+        var site = await EscalationSite.CreateAsync(Texting);
+        await site.PolicyAsync(Policy());
+        using var desk = await site.SignInAsync("desk1");
+        var (url, _) = await site.PromiseAsync(desk, TimeSpan.FromSeconds(6));
+        var key = CommitmentKey.For(site.Id, Guid.Parse(url.Split('/')[^1]));
+
+        // In-memory job storage forgets on a crash: the promise's job is gone.
+        var storage = Texting.App.Services.GetRequiredService<JobStorage>();
+        var jobs = Texting.App.Services.GetRequiredService<IBackgroundJobClient>();
+        var lost = await TextingApp.EventuallyAsync(
+            () => Task.FromResult(storage.GetMonitoringApi().ScheduledJobs(0, 10_000).Where(j => j.Value.Job?.Args[0] as string == key).Select(j => j.Key).ToList()),
+            ids => ids.Count == 1, "the promise's job");
+        jobs.Delete(lost[0]).ShouldBeTrue();
+
+        var pass = await Texting.App.Services.GetRequiredService<EscalationReconciler>().RunAsync(CancellationToken.None);
+
+        pass.Rescheduled.ShouldBeGreaterThanOrEqualTo(1);
+        storage.GetMonitoringApi().ScheduledJobs(0, 10_000).ShouldContain(j => j.Value.Job != null && j.Value.Job.Args[0] as string == key);
+        await site.UntilAsync(desk, url, v => EscalationSite.Events(v, "escalated").Count == 1, "level 1");
+        await site.SentAsync("desk1", 1);
+        EscalationSite.Events(await site.ViewAsync(desk, url), "escalated").Single().GetProperty("details").TryGetProperty("delayedSeconds", out _).ShouldBeFalse("on time");
+    }
+
     /// <summary>A promise due in a second on a one-level policy, once its level 1 is recorded and texted to the desk.</summary>
     private async Task<(EscalationSite Site, HttpClient Desk, string Url, DateTimeOffset DueAt)> Level1TextedAsync()
     {
