@@ -23,21 +23,15 @@ internal static class BenchHost
     }
 
     /// <summary>Production settings for a host on its own table, texting through the local Twilio and reachable on <paramref name="port"/>.</summary>
-    public static Dictionary<string, string> Settings(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port) => new()
-    {
-        ["ConnectionStrings:Storage"] = azurite.ConnectionString,
-        ["Storage:TableName"] = table,
-        ["Orleans:SiloPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
-        ["Orleans:GatewayPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
-        ["Logging:LogLevel:Default"] = "Warning",
-        ["Twilio:AccountSid"] = fake.Options.AccountSid,
-        ["Twilio:ApiKeySid"] = fake.Options.ApiKeySid,
-        ["Twilio:ApiKeySecret"] = fake.Options.ApiKeySecret,
-        ["Twilio:AuthToken"] = fake.Options.AuthToken,
-        ["Twilio:From"] = OurNumber,
-        ["Twilio:BaseUrl"] = fake.BaseUrl.ToString(),
-        ["Twilio:PublicBaseUrl"] = $"http://127.0.0.1:{port}",
-    };
+    public static Dictionary<string, string?> Settings(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port) =>
+        new(fake.ClientSettings(OurNumber, $"http://127.0.0.1:{port}"))
+        {
+            ["ConnectionStrings:Storage"] = azurite.ConnectionString,
+            ["Storage:TableName"] = table,
+            ["Orleans:SiloPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
+            ["Orleans:GatewayPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
 
     public static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)];
 }

@@ -21,6 +21,21 @@ public sealed class LocalTwilioServer : IAsyncDisposable
 
     public LocalTwilioOptions Options { get; }
 
+    /// <summary>
+    /// The host's "Twilio" settings that point its client at this fake, sending from
+    /// <paramref name="from"/> and asking for callbacks at <paramref name="publicBaseUrl"/>.
+    /// </summary>
+    public Dictionary<string, string?> ClientSettings(string from, string publicBaseUrl) => new()
+    {
+        ["Twilio:AccountSid"] = Options.AccountSid,
+        ["Twilio:ApiKeySid"] = Options.ApiKeySid,
+        ["Twilio:ApiKeySecret"] = Options.ApiKeySecret,
+        ["Twilio:AuthToken"] = Options.AuthToken,
+        ["Twilio:From"] = from,
+        ["Twilio:BaseUrl"] = BaseUrl.ToString(),
+        ["Twilio:PublicBaseUrl"] = publicBaseUrl,
+    };
+
     /// <summary>Binds http://127.0.0.1:{options.Port}, or a free port when it is 0, and starts serving.</summary>
     public static async Task<LocalTwilioServer> StartAsync(LocalTwilioOptions options, CancellationToken ct = default)
     {

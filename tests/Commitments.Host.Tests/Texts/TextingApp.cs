@@ -48,15 +48,8 @@ public sealed class TextingApp : IAsyncDisposable
             PhoneNumbers = [new PhoneNumberOptions { Number = OurNumber }],
             Lifecycle = new LifecycleOptions { Auto = true, StepDelay = TimeSpan.FromMilliseconds(20) },
         });
-        var all = new Dictionary<string, string?>
+        var all = new Dictionary<string, string?>(fake.ClientSettings(OurNumber, $"http://127.0.0.1:{port}"))
         {
-            ["Twilio:AccountSid"] = fake.Options.AccountSid,
-            ["Twilio:ApiKeySid"] = fake.Options.ApiKeySid,
-            ["Twilio:ApiKeySecret"] = fake.Options.ApiKeySecret,
-            ["Twilio:AuthToken"] = fake.Options.AuthToken,
-            ["Twilio:From"] = OurNumber,
-            ["Twilio:BaseUrl"] = fake.BaseUrl.ToString(),
-            ["Twilio:PublicBaseUrl"] = $"http://127.0.0.1:{port}",
             ["Twilio:MessagesPerSecond"] = "500",
             ["Twilio:RequestTimeout"] = "00:00:02",
             ["Texting:SweepInterval"] = "00:00:00.200",
