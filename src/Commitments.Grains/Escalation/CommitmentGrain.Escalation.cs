@@ -71,9 +71,8 @@ public sealed partial class CommitmentGrain
     // lost (a failed write reloads the promise), the step is taken again with a look-up, never blind.
     private readonly HashSet<string> _sentSteps = [];
 
-    // Events whose texts may already have gone (see above): by event seq, the step's moment and
-    // done-key (its texts get the ids they had when prepared, so the limiter gives the same answer).
-    private readonly Dictionary<int, (DateTimeOffset At, string DoneKey)> _lookUpFirst = [];
+    // Events whose texts may already have gone (see above): by event seq, the step's moment.
+    private readonly Dictionary<int, DateTimeOffset> _lookUpFirst = [];
 
     // Steps recorded in this call, by event seq: their texts are named after the step (its done-key),
     // as prepared ones are, so every path to one step's text for one person has one text id (one
@@ -199,9 +198,8 @@ public sealed partial class CommitmentGrain
         var now = time.GetUtcNow();
         foreach (var text in planned.Where(t => t.Stage == TextStage.Waiting && t.NotBefore <= now))
         {
-            if (_lookUpFirst.TryGetValue(text.EventSeq, out var step))
+            if (_lookUpFirst.TryGetValue(text.EventSeq, out var at))
             {
-                var at = step.At;
                 text.Body = TextPlanner.Render(text, State, site, staff, at);
                 text.Stage = TextStage.Attempting;
                 text.AttemptStartedAt = at;
@@ -420,7 +418,7 @@ public sealed partial class CommitmentGrain
                 _stepOfEvent[e.Seq] = doneKey;
                 if (step.At < _activatedAt + ClockSkewAllowance || _sentSteps.Contains(doneKey))
                 {
-                    _lookUpFirst[e.Seq] = (step.At, doneKey);
+                    _lookUpFirst[e.Seq] = step.At;
                 }
             }
 
