@@ -97,12 +97,16 @@ public sealed partial class HandsetGrain(
 
         State.OptedOut = optedOut;
         State.OptedOutAt = optedOut ? time.GetUtcNow() : null;
-        await handset.WriteStateAsync();
+        await WriteAsync();
         LogOptOut(logger, this.GetPrimaryKeyString(), optedOut);
     }
 
-    // What we texted is written behind (within a second), off the path of a burst of sends; every
-    // other change writes at once and takes pending ones with it.
+    // What we texted is written behind, off the path of a burst of sends; every other change writes
+    // at once and takes pending ones with it. A text to a customer is written within a second: it
+    // is how the customer's reply finds the promise. A text to a staff member only ranks which of
+    // their promises a bare "DONE" means, and the site index's last change stands in for it when it
+    // is missing, so it waits for the phone's next write or for the grain to go idle — a burst of
+    // escalations then costs the phones no storage writes at all.
     private bool _textedPending;
     private IGrainTimer? _flush;
 
@@ -119,6 +123,11 @@ public sealed partial class HandsetGrain(
         // A new text resets the limit on answers to replies that act on nothing.
         State.PassiveReplies = 0;
         _textedPending = true;
+        if (text.StaffId is not null)
+        {
+            return Task.CompletedTask;
+        }
+
         _flush ??= this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan) { KeepAlive = true });
         return Task.CompletedTask;
     }
@@ -137,6 +146,12 @@ public sealed partial class HandsetGrain(
         timer?.Dispose();
     }
 
+    private Task WriteAsync()
+    {
+        _textedPending = false;
+        return handset.WriteStateAsync();
+    }
+
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => FlushAsync(cancellationToken);
 
     public async Task RegisterStaff(string site, string staffId, bool active)
@@ -153,7 +168,7 @@ public sealed partial class HandsetGrain(
             State.Staff.Add(new StaffRef(site, staffId));
         }
 
-        await handset.WriteStateAsync();
+        await WriteAsync();
     }
 
     public async Task<InboundReply> Receive(InboundText text)
@@ -178,7 +193,7 @@ public sealed partial class HandsetGrain(
             State.HandledOrder.RemoveAt(0);
         }
 
-        await handset.WriteStateAsync();
+        await WriteAsync();
         LogReceived(logger, this.GetPrimaryKeyString(), reply.Outcome);
         return new InboundReply(message, reply.Outcome);
     }
