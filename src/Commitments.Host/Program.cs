@@ -26,6 +26,8 @@ builder.AddCommitmentsAuth();
 builder.AddCommitmentsRateLimits();
 builder.AddCommitmentsHealth();
 builder.Services.AddOpenApi();
+// The web app: Blazor pages, interactive on the server, calling the same grains as the API.
+builder.AddCommitmentsWeb();
 
 var app = builder.Build();
 
@@ -34,6 +36,7 @@ app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
+app.UseAntiforgery();
 app.UseJsonOnlyForApi();
 
 app.MapOpenApi();
@@ -62,6 +65,9 @@ site.MapEscalationsApi();
 
 // Hangfire's dashboard: signed-in managers, read-only unless an admin.
 app.MapHangfireForManagers();
+
+// The web app people touch.
+app.MapCommitmentsWeb();
 
 // Twilio's calls to us, authorized by their signature.
 if (app.Services.GetService<TextDispatcher>() is not null)

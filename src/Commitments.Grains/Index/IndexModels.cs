@@ -83,6 +83,14 @@ public interface IEscalationQueueObserver : IGrainObserver
     Task QueueChanged(string site, Guid commitmentId);
 }
 
+/// <summary>Told about every change to a site's promises (a screen's lists refresh without polling).</summary>
+public interface ISiteIndexObserver : IGrainObserver
+{
+    /// <summary>A promise changed: <paramref name="before"/> is null for a new one.</summary>
+    [Orleans.Concurrency.OneWay]
+    Task EntryChanged(string site, IndexEntry? before, IndexEntry after);
+}
+
 /// <summary>A list request; owners given means "owned by any of these" (a team's members).</summary>
 [GenerateSerializer, Immutable, Alias("commitments.index-query")]
 public sealed record IndexQuery(

@@ -31,6 +31,9 @@ public interface ISiteIndexGrain : IGrainWithStringKey
     /// <summary>Open promises with a handoff offered to <paramref name="staffId"/>, soonest due first.</summary>
     Task<IReadOnlyList<IndexEntry>> OfferedTo(string staffId);
 
+    /// <summary>How many open promises each person owns (people with none are left out).</summary>
+    Task<IReadOnlyDictionary<string, int>> OpenCountsByOwner();
+
     /// <summary>Reads every stored promise of the site back into the index; returns how many were read.</summary>
     Task<int> Rebuild();
 
@@ -56,6 +59,11 @@ public interface ISiteIndexGrain : IGrainWithStringKey
     Task Subscribe(IEscalationQueueObserver observer);
 
     Task Unsubscribe(IEscalationQueueObserver observer);
+
+    /// <summary>Tells <paramref name="observer"/> about every change to any promise of the site for a while (re-subscribe within <see cref="SiteIndexGrain.ObserverLifetime"/>).</summary>
+    Task SubscribeChanges(ISiteIndexObserver observer);
+
+    Task UnsubscribeChanges(ISiteIndexObserver observer);
 }
 
 [GrainType(GrainTypeName)]
@@ -77,6 +85,10 @@ public sealed partial class SiteIndexGrain(
     private ObserverManager<IEscalationQueueObserver>? _observers;
 
     private ObserverManager<IEscalationQueueObserver> Observers => _observers ??= new(ObserverLifetime, logger);
+
+    private ObserverManager<ISiteIndexObserver>? _changeObservers;
+
+    private ObserverManager<ISiteIndexObserver> ChangeObservers => _changeObservers ??= new(ObserverLifetime, logger);
     private readonly HashSet<int> _dirty = [];
 
     // Codes handed out whose promise has not reported back yet (it is being written).
@@ -164,6 +176,12 @@ public sealed partial class SiteIndexGrain(
         return Task.FromResult(result);
     }
 
+    public Task<IReadOnlyDictionary<string, int>> OpenCountsByOwner() =>
+        Task.FromResult<IReadOnlyDictionary<string, int>>(_entries.Values
+            .Where(e => e.Status == CommitmentStatus.Open)
+            .GroupBy(e => e.Owner, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
+
     public Task<IReadOnlyList<IndexEntry>> OfferedTo(string staffId) =>
         Task.FromResult<IReadOnlyList<IndexEntry>>(
         [
@@ -237,6 +255,18 @@ public sealed partial class SiteIndexGrain(
         return Task.CompletedTask;
     }
 
+    public Task SubscribeChanges(ISiteIndexObserver observer)
+    {
+        ChangeObservers.Subscribe(observer, observer);
+        return Task.CompletedTask;
+    }
+
+    public Task UnsubscribeChanges(ISiteIndexObserver observer)
+    {
+        ChangeObservers.Unsubscribe(observer);
+        return Task.CompletedTask;
+    }
+
     public Task Unsubscribe(IEscalationQueueObserver observer)
     {
         Observers.Unsubscribe(observer);
@@ -297,6 +327,12 @@ public sealed partial class SiteIndexGrain(
             {
                 var site = this.GetPrimaryKeyString();
                 observers.Notify(o => o.QueueChanged(site, entry.Id));
+            }
+
+            if (_changeObservers is { Count: > 0 } watchers)
+            {
+                var site = this.GetPrimaryKeyString();
+                watchers.Notify(o => o.EntryChanged(site, known, entry));
             }
         }
     }

@@ -47,6 +47,16 @@ public interface ISiteGrain : IGrainWithStringKey
     Task<EscalationPolicy> GetPolicy(string team);
 
     Task<EscalationPolicy> SetPolicy(Actor actor, string team, EscalationPolicy policy);
+
+    /// <summary>The site's one-tap request types, the most used first (the defaults until a manager sets them).</summary>
+    [AlwaysInterleave]
+    Task<IReadOnlyList<RequestTypeInfo>> ListRequestTypes();
+
+    /// <summary>A promise was made from this request type, so it moves up the list.</summary>
+    Task RequestTypeUsed(string requestTypeId);
+
+    /// <summary>A manager replaces the list (uses are kept for the ids that stay).</summary>
+    Task<IReadOnlyList<RequestTypeInfo>> SetRequestTypes(Actor actor, IReadOnlyList<RequestTypeInput> types);
 }
 
 [GenerateSerializer, Immutable, Alias("commitments.deactivation-result")]

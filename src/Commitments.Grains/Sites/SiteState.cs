@@ -11,6 +11,8 @@ public sealed class SiteState
     [Id(3)] public Dictionary<string, TeamRecord> Teams { get; set; } = [];
     [Id(4)] public Dictionary<string, StaffRecord> Staff { get; set; } = [];
     [Id(5)] public string Language { get; set; } = "en";
+    /// <summary>The front desk's one-tap request types by id; null until the site has its own (the defaults show).</summary>
+    [Id(6)] public Dictionary<string, RequestTypeRecord>? RequestTypes { get; set; }
 
     public bool Exists => Name is not null;
 }

@@ -102,11 +102,12 @@ public sealed partial class HandsetGrain(
     }
 
     // What we texted is written behind, off the path of a burst of sends; every other change writes
-    // at once and takes pending ones with it. A text to a customer is written within a second: it
+    // at once and takes what we texted with it. A text to a customer is written within a second: it
     // is how the customer's reply finds the promise. A text to a staff member only ranks which of
-    // their promises a bare "DONE" means, and the site index's last change stands in for it when it
-    // is missing, so it waits for the phone's next write or for the grain to go idle — a burst of
-    // escalations then costs the phones no storage writes at all.
+    // their promises a bare "DONE" means, and the promise's last change in the site index stands in
+    // for it when it is missing, so it is kept in memory and rides along with the phone's next
+    // write: a burst of escalations costs staff phones no storage writes, and neither does a
+    // shutdown after one.
     private bool _textedPending;
     private IGrainTimer? _flush;
 
@@ -122,12 +123,12 @@ public sealed partial class HandsetGrain(
 
         // A new text resets the limit on answers to replies that act on nothing.
         State.PassiveReplies = 0;
-        _textedPending = true;
         if (text.StaffId is not null)
         {
             return Task.CompletedTask;
         }
 
+        _textedPending = true;
         _flush ??= this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan) { KeepAlive = true });
         return Task.CompletedTask;
     }

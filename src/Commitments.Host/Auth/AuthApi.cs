@@ -23,7 +23,7 @@ internal static class AuthApi
         return group;
     }
 
-    private static async Task<Ok<SignedInResponse>> SignIn(PinSignInRequest body, HttpContext http, IGrainFactory grains)
+    private static async Task<Ok<SignedInResponse>> SignIn(PinSignInRequest body, HttpContext http, IGrainFactory grains, DeviceSite device)
     {
         var v = new Validation();
         var site = v.Text("site", body.Site, 1, 40);
@@ -56,6 +56,8 @@ internal static class AuthApi
             new Claim(CommitmentsClaims.Role, staff.Role),
         ], CookieAuthenticationDefaults.AuthenticationScheme, CommitmentsClaims.Name, CommitmentsClaims.Role);
         await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+        // The device now belongs to this site: its sign-in page shows the site's people to tap.
+        device.Remember(http, site!);
         return TypedResults.Ok(new SignedInResponse(staff.Id, staff.Name, staff.Role, site!));
     }
 

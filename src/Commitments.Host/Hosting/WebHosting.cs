@@ -1,0 +1,27 @@
+using Commitments.Host.Auth;
+using Commitments.Host.Web;
+using MudBlazor.Services;
+
+namespace Commitments.Host.Hosting;
+
+/// <summary>The web app people touch: Blazor, interactive on the server, in the same host as the grains.</summary>
+internal static class WebHosting
+{
+    public static IHostApplicationBuilder AddCommitmentsWeb(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddMudServices();
+        builder.Services.AddSingleton<DeviceSite>();
+        builder.Services.AddScoped<WebSession>();
+        builder.Services.AddSingleton<Web.Shared.SiteChangeFeed>();
+        return builder;
+    }
+
+    public static WebApplication MapCommitmentsWeb(this WebApplication app)
+    {
+        app.MapStaticAssets();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+}

@@ -1,0 +1,191 @@
+using Commitments.Grains.Index;
+
+namespace Commitments.Host.Web.Shared;
+
+/// <summary>
+/// Pushes a site's promise changes to the screens showing them. One observer per site per host,
+/// subscribed to the site's index grain while anyone listens (renewed well within the grain's
+/// observer lifetime), fans out to every circuit of that site: a screen refreshes when a promise
+/// changes, and the browser never polls.
+/// </summary>
+public sealed partial class SiteChangeFeed(IGrainFactory grains, TimeProvider time, ILogger<SiteChangeFeed> logger) : IDisposable
+{
+    public delegate Task ChangeHandler(IndexEntry? before, IndexEntry after);
+
+    private static readonly TimeSpan Renew = SiteIndexGrain.ObserverLifetime / 3;
+
+    private readonly IGrainFactory _grains = grains;
+    private readonly TimeProvider _time = time;
+    private readonly ILogger _logger = logger;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Feed> _feeds = [];
+
+    /// <summary>Calls <paramref name="onChange"/> for every change at <paramref name="site"/> until disposed.</summary>
+    public IDisposable Listen(string site, ChangeHandler onChange)
+    {
+        lock (_gate)
+        {
+            if (!_feeds.TryGetValue(site, out var feed))
+            {
+                feed = new Feed(this, site);
+                _feeds[site] = feed;
+                feed.Start();
+            }
+
+            return feed.Add(onChange);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var feed in _feeds.Values)
+            {
+                feed.Stop();
+            }
+
+            _feeds.Clear();
+        }
+    }
+
+    private void Remove(Feed feed)
+    {
+        lock (_gate)
+        {
+            if (feed.IsEmpty && _feeds.GetValueOrDefault(feed.Site) == feed)
+            {
+                _feeds.Remove(feed.Site);
+                feed.Stop();
+            }
+        }
+    }
+
+    private sealed class Feed(SiteChangeFeed owner, string site) : ISiteIndexObserver
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Lock _gate = new();
+        private List<ChangeHandler> _handlers = [];
+        private ISiteIndexObserver? _reference;
+
+        public string Site => site;
+
+        public bool IsEmpty
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _handlers.Count == 0;
+                }
+            }
+        }
+
+        public IDisposable Add(ChangeHandler handler)
+        {
+            lock (_gate)
+            {
+                _handlers = [.. _handlers, handler];
+            }
+
+            return new Subscription(() =>
+            {
+                lock (_gate)
+                {
+                    _handlers = [.. _handlers.Where(h => h != handler)];
+                }
+
+                owner.Remove(this);
+            });
+        }
+
+        public void Start()
+        {
+            _reference = owner._grains.CreateObjectReference<ISiteIndexObserver>(this);
+            _ = KeepSubscribedAsync(_reference, _stop.Token);
+        }
+
+        public void Stop()
+        {
+            _stop.Cancel();
+            if (_reference is { } reference)
+            {
+                var index = owner._grains.GetGrain<ISiteIndexGrain>(site);
+                index.UnsubscribeChanges(reference).ContinueWith(
+                    _ => owner._grains.DeleteObjectReference<ISiteIndexObserver>(reference), TaskScheduler.Default);
+            }
+        }
+
+        private async Task KeepSubscribedAsync(ISiteIndexObserver reference, CancellationToken cancellationToken)
+        {
+            var index = owner._grains.GetGrain<ISiteIndexGrain>(site);
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await index.SubscribeChanges(reference);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogSubscribeFailed(owner._logger, site, ex);
+                }
+
+                try
+                {
+                    await Task.Delay(Renew, owner._time, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+
+        public Task EntryChanged(string changedSite, IndexEntry? before, IndexEntry after)
+        {
+            List<ChangeHandler> handlers;
+            lock (_gate)
+            {
+                handlers = _handlers;
+            }
+
+            foreach (var handler in handlers)
+            {
+                _ = Notify(handler, before, after);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        private async Task Notify(ChangeHandler handler, IndexEntry? before, IndexEntry after)
+        {
+            try
+            {
+                await handler(before, after);
+            }
+            catch (Exception ex)
+            {
+                LogHandlerFailed(owner._logger, site, ex);
+            }
+        }
+    }
+
+    private sealed class Subscription(Action dispose) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                dispose();
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not subscribe to changes at site {Site}; retrying")]
+    private static partial void LogSubscribeFailed(ILogger logger, string site, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A screen failed to take a change at site {Site}")]
+    private static partial void LogHandlerFailed(ILogger logger, string site, Exception exception);
+}
