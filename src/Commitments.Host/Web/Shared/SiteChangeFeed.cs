@@ -40,9 +40,10 @@ public sealed partial class SiteChangeFeed(IGrainFactory grains, TimeProvider ti
     {
         lock (_gate)
         {
+            // The host is going down with its grains: stop renewing and let the subscriptions lapse.
             foreach (var feed in _feeds.Values)
             {
-                feed.Stop();
+                feed.Stop(unsubscribe: false);
             }
 
             _feeds.Clear();
@@ -105,14 +106,25 @@ public sealed partial class SiteChangeFeed(IGrainFactory grains, TimeProvider ti
             _ = KeepSubscribedAsync(_reference, _stop.Token);
         }
 
-        public void Stop()
+        public void Stop(bool unsubscribe = true)
         {
             _stop.Cancel();
-            if (_reference is { } reference)
+            if (unsubscribe && _reference is { } reference)
             {
-                var index = owner._grains.GetGrain<ISiteIndexGrain>(site);
-                index.UnsubscribeChanges(reference).ContinueWith(
-                    _ => owner._grains.DeleteObjectReference<ISiteIndexObserver>(reference), TaskScheduler.Default);
+                _ = UnsubscribeAsync(reference);
+            }
+        }
+
+        private async Task UnsubscribeAsync(ISiteIndexObserver reference)
+        {
+            try
+            {
+                await owner._grains.GetGrain<ISiteIndexGrain>(site).UnsubscribeChanges(reference);
+                owner._grains.DeleteObjectReference<ISiteIndexObserver>(reference);
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or OrleansException or TimeoutException)
+            {
+                // Shutting down, or the index is unreachable: the subscription lapses on its own.
             }
         }
 

@@ -1,0 +1,137 @@
+using Commitments.Grains.Commitments;
+using Commitments.Grains.Index;
+using Microsoft.Playwright;
+
+namespace Commitments.Host.Tests.Web;
+
+[Collection(BrowserCollection.Name)]
+public sealed class PromisePagesTests(BrowserFixture browser)
+{
+    [Fact]
+    public async Task APromiseIsMadeInSixTapsPlusTypingTheNameAndRoom()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var page = await browser.NewDeviceAsync();
+        await page.SignInAsync(site, "desk1", "1111");
+        await page.ShouldBeAccessibleAsync();
+        await page.ScreenshotAsync("new-promise");
+
+        var taps = new Taps(page);
+        await taps.TapTestIdAsync("type-extra-towels");
+        await page.Locator("#customer-name").FillAsync("Ana Silva");
+        await page.Locator("#customer-room").FillAsync("412");
+        await taps.TapTestIdAsync("person-hk1");
+        (await page.GetByTestId("owner-note").TextContentAsync()).ShouldNotBeNull().ShouldContain("You own this promise until Maria Lopez accepts it.");
+        var before = DateTimeOffset.UtcNow;
+        await taps.TapTestIdAsync("submit");
+
+        var made = page.GetByTestId("made");
+        await made.WaitForAsync();
+        taps.Count.ShouldBeLessThanOrEqualTo(6);
+        (await made.TextContentAsync()).ShouldNotBeNull().ShouldContain("You own it until Maria Lopez accepts it.");
+
+        var rows = await browser.App.Grains.GetGrain<ISiteIndexGrain>(site).Query(new IndexQuery(CommitmentStatus.Open));
+        var row = rows.ShouldHaveSingleItem();
+        row.What.ShouldBe("Extra towels");
+        row.CustomerName.ShouldBe("Ana Silva");
+        row.Room.ShouldBe("412");
+        row.Owner.ShouldBe("desk1");
+        row.HandoffTo.ShouldBe("hk1");
+        // The request type's lead time: 20 minutes from the tap on submit.
+        row.DueAt.ShouldBeInRange(before.AddMinutes(20).AddSeconds(-5), DateTimeOffset.UtcNow.AddMinutes(20).AddSeconds(5));
+    }
+
+    [Fact]
+    public async Task BadInputIsSaidNextToItsFieldAndMakesNothing()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var page = await browser.NewDeviceAsync();
+        await page.SignInAsync(site, "desk1", "1111");
+
+        await page.Locator("#customer-name").FillAsync("Ana Silva");
+        await page.Locator("#customer-mobile").FillAsync("12");
+        await page.GetByTestId("submit").ClickAsync();
+        // Nothing chosen for what and when: said before anything is sent.
+        await page.GetByText("Say what was promised").WaitForAsync();
+        await page.GetByText("Pick when it is due.").WaitForAsync();
+
+        await page.GetByTestId("type-taxi").ClickAsync();
+        await page.GetByTestId("submit").ClickAsync();
+        // The number is the grain's to judge, and its words show under the field.
+        await page.GetByText("Is not a valid phone number", new() { Exact = false }).WaitForAsync();
+        await page.ShouldBeAccessibleAsync();
+
+        (await browser.App.Grains.GetGrain<ISiteIndexGrain>(site).Query(new IndexQuery(CommitmentStatus.Open))).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task TheMobileIsFormattedAsTypedForTheSiteRegion()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var page = await browser.NewDeviceAsync();
+        await page.SignInAsync(site, "desk1", "1111");
+
+        await page.Locator("#customer-mobile").PressSequentiallyAsync("2025550199");
+        await Assertions.Expect(page.Locator("#customer-mobile")).ToHaveValueAsync("(202) 555-0199");
+    }
+
+    [Fact]
+    public async Task AHandoffOfferedOnOneTabletAppearsLiveOnTheOtherAndIsAccepted()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var maria = await browser.NewDeviceAsync(1024, 768);
+        await maria.SignInAsync(site, "hk1", "2222", "/mine");
+        (await maria.GetByTestId("offered").CountAsync()).ShouldBe(0);
+
+        var desk = await browser.NewDeviceAsync();
+        await desk.SignInAsync(site, "desk1", "1111");
+        await desk.GetByTestId("type-extra-towels").ClickAsync();
+        await desk.Locator("#customer-name").FillAsync("Ana Silva");
+        await desk.Locator("#customer-room").FillAsync("412");
+        await desk.GetByTestId("person-hk1").ClickAsync();
+        await desk.GetByTestId("submit").ClickAsync();
+        await desk.GetByTestId("made").WaitForAsync();
+
+        // Maria's screen was open all along: the offer is pushed to it, no reload.
+        var offers = maria.GetByTestId("offered");
+        await offers.WaitForAsync();
+        await maria.ShouldBeAccessibleAsync();
+        await maria.ScreenshotAsync("my-promises");
+        await offers.GetByTestId("accept").ClickAsync();
+        await maria.GetByTestId("owned").GetByText("Extra towels").WaitForAsync();
+        await Assertions.Expect(maria.GetByTestId("offered")).ToHaveCountAsync(0);
+
+        var row = (await browser.App.Grains.GetGrain<ISiteIndexGrain>(site).Query(new IndexQuery(CommitmentStatus.Open))).ShouldHaveSingleItem();
+        row.Owner.ShouldBe("hk1");
+        row.HandoffTo.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task ADeclineNeedsAReasonAndTheOwnerKeepsThePromise()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var desk = await browser.NewDeviceAsync();
+        await desk.SignInAsync(site, "desk1", "1111");
+        await desk.GetByTestId("type-repair-in-room").ClickAsync();
+        await desk.Locator("#customer-name").FillAsync("Li Wei");
+        await desk.Locator("#customer-room").FillAsync("210");
+        await desk.GetByTestId("person-eng1").ClickAsync();
+        await desk.GetByTestId("submit").ClickAsync();
+        await desk.GetByTestId("made").WaitForAsync();
+
+        var tom = await browser.NewDeviceAsync();
+        await tom.SignInAsync(site, "eng1", "3333", "/mine");
+        await tom.GetByTestId("offered").GetByTestId("decline").ClickAsync();
+        await tom.GetByTestId("confirm-decline").ClickAsync();
+        await tom.GetByText("Is required", new() { Exact = false }).WaitForAsync();
+
+        await tom.GetByLabel("Why can't you take it?").FillAsync("No parts until Monday");
+        await tom.GetByTestId("confirm-decline").ClickAsync();
+        await tom.GetByTestId("mine-message").WaitForAsync();
+        await Assertions.Expect(tom.GetByTestId("offered")).ToHaveCountAsync(0);
+
+        var row = (await browser.App.Grains.GetGrain<ISiteIndexGrain>(site).Query(new IndexQuery(CommitmentStatus.Open))).ShouldHaveSingleItem();
+        row.Owner.ShouldBe("desk1");
+        row.HandoffTo.ShouldBeNull();
+    }
+}
