@@ -27,7 +27,8 @@ public sealed class BrowserFixture(AzuriteFixture azurite) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Host = await TextingApp.StartAsync(azurite);
+        // Escalation in seconds (as the escalation tests run it), so a promise can go overdue while a test watches.
+        Host = await TextingApp.StartAsync(azurite, settings: Escalation.EscalationFixture.Settings());
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

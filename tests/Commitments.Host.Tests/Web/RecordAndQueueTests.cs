@@ -1,0 +1,94 @@
+using Commitments.Grains.Commitments;
+using Commitments.Grains.Common;
+using Commitments.Host.Tests.Texts;
+using Microsoft.Playwright;
+
+namespace Commitments.Host.Tests.Web;
+
+[Collection(BrowserCollection.Name)]
+public sealed class RecordAndQueueTests(BrowserFixture browser)
+{
+    private async Task<Guid> PromiseAsync(string site, TimeSpan dueIn, string? handoffTo = "hk1", string what = "Extra towels")
+    {
+        var id = Guid.NewGuid();
+        await browser.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id)).Create(Actor.Staff("desk1"), new NewCommitment(
+            what,
+            new CustomerInput("Ana Silva", TextingApp.NewMobile(), "412", true, null),
+            DateTimeOffset.UtcNow.Add(dueIn).ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            handoffTo,
+            null));
+        return id;
+    }
+
+    [Fact]
+    public async Task TheRecordShowsTheWholeTruthOfOnePromise()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var id = await PromiseAsync(site, TimeSpan.FromHours(1));
+        var page = await browser.NewDeviceAsync();
+        await page.SignInAsync(site, "mgr1", "9999", $"/promises/{id:D}");
+
+        (await page.GetByRole(AriaRole.Heading, new() { Level = 1 }).TextContentAsync()).ShouldBe("Extra towels");
+        (await page.GetByTestId("record-owner").TextContentAsync()).ShouldNotBeNull().ShouldContain("Dana Whitfield");
+        var history = page.GetByTestId("record-history");
+        await history.GetByText("Dana Whitfield made the promise").WaitForAsync();
+        await history.GetByText("Dana Whitfield offered it to Maria Lopez").WaitForAsync();
+        // The texts the promise caused, with where each one is (numbers masked).
+        await page.GetByTestId("record-texts").WaitForAsync();
+        (await page.GetByTestId("record-texts").TextContentAsync()).ShouldNotBeNull().ShouldNotContain(TextingApp.OurNumber);
+        await page.ShouldBeAccessibleAsync();
+        await page.ScreenshotAsync("promise-record");
+
+        // It changes on screen when the promise changes.
+        await browser.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id)).AcceptHandoff(Actor.Staff("hk1"));
+        await history.GetByText("Maria Lopez accepted it and owns it now").WaitForAsync();
+        (await page.GetByTestId("record-owner").TextContentAsync()).ShouldNotBeNull().ShouldContain("Maria Lopez");
+    }
+
+    [Fact]
+    public async Task AnotherSitesPromiseIsNotFoundEvenByItsId()
+    {
+        var theirs = await browser.App.NewSiteAsync();
+        var id = await PromiseAsync(theirs, TimeSpan.FromHours(1));
+        var ours = await browser.App.NewSiteAsync();
+        var page = await browser.NewDeviceAsync();
+        await page.SignInAsync(ours, "mgr1", "9999", $"/promises/{id:D}");
+
+        await page.GetByText("No such promise").WaitForAsync();
+        (await page.ContentAsync()).ShouldNotContain("Ana Silva");
+    }
+
+    [Fact]
+    public async Task TheQueueShowsANewOverduePromiseLiveAndTheManagerAcknowledgesFromTheRow()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var page = await browser.NewDeviceAsync(1024, 768);
+        await page.SignInAsync(site, "mgr1", "9999", "/queue");
+        await page.GetByText("Nothing is late or stuck").WaitForAsync();
+
+        // Due in two seconds; the manager's screen is already open and is never reloaded.
+        var id = await PromiseAsync(site, TimeSpan.FromSeconds(2), handoffTo: null, what: "Taxi to the airport");
+        var row = page.GetByTestId($"queue-{id:D}");
+        await row.WaitForAsync(new() { Timeout = 20_000 });
+        await row.GetByText("Level 1").WaitForAsync(new() { Timeout = 20_000 });
+        await page.ShouldBeAccessibleAsync();
+        await page.ScreenshotAsync("queue");
+
+        await row.GetByTestId("acknowledge").ClickAsync();
+        await row.GetByText("Acknowledged by Priya Nair", new() { Exact = false }).WaitForAsync();
+        var view = await browser.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id)).Get();
+        view.ShouldNotBeNull().History.ShouldContain(e => e.Type == EventTypes.Acknowledged && e.Actor.Id == "mgr1");
+    }
+
+    [Fact]
+    public async Task TheQueueIsOnlyForManagersAndLeads()
+    {
+        var site = await browser.App.NewSiteAsync();
+        await PromiseAsync(site, TimeSpan.FromSeconds(1), handoffTo: null);
+        var page = await browser.NewDeviceAsync();
+        await page.SignInAsync(site, "hk2", "2223", "/queue");
+
+        await page.GetByText("The escalation queue is for the site's managers and team leads.").WaitForAsync();
+        (await page.ContentAsync()).ShouldNotContain("Ana Silva");
+    }
+}
