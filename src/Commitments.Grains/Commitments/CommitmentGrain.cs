@@ -77,7 +77,8 @@ public sealed partial class CommitmentGrain(
     ILogger<CommitmentGrain> logger,
     ITextSignal? textSignal = null,
     IEscalationScheduler? scheduler = null,
-    Microsoft.Extensions.Options.IOptions<LedgerOptions>? ledgerOptions = null) : Grain, ICommitmentGrain
+    Microsoft.Extensions.Options.IOptions<LedgerOptions>? ledgerOptions = null,
+    Customers.StatusLinks? statusLinks = null) : Grain, ICommitmentGrain
 {
     /// <summary>Part of every stored key: never rename.</summary>
     public const string GrainTypeName = "commitment";

@@ -210,7 +210,7 @@ public sealed partial class CommitmentGrain
         var before = State.Texts.Count;
         foreach (var e in _unplanned)
         {
-            TextPlanner.Plan(new PlanContext(State, e, site, staff, e.At) { IdPrefix = TextIdPrefix(e.Seq) });
+            TextPlanner.Plan(new PlanContext(State, e, site, staff, e.At) { IdPrefix = TextIdPrefix(e.Seq), StatusLink = statusLinks?.Url(SiteId, State.Id) });
         }
 
         _unplanned.Clear();

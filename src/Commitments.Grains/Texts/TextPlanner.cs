@@ -14,6 +14,9 @@ public sealed record PlanContext(
 {
     /// <summary>Text ids start with this instead of the event's seq (texts prepared before their event, see staging).</summary>
     public string? IdPrefix { get; init; }
+
+    /// <summary>The customer's status page, for the first text (null: links are not configured).</summary>
+    public string? StatusLink { get; init; }
 }
 
 /// <summary>
@@ -148,6 +151,8 @@ public static class TextPlanner
                 ? TextTemplates.Name(customer.Name)
                 : TextTemplates.Raw("Room", text.Language).Replace("{customer}", TextTemplates.Name(customer.Name)).Replace("{room}", customer.Room),
         };
+        // A first text planned before status links existed has no link value: it goes without one.
+        values.TryAdd("link", "");
         if (text.BundleCodes is { Count: > 1 } codes)
         {
             const int listed = 10;
@@ -209,6 +214,11 @@ public static class TextPlanner
         }
 
         var values = new Dictionary<string, string>();
+        if (kind == TextKinds.CustomerCreated)
+        {
+            values["link"] = c.StatusLink is { } url ? TextTemplates.Raw("StatusLink", language).Replace("{url}", url) : "";
+        }
+
         var actor = c.Staff.GetValueOrDefault(e.Actor.Id);
         values["actor"] = TextTemplates.Name(actor?.Name ?? e.Actor.Id);
         values["from"] = values["actor"];

@@ -1,3 +1,4 @@
+using Commitments.Grains.Customers;
 using Commitments.Host.Auth;
 using Commitments.Host.Web;
 using MudBlazor.Services;
@@ -13,6 +14,11 @@ internal static class WebHosting
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddMudServices();
         builder.Services.AddSingleton<DeviceSite>();
+        // The customer's status page: linked, signed, from the customer's first text.
+        builder.Services.AddOptions<StatusLinkOptions>()
+            .BindConfiguration(StatusLinkOptions.Section)
+            .PostConfigure<IConfiguration>((o, config) => o.BaseUrl ??= config["Twilio:PublicBaseUrl"]);
+        builder.Services.AddSingleton<StatusLinks>();
         builder.Services.AddScoped<WebSession>();
         builder.Services.AddSingleton<Web.Shared.SiteChangeFeed>();
         return builder;

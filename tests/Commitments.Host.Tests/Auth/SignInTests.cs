@@ -21,10 +21,14 @@ public sealed class SignInTests(AppFixture fixture)
         me.GetProperty("name").GetString().ShouldBe("Dana Whitfield");
         me.GetProperty("role").GetString().ShouldBe("frontdesk");
         me.GetProperty("site").GetString().ShouldBe("demo");
-        var cookie = response.Headers.GetValues("Set-Cookie").Single();
-        cookie.ShouldStartWith("commitments.auth=");
+        var cookies = response.Headers.GetValues("Set-Cookie").ToList();
+        var cookie = cookies.Single(c => c.StartsWith("commitments.auth=", StringComparison.Ordinal));
         cookie.ShouldContain("httponly");
         cookie.ShouldContain("samesite=strict");
+        // The device is remembered for its site (the sign-in page then shows the site's people), just as privately.
+        var device = cookies.Single(c => c.StartsWith("commitments.device=", StringComparison.Ordinal));
+        device.ShouldContain("httponly");
+        device.ShouldContain("samesite=strict");
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public sealed class PromisePagesTests(BrowserFixture browser)
         await page.Locator("#customer-name").FillAsync("Ana Silva");
         await page.Locator("#customer-room").FillAsync("412");
         await taps.TapTestIdAsync("person-hk1");
-        (await page.GetByTestId("owner-note").TextContentAsync()).ShouldNotBeNull().ShouldContain("You own this promise until Maria Lopez accepts it.");
+        await Assertions.Expect(page.GetByTestId("owner-note")).ToContainTextAsync("You own this promise until Maria Lopez accepts it.");
         var before = DateTimeOffset.UtcNow;
         await taps.TapTestIdAsync("submit");
 

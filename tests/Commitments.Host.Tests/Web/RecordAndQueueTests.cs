@@ -42,7 +42,7 @@ public sealed class RecordAndQueueTests(BrowserFixture browser)
         // It changes on screen when the promise changes.
         await browser.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id)).AcceptHandoff(Actor.Staff("hk1"));
         await history.GetByText("Maria Lopez accepted it and owns it now").WaitForAsync();
-        (await page.GetByTestId("record-owner").TextContentAsync()).ShouldNotBeNull().ShouldContain("Maria Lopez");
+        await Assertions.Expect(page.GetByTestId("record-owner")).ToContainTextAsync("Maria Lopez");
     }
 
     [Fact]
