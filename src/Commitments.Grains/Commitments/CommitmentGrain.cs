@@ -378,6 +378,7 @@ public sealed partial class CommitmentGrain(
         }
 
         await TryUpdateIndex();
+        await TellInsightsAsync();
         SignalDueTexts();
         DeleteJob(obsoleteJob);
     }
@@ -396,6 +397,7 @@ public sealed partial class CommitmentGrain(
         _lookUpFirst.Clear();
         _stepOfEvent.Clear();
         await Stored.LoadAsync();
+        _toldInsights = State.History.Count;
 
         // A promise written just before a crash may be missing from the index; telling the index
         // again whenever the promise is read is idempotent (it keeps the highest version).

@@ -1,0 +1,73 @@
+using Commitments.Grains.Commitments;
+using Commitments.Grains.Common;
+using Commitments.Grains.Insights;
+using Commitments.Grains.Sites;
+using Commitments.Host.Tests.Texts;
+using Microsoft.Playwright;
+
+namespace Commitments.Host.Tests.Web;
+
+[Collection(BrowserCollection.Name)]
+public sealed class GapMapTests(BrowserFixture browser)
+{
+    private ICommitmentGrain Grain(string site, Guid id) => browser.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id));
+
+    private async Task<Guid> PromiseAsync(string site, TimeSpan dueIn, string? handoffTo)
+    {
+        var id = Guid.NewGuid();
+        await Grain(site, id).Create(Actor.Staff("desk1"), new NewCommitment(
+            "Extra towels", new CustomerInput("Ana Silva", null, "412", false, null),
+            DateTimeOffset.UtcNow.Add(dueIn).ToString("O", System.Globalization.CultureInfo.InvariantCulture), handoffTo, null));
+        return id;
+    }
+
+    [Fact]
+    public async Task TheGapMapCountsThePromisesMadeInTheTest()
+    {
+        var site = await browser.App.NewSiteAsync();
+        // Housekeeping accepts and finishes on time.
+        var towels = await PromiseAsync(site, TimeSpan.FromHours(1), "hk1");
+        await Grain(site, towels).AcceptHandoff(Actor.Staff("hk1"));
+        await Grain(site, towels).Complete(Actor.Staff("hk1"), null);
+        // Engineering declines; the front desk keeps it and finishes it after its deadline.
+        var repair = await PromiseAsync(site, TimeSpan.FromSeconds(1), "eng1");
+        await Grain(site, repair).DeclineHandoff(Actor.Staff("eng1"), "No parts until Monday");
+        await TextingApp.EventuallyAsync(async () => await Grain(site, repair).Get(),
+            v => v!.History.Any(e => e.Type == EventTypes.Escalated), "the repair to be overdue (level 1)");
+        await Grain(site, repair).Complete(Actor.Staff("desk1"), null);
+        // And one the front desk cancels.
+        var taxi = await PromiseAsync(site, TimeSpan.FromHours(1), null);
+        await Grain(site, taxi).Cancel(Actor.Staff("desk1"), "Guest took the shuttle");
+
+        var info = (await browser.App.Grains.GetGrain<ISiteGrain>(site).GetInfo())!;
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, info.Zone).DateTime);
+        await TextingApp.EventuallyAsync(() => IInsightDayGrain.For(browser.App.Grains, site, today).Get(),
+            d => d.Teams.Values.Sum(t => t.Completed + t.Cancelled) == 3 && d.Handoffs.Values.Sum(h => h.Accepted + h.Declined) == 2,
+            "the day's roll-up to hold all three promises");
+
+        var page = await browser.NewDeviceAsync(1024, 768);
+        await page.SignInAsync(site, "mgr1", "9999", "/insights");
+        var housekeeping = page.GetByTestId("team-housekeeping");
+        await Assertions.Expect(housekeeping).ToContainTextAsync("100%");
+        (await housekeeping.Locator("td").AllTextContentsAsync()).ShouldBe(["1", "100%", "on time", "on time", "0", "—"]);
+        var desk = await page.GetByTestId("team-front-desk").Locator("td").AllTextContentsAsync();
+        desk[0].ShouldBe("1");
+        desk[1].ShouldBe("0%");
+        desk[2].ShouldEndWith("min");
+        desk[4].ShouldBe("1");
+        (await page.GetByTestId("cell-front-desk-housekeeping").TextContentAsync()).ShouldNotBeNull().ShouldContain("1 · 1 · 0");
+        (await page.GetByTestId("cell-front-desk-engineering").TextContentAsync()).ShouldNotBeNull().ShouldContain("1 · 0 · 1");
+        await page.ShouldBeAccessibleAsync();
+        await page.ScreenshotAsync("gap-map");
+    }
+
+    [Fact]
+    public async Task TheGapMapIsForManagersOnly()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var page = await browser.NewDeviceAsync();
+        await page.SignInAsync(site, "hk2", "2223");
+        var response = await page.GotoAsync("/insights");
+        response.ShouldNotBeNull().Status.ShouldBe(403);
+    }
+}
