@@ -48,6 +48,9 @@ public interface ISiteGrain : IGrainWithStringKey
 
     Task<EscalationPolicy> SetPolicy(Actor actor, string team, EscalationPolicy policy);
 
+    /// <summary>A manager changes the site's name, time zone, phone region, language or quiet hours.</summary>
+    Task<SiteInfo> UpdateSettings(Actor actor, SiteSettingsInput input);
+
     /// <summary>The site's one-tap request types, the most used first (the defaults until a manager sets them).</summary>
     [AlwaysInterleave]
     Task<IReadOnlyList<RequestTypeInfo>> ListRequestTypes();
@@ -136,6 +139,55 @@ public sealed partial class SiteGrain(
         await site.WriteStateAsync();
         await GrainFactory.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).Add(SiteId);
         return Info();
+    }
+
+    public async Task<SiteInfo> UpdateSettings(Actor actor, SiteSettingsInput input)
+    {
+        RequireSite();
+        RequireManager(actor);
+        var v = new Validation();
+        var name = input.Name is null ? State.Name : v.Text("name", input.Name, 1, 100);
+        var zone = input.TimeZone?.Trim() ?? State.TimeZone;
+        if (!TryFindZone(zone, out _))
+        {
+            v.Add("timeZone", $"'{zone}' is not a known IANA time zone.");
+        }
+
+        var region = input.PhoneRegion?.Trim().ToUpperInvariant() ?? State.PhoneRegion;
+        if (!Phone.IsKnownRegion(region))
+        {
+            v.Add("phoneRegion", $"'{region}' is not a known two-letter phone region.");
+        }
+
+        var language = input.Language?.Trim() ?? State.Language;
+        if (!TextTemplates.Languages.Contains(language))
+        {
+            v.Add("language", $"must be one of the languages texts are written in: {string.Join(", ", TextTemplates.Languages)}.");
+        }
+
+        var quietFrom = ParseTime(v, "quietFrom", input.QuietFrom) ?? State.QuietFrom;
+        var quietUntil = ParseTime(v, "quietUntil", input.QuietUntil) ?? State.QuietUntil;
+        v.ThrowIfInvalid();
+        (State.Name, State.TimeZone, State.PhoneRegion, State.Language, State.QuietFrom, State.QuietUntil) =
+            (name, zone, region, language, quietFrom, quietUntil);
+        await site.WriteStateAsync();
+        return Info();
+    }
+
+    private static TimeOnly? ParseTime(Validation v, string field, string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (TimeOnly.TryParseExact(value.Trim(), "HH:mm", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var time))
+        {
+            return time;
+        }
+
+        v.Add(field, "must be a time of day as HH:mm (24-hour), e.g. 22:00.");
+        return null;
     }
 
     public Task<SiteInfo?> GetInfo() => Task.FromResult(State.Exists ? Info() : null);
@@ -454,7 +506,9 @@ public sealed partial class SiteGrain(
         State.TimeZone,
         State.PhoneRegion,
         [.. State.Teams.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => new TeamInfo(t.Key, t.Value.Name))],
-        State.Language);
+        State.Language,
+        State.QuietFrom,
+        State.QuietUntil);
 
     private static StaffInfo ToInfo(string id, StaffRecord s) => new(id, s.Name, s.Mobile, s.Role, s.Team, s.Active, s.Lead);
 

@@ -26,8 +26,14 @@ public sealed record SiteInfo(
     [property: Id(3)] string PhoneRegion,
     [property: Id(4)] IReadOnlyList<TeamInfo> Teams,
     // The language of customer texts when the customer has none we speak (en or es).
-    [property: Id(5)] string Language = "en")
+    [property: Id(5)] string Language = "en",
+    // Customers are not texted good news between these (site time); equal means never quiet.
+    [property: Id(6)] TimeOnly? QuietFrom = null,
+    [property: Id(7)] TimeOnly? QuietUntil = null)
 {
+    public static readonly TimeOnly DefaultQuietFrom = new(22, 0);
+    public static readonly TimeOnly DefaultQuietUntil = new(8, 0);
+
     public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 }
 
@@ -79,3 +85,13 @@ public sealed record SignInResult(
     [property: Id(0)] SignInOutcome Outcome,
     [property: Id(1)] StaffInfo? Staff,
     [property: Id(2)] TimeSpan? RetryAfter);
+
+/// <summary>A manager's changes to the site's settings (null = unchanged).</summary>
+[GenerateSerializer, Immutable, Alias("commitments.site-settings-input")]
+public sealed record SiteSettingsInput(
+    [property: Id(0)] string? Name,
+    [property: Id(1)] string? TimeZone,
+    [property: Id(2)] string? PhoneRegion,
+    [property: Id(3)] string? Language,
+    [property: Id(4)] string? QuietFrom,
+    [property: Id(5)] string? QuietUntil);

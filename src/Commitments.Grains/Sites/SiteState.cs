@@ -13,6 +13,8 @@ public sealed class SiteState
     [Id(5)] public string Language { get; set; } = "en";
     /// <summary>The front desk's one-tap request types by id; null until the site has its own (the defaults show).</summary>
     [Id(6)] public Dictionary<string, RequestTypeRecord>? RequestTypes { get; set; }
+    [Id(7)] public TimeOnly? QuietFrom { get; set; }
+    [Id(8)] public TimeOnly? QuietUntil { get; set; }
 
     public bool Exists => Name is not null;
 }

@@ -28,9 +28,6 @@ public static class TextPlanner
     /// <summary>How long a customer's first text waits for the named person to accept (then it names the maker).</summary>
     public static readonly TimeSpan HandoffGrace = TimeSpan.FromMinutes(2);
 
-    public static readonly TimeOnly QuietFrom = new(22, 0);
-    public static readonly TimeOnly QuietUntil = new(8, 0);
-
     public static void Plan(PlanContext c)
     {
         var e = c.Event;
@@ -92,7 +89,7 @@ public static class TextPlanner
 
             case EventTypes.Completed:
                 SkipWaiting(c, "the promise was completed first");
-                ToCustomer(c, TextKinds.CustomerCompleted, notBefore: AfterQuietHours(c.Now, c.Site.Zone));
+                ToCustomer(c, TextKinds.CustomerCompleted, notBefore: AfterQuietHours(c.Now, c.Site));
                 break;
 
             case EventTypes.Cancelled:
@@ -291,19 +288,23 @@ public static class TextPlanner
         }
     }
 
-    /// <summary>Now, unless that is between 22:00 and 08:00 at the site: then 08:00 there.</summary>
-    public static DateTimeOffset AfterQuietHours(DateTimeOffset now, TimeZoneInfo zone)
+    /// <summary>Now, unless that is within the site's quiet hours (22:00–08:00 unless set): then when they end.</summary>
+    public static DateTimeOffset AfterQuietHours(DateTimeOffset now, SiteInfo site)
     {
+        var from = site.QuietFrom ?? SiteInfo.DefaultQuietFrom;
+        var until = site.QuietUntil ?? SiteInfo.DefaultQuietUntil;
+        var zone = site.Zone;
         var local = TimeZoneInfo.ConvertTime(now, zone);
         var time = TimeOnly.FromDateTime(local.DateTime);
-        if (time >= QuietUntil && time < QuietFrom)
+        var quiet = from > until ? time >= from || time < until : time >= from && time < until;
+        if (from == until || !quiet)
         {
             return now;
         }
 
-        var day = time >= QuietFrom ? local.Date.AddDays(1) : local.Date;
-        var eight = day + QuietUntil.ToTimeSpan();
-        var offset = zone.IsInvalidTime(eight) ? zone.GetUtcOffset(eight.AddHours(1)) : zone.GetUtcOffset(eight);
-        return new DateTimeOffset(eight, offset);
+        var day = time >= until ? local.Date.AddDays(1) : local.Date;
+        var end = day + until.ToTimeSpan();
+        var offset = zone.IsInvalidTime(end) ? zone.GetUtcOffset(end.AddHours(1)) : zone.GetUtcOffset(end);
+        return new DateTimeOffset(end, offset);
     }
 }

@@ -6,7 +6,24 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Commitments.Host.Sites;
 
-public sealed record SiteResponse(string Id, string Name, string TimeZone, string PhoneRegion, string Language, IReadOnlyList<TeamResponse> Teams);
+public sealed record SiteResponse(string Id, string Name, string TimeZone, string PhoneRegion, string Language, IReadOnlyList<TeamResponse> Teams,
+    string QuietFrom, string QuietUntil)
+{
+    public static SiteResponse From(SiteInfo info) => new(info.Id, info.Name, info.TimeZone, info.PhoneRegion, info.Language,
+        [.. info.Teams.Select(t => new TeamResponse(t.Id, t.Name))],
+        (info.QuietFrom ?? SiteInfo.DefaultQuietFrom).ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture),
+        (info.QuietUntil ?? SiteInfo.DefaultQuietUntil).ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture));
+}
+
+public sealed record SiteSettingsRequest(string? Name, string? TimeZone, string? PhoneRegion, string? Language, string? QuietFrom, string? QuietUntil);
+
+public sealed record RequestTypeResponse(string Id, string Label, int LeadMinutes, string? Team, long Uses);
+
+public sealed record RequestTypeRequest(string? Id, string? Label, int? LeadMinutes, string? Team);
+
+public sealed record RequestTypesRequest(IReadOnlyList<RequestTypeRequest>? RequestTypes);
+
+public sealed record RequestTypesResponse(IReadOnlyList<RequestTypeResponse> RequestTypes);
 
 public sealed record TeamResponse(string Id, string Name);
 
@@ -33,7 +50,10 @@ internal static class SitesApi
     public static RouteGroupBuilder MapSitesApi(this RouteGroupBuilder site)
     {
         site.MapGet("/", (Delegate)GetSite).WithTags("Sites").WithName("GetSite");
+        site.MapPut("/settings", PutSettings).WithTags("Sites").WithName("PutSiteSettings");
         site.MapPut("/teams/{team}", PutTeam).WithTags("Sites").WithName("PutTeam");
+        site.MapGet("/request-types", (Delegate)GetRequestTypes).WithTags("Sites").WithName("GetRequestTypes");
+        site.MapPut("/request-types", PutRequestTypes).WithTags("Sites").WithName("PutRequestTypes");
 
         var staff = site.MapGroup("/staff").WithTags("Staff");
         staff.MapGet("/", ListStaff).WithName("ListStaff");
@@ -47,9 +67,35 @@ internal static class SitesApi
     private static async Task<Ok<SiteResponse>> GetSite(HttpContext http)
     {
         var info = await SiteRequest.From(http).InfoAsync();
-        return TypedResults.Ok(new SiteResponse(info.Id, info.Name, info.TimeZone, info.PhoneRegion, info.Language,
-            [.. info.Teams.Select(t => new TeamResponse(t.Id, t.Name))]));
+        return TypedResults.Ok(SiteResponse.From(info));
     }
+
+    private static async Task<Ok<SiteResponse>> PutSettings(SiteSettingsRequest body, HttpContext http)
+    {
+        var request = SiteRequest.From(http);
+        var info = await request.Site.UpdateSettings(request.Actor,
+            new SiteSettingsInput(body.Name, body.TimeZone, body.PhoneRegion, body.Language, body.QuietFrom, body.QuietUntil));
+        return TypedResults.Ok(SiteResponse.From(info));
+    }
+
+    private static async Task<Ok<RequestTypesResponse>> GetRequestTypes(HttpContext http) =>
+        TypedResults.Ok(Types(await SiteRequest.From(http).Site.ListRequestTypes()));
+
+    private static async Task<Ok<RequestTypesResponse>> PutRequestTypes(RequestTypesRequest body, HttpContext http)
+    {
+        var request = SiteRequest.From(http);
+        if (body.RequestTypes is null)
+        {
+            throw RuleViolationException.Invalid("requestTypes", "is required: a list of { id, label, leadMinutes, team }.");
+        }
+
+        var saved = await request.Site.SetRequestTypes(request.Actor,
+            [.. body.RequestTypes.Select(t => new RequestTypeInput(t?.Id, t?.Label, t?.LeadMinutes, t?.Team))]);
+        return TypedResults.Ok(Types(saved));
+    }
+
+    private static RequestTypesResponse Types(IReadOnlyList<RequestTypeInfo> types) =>
+        new([.. types.Select(t => new RequestTypeResponse(t.Id, t.Label, t.LeadMinutes, t.Team, t.Uses))]);
 
     private static async Task<Ok<TeamResponse>> PutTeam(string team, TeamRequest body, HttpContext http)
     {

@@ -90,10 +90,23 @@ public sealed class TextTemplateTests
     [Fact]
     public void QuietHoursHoldATextUntilEightInTheMorningSiteTime()
     {
-        var zone = TimeZoneInfo.FindSystemTimeZoneById("America/New_York");
+        var site = new SiteInfo("s", "Hotel", "America/New_York", "US", []);
         var lateEvening = new DateTimeOffset(2026, 3, 2, 23, 15, 0, TimeSpan.FromHours(-5));
 
-        TextPlanner.AfterQuietHours(lateEvening, zone).ShouldBe(new DateTimeOffset(2026, 3, 3, 8, 0, 0, TimeSpan.FromHours(-5)));
-        TextPlanner.AfterQuietHours(lateEvening.AddHours(-4), zone).ShouldBe(lateEvening.AddHours(-4));
+        TextPlanner.AfterQuietHours(lateEvening, site).ShouldBe(new DateTimeOffset(2026, 3, 3, 8, 0, 0, TimeSpan.FromHours(-5)));
+        TextPlanner.AfterQuietHours(lateEvening.AddHours(3), site).ShouldBe(new DateTimeOffset(2026, 3, 3, 8, 0, 0, TimeSpan.FromHours(-5)));
+        TextPlanner.AfterQuietHours(lateEvening.AddHours(-4), site).ShouldBe(lateEvening.AddHours(-4));
+    }
+
+    [Fact]
+    public void ASitesOwnQuietHoursAreKeptAndEqualTimesMeanNone()
+    {
+        var site = new SiteInfo("s", "Hotel", "America/New_York", "US", [], QuietFrom: new TimeOnly(13, 0), QuietUntil: new TimeOnly(15, 0));
+        var afternoon = new DateTimeOffset(2026, 3, 2, 14, 0, 0, TimeSpan.FromHours(-5));
+
+        TextPlanner.AfterQuietHours(afternoon, site).ShouldBe(new DateTimeOffset(2026, 3, 2, 15, 0, 0, TimeSpan.FromHours(-5)));
+        TextPlanner.AfterQuietHours(afternoon.AddHours(9), site).ShouldBe(afternoon.AddHours(9));
+        TextPlanner.AfterQuietHours(afternoon.AddHours(9), site with { QuietFrom = new TimeOnly(22, 0), QuietUntil = new TimeOnly(22, 0) })
+            .ShouldBe(afternoon.AddHours(9));
     }
 }
