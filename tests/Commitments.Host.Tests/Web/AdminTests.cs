@@ -40,7 +40,7 @@ public sealed class AdminTests(BrowserFixture browser)
         var site = await browser.App.NewSiteAsync();
         var page = await browser.NewDeviceAsync(1024, 768);
         await page.SignInAsync(site, "mgr1", "9999", "/admin");
-        await page.GetByRole(AriaRole.Tab, new() { Name = "Request types" }).ClickAsync();
+        await page.GetByTestId("admin-request-types").ClickAsync();
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Add a type" }).ClickAsync();
         var last = (await page.Locator("[data-testid^=request-type-]").CountAsync()) - 1;
