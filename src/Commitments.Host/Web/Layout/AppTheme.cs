@@ -12,7 +12,7 @@ public static class AppTheme
         PaletteLight = new PaletteLight
         {
             Primary = "#0b4f6c",
-            Secondary = "#5c3c92",
+            Secondary = "#4a5561",
             Success = "#1b6b3a",
             Warning = "#8a5300",
             Error = "#b3261e",
