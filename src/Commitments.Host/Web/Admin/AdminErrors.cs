@@ -26,5 +26,5 @@ public sealed class AdminErrors
     public bool Has(string field) => _errors.ContainsKey(field);
 
     public string? For(string field) =>
-        _errors.TryGetValue(field, out var messages) ? string.Join(" ", messages.Select(m => m.Length == 0 ? m : char.ToUpperInvariant(m[0]) + m[1..])) : null;
+        _errors.TryGetValue(field, out var messages) ? string.Join(" ", messages.Select(Shared.Words.Sentence)) : null;
 }
