@@ -31,6 +31,8 @@ internal static class BenchHost
             ["Orleans:SiloPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
             ["Orleans:GatewayPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
             ["Logging:LogLevel:Default"] = "Warning",
+            // What the reconcile passes did (and how long they took) shows in the restart case.
+            ["Logging:LogLevel:Commitments.Host.Escalation.EscalationReconciler"] = "Information",
         };
 
     public static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)];

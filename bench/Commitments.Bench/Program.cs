@@ -1,8 +1,9 @@
 using Commitments.Bench.Escalation;
+using Commitments.Bench.Insights;
 using Commitments.Bench.Ledger;
 using Commitments.Bench.Texts;
 
-// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabc]
+// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|insights|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabc] [--promises N]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 if (which is "ledger" or "all")
 {
@@ -17,6 +18,11 @@ if (which is "texts" or "all")
 if (which is "escalation" or "all")
 {
     await EscalationBenchmark.RunAsync(Argument("--spread", 10000), Argument("--burst", 2000), Text("--only", "htabc"));
+}
+
+if (which is "insights" or "all")
+{
+    await GapMapBenchmark.RunAsync(Argument("--promises", 150_000), Argument("--rounds", 10));
 }
 
 string Text(string name, string fallback)

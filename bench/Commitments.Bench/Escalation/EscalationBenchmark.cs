@@ -10,12 +10,7 @@ using Commitments.Grains.Escalation;
 using Commitments.Grains.Sites;
 using Commitments.Testing;
 using localtwilio::Commitments.LocalTwilio;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Identity;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace Commitments.Bench.Escalation;
 
@@ -120,13 +115,7 @@ internal static class EscalationBenchmark
 
     private sealed record Run(string Name, Dictionary<string, DateTimeOffset> DueByMobile, DateTimeOffset First, DateTimeOffset Last);
 
-    private static BenchApp Start(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port)
-    {
-        var app = new BenchApp(azurite, fake, table, port);
-        app.UseKestrel(port);
-        app.StartServer();
-        return app;
-    }
+    private static BenchApp Start(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port) => BenchApp.Start(azurite, fake, table, port);
 
     /// <summary>Sites of 100 staff, one promise per owner, due from a moment after set-up over <paramref name="over"/>.</summary>
     private static async Task<Run> Scenario(BenchApp app, string name, int block, int count, TimeSpan over)
@@ -221,28 +210,5 @@ internal static class EscalationBenchmark
         }
 
         Console.WriteLine($"{what}: n {sorted.Count}, p50 {BenchHost.Percentile(sorted, 0.50):F0} ms, p99 {BenchHost.Percentile(sorted, 0.99):F0} ms, max {sorted[^1]:F0} ms");
-    }
-
-    private sealed class BenchApp(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port) : WebApplicationFactory<host::Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseEnvironment("Production");
-            var settings = BenchHost.Settings(azurite, fake, table, port);
-            settings["Logging:LogLevel:Default"] = "Error";
-            // A high-throughput sender (a short code): the cap is not what is measured here.
-            settings["Twilio:MessagesPerSecond"] = "5000";
-            settings["Twilio:MaxConcurrentRequests"] = "64";
-            // Deadlines a few seconds ahead, so the bench need not wait a minute per scenario.
-            settings["Ledger:MinimumLead"] = "00:00:05";
-            foreach (var (key, value) in settings)
-            {
-                builder.UseSetting(key, value);
-            }
-
-            // PINs are hashed slowly on purpose; 22,000 bench staff need no such protection.
-            builder.ConfigureTestServices(services => services.AddSingleton<IPasswordHasher<string>>(
-                new PasswordHasher<string>(Options.Create(new PasswordHasherOptions { IterationCount = 1 }))));
-        }
     }
 }

@@ -33,6 +33,7 @@ public sealed partial class EscalationReconciler(
 
     public async Task<Result> RunAsync(CancellationToken cancellationToken)
     {
+        var started = time.GetTimestamp();
         foreach (var (id, job) in _scheduled)
         {
             if (job.At < time.GetUtcNow() - TimeSpan.FromMinutes(10))
@@ -86,14 +87,14 @@ public sealed partial class EscalationReconciler(
 
         if (escalated + rescheduled > 0)
         {
-            LogReconciled(logger, work.Count, escalated, rescheduled);
+            LogReconciled(logger, work.Count, escalated, rescheduled, (long)time.GetElapsedTime(started).TotalMilliseconds);
         }
 
         return new Result(work.Count, escalated, rescheduled);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Reconcile: {Checked} open plans checked, {Escalated} promises escalated late, {Rescheduled} put back on schedule")]
-    private static partial void LogReconciled(ILogger logger, int @checked, int escalated, int rescheduled);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reconcile: {Checked} open plans checked, {Escalated} promises escalated late, {Rescheduled} put back on schedule, in {ElapsedMs} ms")]
+    private static partial void LogReconciled(ILogger logger, int @checked, int escalated, int rescheduled, long elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconcile of promise {CommitmentId} failed; the next pass tries again")]
     private static partial void LogPromiseFailed(ILogger logger, Exception exception, Guid commitmentId);

@@ -1,0 +1,46 @@
+extern alias host;
+extern alias localtwilio;
+
+using Commitments.Testing;
+using localtwilio::Commitments.LocalTwilio;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Commitments.Bench;
+
+/// <summary>The real host for a bench run: Production settings, the bench's Azurite and local Twilio, a fast sender.</summary>
+internal sealed class BenchApp(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port) : WebApplicationFactory<host::Program>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production");
+        var settings = BenchHost.Settings(azurite, fake, table, port);
+        settings["Logging:LogLevel:Default"] = "Error";
+        // A high-throughput sender (a short code): the cap is not what is measured here.
+        settings["Twilio:MessagesPerSecond"] = "5000";
+        settings["Twilio:MaxConcurrentRequests"] = "64";
+        // Deadlines a few seconds ahead, so the bench need not wait a minute per scenario.
+        settings["Ledger:MinimumLead"] = "00:00:05";
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        // PINs are hashed slowly on purpose; 22,000 bench staff need no such protection.
+        builder.ConfigureTestServices(services => services.AddSingleton<IPasswordHasher<string>>(
+            new PasswordHasher<string>(Options.Create(new PasswordHasherOptions { IterationCount = 1 }))));
+    }
+
+    /// <summary>Starts the host on a loopback Kestrel port.</summary>
+    public static BenchApp Start(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port)
+    {
+        var app = new BenchApp(azurite, fake, table, port);
+        app.UseKestrel(port);
+        app.StartServer();
+        return app;
+    }
+}
