@@ -2,6 +2,7 @@ using Commitments.Host.Auth;
 using Commitments.Host.Commitments;
 using Commitments.Host.Escalation;
 using Commitments.Host.Hosting;
+using Commitments.Host.Insights;
 using Commitments.Host.Sites;
 using Commitments.Host.Texts;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -62,6 +63,7 @@ site.MapSitesApi();
 site.MapCommitmentsApi();
 site.MapPolicyApi();
 site.MapEscalationsApi();
+site.MapInsightsApi();
 
 // Hangfire's dashboard: signed-in managers, read-only unless an admin.
 app.MapHangfireForManagers();

@@ -48,6 +48,72 @@ public sealed class InsightDayState
     [Id(1)] public Dictionary<string, HandoffCell> Handoffs { get; set; } = [];
     /// <summary>"id:seq" of every event counted, so an event told twice counts once.</summary>
     [Id(2)] public HashSet<string> Seen { get; set; } = [];
+
+    /// <summary>Counts <paramref name="events"/> into <paramref name="state"/>, each once; <paramref name="teamOf"/> names a person's team.</summary>
+    public static void Apply(InsightDayState state, IEnumerable<InsightEvent> events, Func<string?, string> teamOf)
+    {
+        foreach (var e in events)
+        {
+            if (!state.Seen.Add($"{e.CommitmentId:N}:{e.Seq}"))
+            {
+                continue;
+            }
+
+            switch (e.Type)
+            {
+                case EventTypes.Completed:
+                    var team = state.Team(teamOf(e.Owner));
+                    team.Completed++;
+                    team.OnTime += e.At <= e.DueAt ? 1 : 0;
+                    team.LateMinutes.Add((int)Math.Max(0, Math.Ceiling((e.At - e.DueAt).TotalMinutes)));
+                    break;
+                case EventTypes.Cancelled:
+                    state.Team(teamOf(e.Owner)).Cancelled++;
+                    break;
+                case EventTypes.Rated when e.Rating is { } rating:
+                    var rated = state.Team(teamOf(e.Owner));
+                    rated.RatingSum += rating;
+                    rated.Ratings++;
+                    break;
+                case EventTypes.HandoffProposed:
+                    state.Cell(teamOf(e.From), teamOf(e.To)).Offered++;
+                    break;
+                case EventTypes.HandoffAccepted:
+                    var accepted = state.Cell(teamOf(e.From), teamOf(e.To));
+                    accepted.Accepted++;
+                    if (e.OfferedAt is { } offered)
+                    {
+                        accepted.AcceptSeconds.Add((int)Math.Max(0, (e.At - offered).TotalSeconds));
+                    }
+
+                    break;
+                case EventTypes.HandoffDeclined:
+                    state.Cell(teamOf(e.From), teamOf(e.To)).Declined++;
+                    break;
+            }
+        }
+    }
+
+    private TeamDay Team(string team)
+    {
+        if (!Teams.TryGetValue(team, out var found))
+        {
+            Teams[team] = found = new TeamDay();
+        }
+
+        return found;
+    }
+
+    private HandoffCell Cell(string from, string to)
+    {
+        var key = $"{from}>{to}";
+        if (!Handoffs.TryGetValue(key, out var found))
+        {
+            Handoffs[key] = found = new HandoffCell();
+        }
+
+        return found;
+    }
 }
 
 /// <summary>
@@ -68,6 +134,9 @@ public interface IInsightDayGrain : IGrainWithStringKey
 
     [AlwaysInterleave]
     Task<InsightDayState> Get();
+
+    /// <summary>The day as rebuilt from the ledger; written at once.</summary>
+    Task Replace(InsightDayState state);
 }
 
 public sealed class InsightDayGrain(
@@ -86,47 +155,7 @@ public sealed class InsightDayGrain(
         var staff = (await GrainFactory.GetGrain<ISiteGrain>(SiteId).ListStaff(includeInactive: true)).ToDictionary(s => s.Id);
         string TeamOf(string? id) => id is not null && staff.TryGetValue(id, out var p) && p.Team.Length > 0 ? p.Team : NoTeam;
 
-        foreach (var e in events)
-        {
-            if (!day.State.Seen.Add($"{e.CommitmentId:N}:{e.Seq}"))
-            {
-                continue;
-            }
-
-            switch (e.Type)
-            {
-                case EventTypes.Completed:
-                    var team = Team(TeamOf(e.Owner));
-                    var late = (int)Math.Max(0, Math.Ceiling((e.At - e.DueAt).TotalMinutes));
-                    team.Completed++;
-                    team.OnTime += e.At <= e.DueAt ? 1 : 0;
-                    team.LateMinutes.Add(late);
-                    break;
-                case EventTypes.Cancelled:
-                    Team(TeamOf(e.Owner)).Cancelled++;
-                    break;
-                case EventTypes.Rated when e.Rating is { } rating:
-                    var rated = Team(TeamOf(e.Owner));
-                    rated.RatingSum += rating;
-                    rated.Ratings++;
-                    break;
-                case EventTypes.HandoffProposed:
-                    Cell(TeamOf(e.From), TeamOf(e.To)).Offered++;
-                    break;
-                case EventTypes.HandoffAccepted:
-                    var accepted = Cell(TeamOf(e.From), TeamOf(e.To));
-                    accepted.Accepted++;
-                    if (e.OfferedAt is { } offered)
-                    {
-                        accepted.AcceptSeconds.Add((int)Math.Max(0, (e.At - offered).TotalSeconds));
-                    }
-
-                    break;
-                case EventTypes.HandoffDeclined:
-                    Cell(TeamOf(e.From), TeamOf(e.To)).Declined++;
-                    break;
-            }
-        }
+        InsightDayState.Apply(day.State, events, TeamOf);
 
         // Written behind, once a second at most: a busy desk's promises share one write.
         _dirty = true;
@@ -134,6 +163,13 @@ public sealed class InsightDayGrain(
     }
 
     public Task<InsightDayState> Get() => Task.FromResult(day.State);
+
+    public async Task Replace(InsightDayState state)
+    {
+        day.State = state;
+        _dirty = false;
+        await day.WriteStateAsync();
+    }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => FlushAsync(cancellationToken);
 
@@ -150,24 +186,4 @@ public sealed class InsightDayGrain(
         timer?.Dispose();
     }
 
-    private TeamDay Team(string team)
-    {
-        if (!day.State.Teams.TryGetValue(team, out var found))
-        {
-            day.State.Teams[team] = found = new TeamDay();
-        }
-
-        return found;
-    }
-
-    private HandoffCell Cell(string from, string to)
-    {
-        var key = $"{from}>{to}";
-        if (!day.State.Handoffs.TryGetValue(key, out var found))
-        {
-            day.State.Handoffs[key] = found = new HandoffCell();
-        }
-
-        return found;
-    }
 }

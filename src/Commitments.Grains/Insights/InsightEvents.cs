@@ -1,0 +1,92 @@
+using Commitments.Grains.Commitments;
+using Commitments.Grains.Index;
+using Commitments.Grains.Sites;
+
+namespace Commitments.Grains.Insights;
+
+/// <summary>What of a promise's history counts for insights, and how the roll-up is rebuilt from the ledger.</summary>
+public static class InsightEvents
+{
+    public static readonly HashSet<string> Counted =
+    [
+        EventTypes.Completed, EventTypes.Cancelled, EventTypes.Rated,
+        EventTypes.HandoffProposed, EventTypes.HandoffAccepted, EventTypes.HandoffDeclined,
+    ];
+
+    /// <summary>One history event of <paramref name="s"/> as the roll-up counts it.</summary>
+    public static InsightEvent From(CommitmentState s, HistoryEvent e)
+    {
+        var basic = new InsightEvent(s.Id, e.Seq, e.Type, e.At, s.Owner, s.DueAt);
+        switch (e.Type)
+        {
+            case EventTypes.Completed:
+            case EventTypes.Cancelled:
+                // The owner and deadline at that moment: the last handoff accepted and reschedule before it.
+                return basic with { Owner = OwnerAt(s, e.Seq), DueAt = DueAt(s, e) };
+            case EventTypes.Rated:
+                return basic with { Owner = OwnerAt(s, e.Seq), Rating = int.TryParse(e.Details.GetValueOrDefault("rating"), out var rating) ? rating : null };
+            case EventTypes.HandoffProposed:
+                return basic with { From = e.Details.GetValueOrDefault("from"), To = e.Details.GetValueOrDefault("to") };
+            default:
+                // Accepted or declined: the offer it answers is the last one proposed before it.
+                var offer = s.History.LastOrDefault(p => p.Seq < e.Seq && p.Type == EventTypes.HandoffProposed);
+                return basic with
+                {
+                    From = offer?.Details.GetValueOrDefault("from") ?? e.Details.GetValueOrDefault("offeredBy"),
+                    To = e.Details.GetValueOrDefault("to"),
+                    OfferedAt = offer?.At,
+                };
+        }
+    }
+
+    private static string OwnerAt(CommitmentState s, int seq) =>
+        s.History.LastOrDefault(p => p.Seq < seq && p.Type == EventTypes.HandoffAccepted)?.Details.GetValueOrDefault("to")
+        ?? s.History.FirstOrDefault(p => p.Type == EventTypes.Created)?.Details.GetValueOrDefault("owner")
+        ?? s.Owner;
+
+    private static DateTimeOffset DueAt(CommitmentState s, HistoryEvent e)
+    {
+        // A completion records its deadline; otherwise the last reschedule before it, or the first one.
+        var raw = e.Details.GetValueOrDefault("dueAt")
+            ?? s.History.LastOrDefault(p => p.Seq < e.Seq && p.Type == EventTypes.Rescheduled)?.Details.GetValueOrDefault("to")
+            ?? s.History.FirstOrDefault(p => p.Type == EventTypes.Created)?.Details.GetValueOrDefault("dueAt");
+        return raw is not null && DateTimeOffset.TryParse(raw, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var at)
+            ? at
+            : s.DueAt;
+    }
+
+    /// <summary>
+    /// Recounts every day of a site from its stored promises (the ledger) and replaces those days'
+    /// roll-ups. For when the roll-up missed events (a crash between a promise's write and its
+    /// telling) or its rules changed. Returns how many promises were read.
+    /// </summary>
+    public static async Task<int> RebuildAsync(IGrainFactory grains, ICommitmentStateSource source, string site, CancellationToken cancellationToken)
+    {
+        var siteGrain = grains.GetGrain<ISiteGrain>(site);
+        var info = await siteGrain.GetInfo() ?? throw new InvalidOperationException($"There is no site '{site}'.");
+        var staff = (await siteGrain.ListStaff(includeInactive: true)).ToDictionary(p => p.Id);
+        string TeamOf(string? id) => id is not null && staff.TryGetValue(id, out var p) && p.Team.Length > 0 ? p.Team : InsightDayGrain.NoTeam;
+
+        var days = new Dictionary<DateOnly, InsightDayState>();
+        var read = 0;
+        await foreach (var state in source.ChangedSinceAsync(site, null, cancellationToken))
+        {
+            if (!state.Exists)
+            {
+                continue;
+            }
+
+            read++;
+            foreach (var e in state.History.Where(e => Counted.Contains(e.Type)))
+            {
+                var day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(e.At, info.Zone).DateTime);
+                var roll = days.GetValueOrDefault(day) ?? (days[day] = new InsightDayState());
+                InsightDayState.Apply(roll, [From(state, e)], TeamOf);
+            }
+        }
+
+        await Parallel.ForEachAsync(days, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (day, _) => await IInsightDayGrain.For(grains, site, day.Key).Replace(day.Value));
+        return read;
+    }
+}
