@@ -38,6 +38,12 @@ public sealed class StatusLinks(IOptions<StatusLinkOptions> options)
     public string Token(string site, Guid id) =>
         $"{site}~{Base64Url(id.ToByteArray())}~{Base64Url(Sign(site, id))}";
 
+    /// <summary>A link stops working <see cref="ValidAfterEnd"/> after its promise was done or cancelled.</summary>
+    public bool Expired(Commitments.CommitmentView view, DateTimeOffset now) =>
+        view.Status != Commitments.CommitmentStatus.Open
+        && view.History.LastOrDefault(e => e.Type is Commitments.EventTypes.Completed or Commitments.EventTypes.Cancelled) is { } end
+        && now > end.At + ValidAfterEnd;
+
     /// <summary>The whole link, or null when links are not configured.</summary>
     public string? Url(string site, Guid id) =>
         Enabled ? options.Value.BaseUrl!.TrimEnd('/') + PathPrefix + Token(site, id) : null;

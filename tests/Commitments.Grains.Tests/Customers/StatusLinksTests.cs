@@ -1,3 +1,5 @@
+using Commitments.Grains.Commitments;
+using Commitments.Grains.Common;
 using Commitments.Grains.Customers;
 using Microsoft.Extensions.Options;
 
@@ -41,5 +43,21 @@ public sealed class StatusLinksTests
         var links = new StatusLinks(Options.Create(new StatusLinkOptions { BaseUrl = "https://hotel.example" }));
         links.Enabled.ShouldBeFalse();
         links.Url("harborview", Guid.NewGuid()).ShouldBeNull();
+    }
+
+    [Fact]
+    public void ALinkStopsWorkingThirtyDaysAfterItsPromiseEnds()
+    {
+        var done = DateTimeOffset.Parse("2026-11-01T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        CommitmentView View(CommitmentStatus status, params HistoryEvent[] history) => new(
+            Guid.NewGuid(), "harborview", "Extra towels", new Customer("Ana", null, "412", false, null), "desk1", "desk1",
+            done.AddHours(-1), status, null, history, done.AddHours(-2), [], null, null);
+        var created = new HistoryEvent(1, done.AddHours(-2), Actor.Staff("desk1"), EventTypes.Created, new Dictionary<string, string>());
+        var completed = new HistoryEvent(2, done, Actor.Staff("desk1"), EventTypes.Completed, new Dictionary<string, string>());
+
+        Links().Expired(View(CommitmentStatus.Done, created, completed), done.AddDays(30)).ShouldBeFalse();
+        Links().Expired(View(CommitmentStatus.Done, created, completed), done.AddDays(30).AddMinutes(1)).ShouldBeTrue();
+        // An open promise's link keeps working however old it is.
+        Links().Expired(View(CommitmentStatus.Open, created), done.AddDays(400)).ShouldBeFalse();
     }
 }
