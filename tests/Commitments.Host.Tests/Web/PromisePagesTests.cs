@@ -65,13 +65,14 @@ public sealed class PromisePagesTests(BrowserFixture browser)
     }
 
     [Fact]
-    public async Task TheMobileIsFormattedAsTypedForTheSiteRegion()
+    public async Task TheMobileIsFormattedForTheSiteRegionWhenTheFieldIsLeft()
     {
         var site = await browser.App.NewSiteAsync();
         var page = await browser.NewDeviceAsync();
         await page.SignInAsync(site, "desk1", "1111");
 
         await page.Locator("#customer-mobile").PressSequentiallyAsync("2025550199");
+        await page.Locator("#customer-mobile").PressAsync("Tab");
         await Assertions.Expect(page.Locator("#customer-mobile")).ToHaveValueAsync("(202) 555-0199");
     }
 
