@@ -61,4 +61,31 @@ public sealed class AdminTests(BrowserFixture browser)
         await desk.SignInAsync(site, "desk1", "1111");
         await desk.GetByTestId("type-ironing-board").WaitForAsync();
     }
+
+    [Fact]
+    public async Task EverySectionOfAdministrationPassesAxe()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var page = await browser.NewDeviceAsync();
+        await page.SignInAsync(site, "mgr1", "9999", "/admin");
+        foreach (var (section, shows) in new[] { ("request-types", "#rt-id-0"), ("policy", "#p-remind"), ("site", "#site-name"), ("staff", "#staff-id") })
+        {
+            await page.GetByTestId($"admin-{section}").ClickAsync();
+            await page.Locator(shows).WaitForAsync();
+            await page.ShouldBeAccessibleAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ABadPolicyIsSaidNextToItsFieldAndNotSaved()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var page = await browser.NewDeviceAsync();
+        await page.SignInAsync(site, "mgr1", "9999", "/admin");
+        await page.GetByTestId("admin-policy").ClickAsync();
+        await page.Locator("#p-max").FillAsync("99");
+        await page.GetByTestId("save-policy").ClickAsync();
+        await page.GetByText("Must be 0–20", new() { Exact = false }).WaitForAsync();
+        (await browser.App.Grains.GetGrain<ISiteGrain>(site).GetPolicy("front-desk")).MaxRepeats.ShouldBe(3);
+    }
 }

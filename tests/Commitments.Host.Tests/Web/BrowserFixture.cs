@@ -61,6 +61,8 @@ public sealed class BrowserFixture(AzuriteFixture azurite) : IAsyncLifetime
             BaseURL = Host.BaseUrl,
             ViewportSize = new ViewportSize { Width = width, Height = height },
             HasTouch = true,
+            // No colour transitions mid-check: axe judges what is on screen, not a fade between two states.
+            ReducedMotion = ReducedMotion.Reduce,
         });
         context.SetDefaultTimeout(15_000);
         return await context.NewPageAsync();

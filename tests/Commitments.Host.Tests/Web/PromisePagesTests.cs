@@ -135,4 +135,20 @@ public sealed class PromisePagesTests(BrowserFixture browser)
         row.Owner.ShouldBe("desk1");
         row.HandoffTo.ShouldBeNull();
     }
+
+    [Fact]
+    public async Task ADoubleTapOnSubmitMakesOnePromise()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var page = await browser.NewDeviceAsync();
+        await page.SignInAsync(site, "desk1", "1111");
+        await page.GetByTestId("type-taxi").ClickAsync();
+        await page.Locator("#customer-name").FillAsync("Ana Silva");
+        await page.Locator("#customer-room").FillAsync("412");
+
+        await page.GetByTestId("submit").DblClickAsync();
+        await page.GetByTestId("made").WaitForAsync();
+
+        (await browser.App.Grains.GetGrain<ISiteIndexGrain>(site).Query(new IndexQuery(CommitmentStatus.Open))).ShouldHaveSingleItem();
+    }
 }
