@@ -1,6 +1,7 @@
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Common;
 using Commitments.Host.Tests.Texts;
+using System.Net.Http.Json;
 using Microsoft.Playwright;
 
 namespace Commitments.Host.Tests.Web;
@@ -90,5 +91,27 @@ public sealed class RecordAndQueueTests(BrowserFixture browser)
 
         await page.GetByText("The escalation queue is for the site's managers and team leads.").WaitForAsync();
         (await page.ContentAsync()).ShouldNotContain("Ana Silva");
+    }
+
+    [Fact]
+    public async Task ADeliveryFailureShowsOnTheQueueRowWithoutAReload()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var page = await browser.NewDeviceAsync(1024, 768);
+        await page.SignInAsync(site, "mgr1", "9999", "/queue");
+        await page.GetByText("Nothing is late or stuck").WaitForAsync();
+
+        // The owner's phone cannot take texts: Twilio reports the level-1 text undelivered.
+        (await browser.Host.Control.PostAsJsonAsync("/_fake/lifecycle", new { finalStatus = "undelivered", errorCode = 30005 })).EnsureSuccessStatusCode();
+        try
+        {
+            var id = await PromiseAsync(site, TimeSpan.FromSeconds(2), handoffTo: null, what: "Wake-up call");
+            var row = page.GetByTestId($"queue-{id:D}");
+            await Assertions.Expect(row.GetByTestId("last-text")).ToContainTextAsync("undelivered", new() { Timeout = 20_000 });
+        }
+        finally
+        {
+            (await browser.Host.Control.PostAsJsonAsync("/_fake/lifecycle", new { finalStatus = "delivered" })).EnsureSuccessStatusCode();
+        }
     }
 }
