@@ -412,11 +412,20 @@ public sealed partial class CommitmentGrain
             }
             else
             {
+                var lookUp = step.At < _activatedAt + ClockSkewAllowance || _sentSteps.Contains(doneKey);
                 var (type, details) = await PlanStep(step, policy, staff, now);
+                if (lookUp)
+                {
+                    // It may already have gone out (an earlier activation's moment, or this one's
+                    // texts in hand): worded as at its moment, because the dispatcher looks it up
+                    // at Twilio by its body, and "1 min late" would not find the "0 min late" sent then.
+                    WordAsAt(details, step.At);
+                }
+
                 var e = RecordStep(type, details, now, textsPlanned: false);
                 State.Escalation.Done.Add(doneKey);
                 _stepOfEvent[e.Seq] = doneKey;
-                if (step.At < _activatedAt + ClockSkewAllowance || _sentSteps.Contains(doneKey))
+                if (lookUp)
                 {
                     _lookUpFirst[e.Seq] = step.At;
                 }
@@ -714,11 +723,28 @@ public sealed partial class CommitmentGrain
         }
     }
 
+    private string LateMinutes(DateTimeOffset at) => ((int)Math.Max(0, Math.Round((at - State.DueAt).TotalMinutes))).ToString(CultureInfo.InvariantCulture);
+
+    private static string MinutesSince(DateTimeOffset from, DateTimeOffset at) => ((int)Math.Round((at - from).TotalMinutes)).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The numbers in a step's words ("N min late", "offered N min ago") as they were at <paramref name="at"/>.</summary>
+    private void WordAsAt(Dictionary<string, string> details, DateTimeOffset at)
+    {
+        if (details.ContainsKey("late"))
+        {
+            details["late"] = LateMinutes(at);
+        }
+
+        if (details.ContainsKey("ago") && State.PendingHandoff is { } offer)
+        {
+            details["ago"] = MinutesSince(offer.At, at);
+        }
+    }
+
     /// <summary>What a step does as of <paramref name="now"/>: its history event's type and details (who is texted). Changes nothing.</summary>
     private async Task<(string Type, Dictionary<string, string> Details)> PlanStep(
         PlannedStep step, EscalationPolicy policy, IReadOnlyDictionary<string, StaffInfo> staff, DateTimeOffset now)
     {
-        var late = (int)Math.Max(0, Math.Round((now - State.DueAt).TotalMinutes));
         switch (step.Kind)
         {
             case StepKinds.Reminder when now < State.DueAt:
@@ -733,7 +759,7 @@ public sealed partial class CommitmentGrain
                 var people = Resolve(level.Notify, staff).Where(p => !State.Escalation.AckedLevels.Contains(AckedKey(step.Level, p)));
                 var details = await Texted(people, staff);
                 details["level"] = step.Level.ToString(CultureInfo.InvariantCulture);
-                details["late"] = late.ToString(CultureInfo.InvariantCulture);
+                details["late"] = LateMinutes(now);
                 if (step.Kind == StepKinds.Repeat)
                 {
                     details["repeat"] = step.Repeat.ToString(CultureInfo.InvariantCulture);
@@ -753,7 +779,7 @@ public sealed partial class CommitmentGrain
                 var recipientTeam = staff.GetValueOrDefault(offer.To)?.Team;
                 var stalled = await Texted([offer.From, .. Leads(recipientTeam, staff)], staff);
                 stalled["to"] = offer.To;
-                stalled["ago"] = ((int)Math.Round((now - offer.At).TotalMinutes)).ToString(CultureInfo.InvariantCulture);
+                stalled["ago"] = MinutesSince(offer.At, now);
                 return (EventTypes.HandoffStalled, stalled);
         }
     }
