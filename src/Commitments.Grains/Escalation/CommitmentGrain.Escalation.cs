@@ -196,11 +196,19 @@ public sealed partial class CommitmentGrain
         }
 
         var now = time.GetUtcNow();
-        foreach (var text in planned.Where(t => t.Stage == TextStage.Waiting && t.NotBefore <= now))
+        foreach (var text in planned.Where(t => (t.Stage == TextStage.Waiting && t.NotBefore <= now) || t.Stage == TextStage.Held))
         {
             if (_lookUpFirst.TryGetValue(text.EventSeq, out var at))
             {
                 text.Body = TextPlanner.Render(text, State, site, staff, at);
+                if (text.Stage == TextStage.Held)
+                {
+                    // Held by the per-person limit: it keeps its words and the moment to look from,
+                    // and is looked up when released (see ReleaseHeldTextsAsync).
+                    text.AttemptStartedAt = at;
+                    continue;
+                }
+
                 text.Stage = TextStage.Attempting;
                 text.AttemptStartedAt = at;
                 text.UpdatedAt = now;
@@ -649,10 +657,24 @@ public sealed partial class CommitmentGrain
             {
                 case LimitDecision.Send:
                     released = true;
-                    text.Stage = TextStage.Waiting;
                     text.NotBefore = now;
                     text.BundleCodes = decision.Codes is { Count: > 1 } codes ? [.. codes] : null;
                     text.Reason = text.BundleCodes is null ? null : $"Sent after the limit, as one text for {text.BundleCodes.Count} promises.";
+                    if (text.AttemptStartedAt is not null && text.BundleCodes is null)
+                    {
+                        // A re-run step's text that may have gone out before its record was lost:
+                        // looked up at Twilio first, as when it is not held.
+                        text.Stage = TextStage.Attempting;
+                        text.AttemptBy = EarlierActivation;
+                    }
+                    else
+                    {
+                        // New words (a bundle) were never sent: written afresh when it goes.
+                        text.Stage = TextStage.Waiting;
+                        text.Body = text.BundleCodes is null ? text.Body : null;
+                        text.AttemptStartedAt = null;
+                    }
+
                     break;
                 case LimitDecision.Bundled:
                     released = true;

@@ -217,6 +217,39 @@ public sealed class EscalationTests(ClusterFixture fixture)
         fixture.Signal.SentFor(created.Id).Count.ShouldBe(1);
     }
 
+    [Fact]
+    public async Task ARerunStepWhoseTextTheLimiterHoldsIsStillLookedUpWhenReleased()
+    {
+        // Two promises of hk1 due at the same moment; A's step is prepared ahead and sent from memory.
+        var (site, grainA, createdA) = await OwnedByHk1Async();
+        var (grainB, _) = await site.PromiseAsync(by: "desk1", handoffTo: "hk1", mobile: "+12025550182");
+        await grainB.AcceptHandoff(Actor.Staff("hk1"));
+        var due = createdA.DueAt;
+        fixture.Time.SetUtcNow(due.AddSeconds(-5));
+        await grainA.EscalateAt(due);
+        await PreparedAsync(grainA);
+        fixture.Time.SetUtcNow(due);
+        await SentAsync(grainA, createdA.Id);
+
+        // A restart: A's record of the step and the limiter's memory of what it let through are gone.
+        await grainA.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        await global::Commitments.Grains.Escalation.ITextLimiterGrain.For(fixture.Grains, site.Id).Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        // B's step goes first in the new process, so hk1 has had a text this minute...
+        fixture.Time.SetUtcNow(due.AddSeconds(5));
+        (await grainB.Escalate()).Ran.ShouldContain("level-1");
+        // ...and A's re-run text is held by the per-person limit.
+        fixture.Time.SetUtcNow(due.AddSeconds(30));
+        (await grainA.Escalate()).Ran.ShouldContain("level-1");
+        (await grainA.Get())!.Texts.Single(t => t.Kind == "overdue").Status.ShouldBe("held");
+
+        // Released a minute later, it is looked up at Twilio before any send, like any re-run text.
+        fixture.Time.SetUtcNow(due.AddSeconds(70));
+        await grainA.Escalate();
+        var overdue = (await grainA.Get())!.Texts.Single(t => t.Kind == "overdue");
+        var work = await grainA.BeginDueTexts("next-dispatcher");
+        work.Send.Single(t => t.TextId == overdue.Id).LookUpSince.ShouldBe(due);
+    }
+
     private async Task<TextToSend> SentAsync(ICommitmentGrain grain, Guid id)
     {
         for (var i = 0; i < 10_000; i++)
