@@ -204,6 +204,9 @@ public sealed class EscalationTests(ClusterFixture fixture)
 
         // The activation goes before its write (as in a crash): storage has no record of the step.
         await grain.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        // A call reaches a new activation only once the old one is gone: its adopt timer can no
+        // longer fire (and write the step) when the clock moves on.
+        await grain.Get();
         // Re-run late (a restart, a slow reconcile pass): past 30 s the minutes late would round to 1.
         fixture.Time.SetUtcNow(due.AddSeconds(rerunAfterSeconds));
         (await grain.Escalate()).Ran.ShouldContain("level-1");
@@ -233,6 +236,7 @@ public sealed class EscalationTests(ClusterFixture fixture)
 
         // A restart: A's record of the step and the limiter's memory of what it let through are gone.
         await grainA.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        await grainA.Get();
         await global::Commitments.Grains.Escalation.ITextLimiterGrain.For(fixture.Grains, site.Id).Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
         // B's step goes first in the new process, so hk1 has had a text this minute...
         fixture.Time.SetUtcNow(due.AddSeconds(5));
