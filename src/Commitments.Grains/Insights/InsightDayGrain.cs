@@ -145,6 +145,13 @@ public sealed class InsightDayGrain(
     public const string StateName = "insights";
     public const string NoTeam = "(no team)";
 
+    /// <summary>A person's team as the roll-up counts it (someone unknown or without a team: <see cref="NoTeam"/>).</summary>
+    public static Func<string?, string> TeamsOf(IEnumerable<StaffInfo> staff)
+    {
+        var teams = staff.ToDictionary(p => p.Id, p => p.Team);
+        return id => id is not null && teams.TryGetValue(id, out var team) && team.Length > 0 ? team : NoTeam;
+    }
+
     private IGrainTimer? _flush;
     private bool _dirty;
 
@@ -152,10 +159,8 @@ public sealed class InsightDayGrain(
 
     public async Task Record(IReadOnlyList<InsightEvent> events)
     {
-        var staff = (await GrainFactory.GetGrain<ISiteGrain>(SiteId).ListStaff(includeInactive: true)).ToDictionary(s => s.Id);
-        string TeamOf(string? id) => id is not null && staff.TryGetValue(id, out var p) && p.Team.Length > 0 ? p.Team : NoTeam;
-
-        InsightDayState.Apply(day.State, events, TeamOf);
+        var staff = await GrainFactory.GetGrain<ISiteGrain>(SiteId).ListStaff(includeInactive: true);
+        InsightDayState.Apply(day.State, events, TeamsOf(staff));
 
         // Written behind, once a second at most: a busy desk's promises share one write.
         _dirty = true;

@@ -64,8 +64,7 @@ public static class InsightEvents
     {
         var siteGrain = grains.GetGrain<ISiteGrain>(site);
         var info = await siteGrain.GetInfo() ?? throw new InvalidOperationException($"There is no site '{site}'.");
-        var staff = (await siteGrain.ListStaff(includeInactive: true)).ToDictionary(p => p.Id);
-        string TeamOf(string? id) => id is not null && staff.TryGetValue(id, out var p) && p.Team.Length > 0 ? p.Team : InsightDayGrain.NoTeam;
+        var teamOf = InsightDayGrain.TeamsOf(await siteGrain.ListStaff(includeInactive: true));
 
         var days = new Dictionary<DateOnly, InsightDayState>();
         var read = 0;
@@ -81,7 +80,7 @@ public static class InsightEvents
             {
                 var day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(e.At, info.Zone).DateTime);
                 var roll = days.GetValueOrDefault(day) ?? (days[day] = new InsightDayState());
-                InsightDayState.Apply(roll, [From(state, e)], TeamOf);
+                InsightDayState.Apply(roll, [From(state, e)], teamOf);
             }
         }
 

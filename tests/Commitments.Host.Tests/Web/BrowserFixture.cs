@@ -1,3 +1,5 @@
+using Commitments.Grains.Commitments;
+using Commitments.Grains.Common;
 using Commitments.Host.Tests.Texts;
 using Commitments.Testing;
 using Microsoft.Playwright;
@@ -51,6 +53,22 @@ public sealed class BrowserFixture(AzuriteFixture azurite) : IAsyncLifetime
         {
             await Host.DisposeAsync();
         }
+    }
+
+    /// <summary>A promise made straight through its grain (not the page), due <paramref name="dueIn"/> from now.</summary>
+    public async Task<Guid> PromiseAsync(
+        string site, TimeSpan dueIn, string by = "desk1", string? handoffTo = null, string what = "Extra towels", bool textable = false)
+    {
+        var id = Guid.NewGuid();
+        await App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id)).Create(
+            Actor.Staff(by),
+            new NewCommitment(
+                what,
+                new CustomerInput("Ana Silva", textable ? TextingApp.NewMobile() : null, "412", textable, null),
+                DateTimeOffset.UtcNow.Add(dueIn).ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                handoffTo,
+                null));
+        return id;
     }
 
     /// <summary>A new device: its own cookies and storage, at tablet size unless told otherwise.</summary>

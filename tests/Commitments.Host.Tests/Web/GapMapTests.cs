@@ -12,31 +12,23 @@ public sealed class GapMapTests(BrowserFixture browser)
 {
     private ICommitmentGrain Grain(string site, Guid id) => browser.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id));
 
-    private async Task<Guid> PromiseAsync(string site, TimeSpan dueIn, string? handoffTo)
-    {
-        var id = Guid.NewGuid();
-        await Grain(site, id).Create(Actor.Staff("desk1"), new NewCommitment(
-            "Extra towels", new CustomerInput("Ana Silva", null, "412", false, null),
-            DateTimeOffset.UtcNow.Add(dueIn).ToString("O", System.Globalization.CultureInfo.InvariantCulture), handoffTo, null));
-        return id;
-    }
 
     [Fact]
     public async Task TheGapMapCountsThePromisesMadeInTheTest()
     {
         var site = await browser.App.NewSiteAsync();
         // Housekeeping accepts and finishes on time.
-        var towels = await PromiseAsync(site, TimeSpan.FromHours(1), "hk1");
+        var towels = await browser.PromiseAsync(site, TimeSpan.FromHours(1), handoffTo: "hk1");
         await Grain(site, towels).AcceptHandoff(Actor.Staff("hk1"));
         await Grain(site, towels).Complete(Actor.Staff("hk1"), null);
         // Engineering declines; the front desk keeps it and finishes it after its deadline.
-        var repair = await PromiseAsync(site, TimeSpan.FromSeconds(1), "eng1");
+        var repair = await browser.PromiseAsync(site, TimeSpan.FromSeconds(1), handoffTo: "eng1");
         await Grain(site, repair).DeclineHandoff(Actor.Staff("eng1"), "No parts until Monday");
         await TextingApp.EventuallyAsync(async () => await Grain(site, repair).Get(),
             v => v!.History.Any(e => e.Type == EventTypes.Escalated), "the repair to be overdue (level 1)");
         await Grain(site, repair).Complete(Actor.Staff("desk1"), null);
         // And one the front desk cancels.
-        var taxi = await PromiseAsync(site, TimeSpan.FromHours(1), null);
+        var taxi = await browser.PromiseAsync(site, TimeSpan.FromHours(1), handoffTo: null);
         await Grain(site, taxi).Cancel(Actor.Staff("desk1"), "Guest took the shuttle");
 
         var info = (await browser.App.Grains.GetGrain<ISiteGrain>(site).GetInfo())!;

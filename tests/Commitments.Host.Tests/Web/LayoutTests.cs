@@ -1,6 +1,3 @@
-using Commitments.Grains.Commitments;
-using Commitments.Grains.Common;
-
 namespace Commitments.Host.Tests.Web;
 
 [Collection(BrowserCollection.Name)]
@@ -13,10 +10,7 @@ public sealed class LayoutTests(BrowserFixture browser)
     public async Task EveryPageFitsTheScreenWithoutSidewaysScrollingAndPassesAxe(int width, int height)
     {
         var site = await browser.App.NewSiteAsync();
-        var id = Guid.NewGuid();
-        await browser.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id)).Create(Actor.Staff("mgr1"), new NewCommitment(
-            "Repair the reading lamp", new CustomerInput("Li Wei", null, "210", false, null),
-            DateTimeOffset.UtcNow.AddMinutes(45).ToString("O", System.Globalization.CultureInfo.InvariantCulture), "eng1", null));
+        var id = await browser.PromiseAsync(site, TimeSpan.FromMinutes(45), by: "mgr1", handoffTo: "eng1", what: "Repair the reading lamp");
 
         var page = await browser.NewDeviceAsync(width, height);
         await page.SignInAsync(site, "mgr1", "9999");

@@ -9,23 +9,15 @@ namespace Commitments.Host.Tests.Web;
 [Collection(BrowserCollection.Name)]
 public sealed class RecordAndQueueTests(BrowserFixture browser)
 {
-    private async Task<Guid> PromiseAsync(string site, TimeSpan dueIn, string? handoffTo = "hk1", string what = "Extra towels")
-    {
-        var id = Guid.NewGuid();
-        await browser.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id)).Create(Actor.Staff("desk1"), new NewCommitment(
-            what,
-            new CustomerInput("Ana Silva", TextingApp.NewMobile(), "412", true, null),
-            DateTimeOffset.UtcNow.Add(dueIn).ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-            handoffTo,
-            null));
-        return id;
-    }
+
+    private Task<Guid> Promise(string site, TimeSpan dueIn, string? handoffTo = "hk1", string what = "Extra towels") =>
+        browser.PromiseAsync(site, dueIn, handoffTo: handoffTo, what: what, textable: true);
 
     [Fact]
     public async Task TheRecordShowsTheWholeTruthOfOnePromise()
     {
         var site = await browser.App.NewSiteAsync();
-        var id = await PromiseAsync(site, TimeSpan.FromHours(1));
+        var id = await Promise(site, TimeSpan.FromHours(1));
         var page = await browser.NewDeviceAsync();
         await page.SignInAsync(site, "mgr1", "9999", $"/promises/{id:D}");
 
@@ -50,7 +42,7 @@ public sealed class RecordAndQueueTests(BrowserFixture browser)
     public async Task AnotherSitesPromiseIsNotFoundEvenByItsId()
     {
         var theirs = await browser.App.NewSiteAsync();
-        var id = await PromiseAsync(theirs, TimeSpan.FromHours(1));
+        var id = await Promise(theirs, TimeSpan.FromHours(1));
         var ours = await browser.App.NewSiteAsync();
         var page = await browser.NewDeviceAsync();
         await page.SignInAsync(ours, "mgr1", "9999", $"/promises/{id:D}");
@@ -68,7 +60,7 @@ public sealed class RecordAndQueueTests(BrowserFixture browser)
         await page.GetByText("Nothing is late or stuck").WaitForAsync();
 
         // Due in two seconds; the manager's screen is already open and is never reloaded.
-        var id = await PromiseAsync(site, TimeSpan.FromSeconds(2), handoffTo: null, what: "Taxi to the airport");
+        var id = await Promise(site, TimeSpan.FromSeconds(2), handoffTo: null, what: "Taxi to the airport");
         var row = page.GetByTestId($"queue-{id:D}");
         await row.WaitForAsync(new() { Timeout = 20_000 });
         await row.GetByText("Level 1").WaitForAsync(new() { Timeout = 20_000 });
@@ -85,7 +77,7 @@ public sealed class RecordAndQueueTests(BrowserFixture browser)
     public async Task TheQueueIsOnlyForManagersAndLeads()
     {
         var site = await browser.App.NewSiteAsync();
-        await PromiseAsync(site, TimeSpan.FromSeconds(1), handoffTo: null);
+        await Promise(site, TimeSpan.FromSeconds(1), handoffTo: null);
         var page = await browser.NewDeviceAsync();
         await page.SignInAsync(site, "hk2", "2223", "/queue");
 
@@ -105,7 +97,7 @@ public sealed class RecordAndQueueTests(BrowserFixture browser)
         (await browser.Host.Control.PostAsJsonAsync("/_fake/lifecycle", new { finalStatus = "undelivered", errorCode = 30005 })).EnsureSuccessStatusCode();
         try
         {
-            var id = await PromiseAsync(site, TimeSpan.FromSeconds(2), handoffTo: null, what: "Wake-up call");
+            var id = await Promise(site, TimeSpan.FromSeconds(2), handoffTo: null, what: "Wake-up call");
             var row = page.GetByTestId($"queue-{id:D}");
             await Assertions.Expect(row.GetByTestId("last-text")).ToContainTextAsync("undelivered", new() { Timeout = 20_000 });
         }

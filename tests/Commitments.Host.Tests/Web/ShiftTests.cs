@@ -1,5 +1,4 @@
 using Commitments.Grains.Commitments;
-using Commitments.Grains.Common;
 using Commitments.Grains.Index;
 using Microsoft.Playwright;
 
@@ -8,21 +7,13 @@ namespace Commitments.Host.Tests.Web;
 [Collection(BrowserCollection.Name)]
 public sealed class ShiftTests(BrowserFixture browser)
 {
-    private async Task<Guid> OwnedByAsync(string site, string owner, string what, TimeSpan dueIn)
-    {
-        var id = Guid.NewGuid();
-        await browser.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id)).Create(Actor.Staff(owner), new NewCommitment(
-            what, new CustomerInput("Ana Silva", null, "412", false, null),
-            DateTimeOffset.UtcNow.Add(dueIn).ToString("O", System.Globalization.CultureInfo.InvariantCulture), null, null));
-        return id;
-    }
 
     [Fact]
     public async Task AtTheEndOfAShiftEverythingIsOfferedToOneColleagueAndStaysMineUntilTheyAcceptAll()
     {
         var site = await browser.App.NewSiteAsync();
-        await OwnedByAsync(site, "hk1", "Extra towels", TimeSpan.FromHours(1));
-        await OwnedByAsync(site, "hk1", "Crib for room 210", TimeSpan.FromHours(2));
+        await browser.PromiseAsync(site, TimeSpan.FromHours(1), by: "hk1", what: "Extra towels");
+        await browser.PromiseAsync(site, TimeSpan.FromHours(2), by: "hk1", what: "Crib for room 210");
         var maria = await browser.NewDeviceAsync();
         await maria.SignInAsync(site, "hk1", "2222", "/mine");
         await Assertions.Expect(maria.Locator("[data-testid^=owned-]")).ToHaveCountAsync(2);
@@ -49,7 +40,7 @@ public sealed class ShiftTests(BrowserFixture browser)
     public async Task RescheduleNeedsAReasonAndMovesTheDeadline()
     {
         var site = await browser.App.NewSiteAsync();
-        var id = await OwnedByAsync(site, "eng1", "Repair the reading lamp", TimeSpan.FromHours(1));
+        var id = await browser.PromiseAsync(site, TimeSpan.FromHours(1), by: "eng1", what: "Repair the reading lamp");
         var tom = await browser.NewDeviceAsync();
         await tom.SignInAsync(site, "eng1", "3333", "/mine");
 
