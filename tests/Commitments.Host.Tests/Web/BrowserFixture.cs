@@ -82,7 +82,9 @@ public sealed class BrowserFixture(AzuriteFixture azurite) : IAsyncLifetime
             // No colour transitions mid-check: axe judges what is on screen, not a fade between two states.
             ReducedMotion = ReducedMotion.Reduce,
         });
-        context.SetDefaultTimeout(15_000);
+        // Generous: CI runs the test assemblies side by side on 2 cores; the tests wait on events, never on the timeout.
+        context.SetDefaultTimeout(30_000);
+        context.SetDefaultNavigationTimeout(30_000);
         return await context.NewPageAsync();
     }
 

@@ -24,7 +24,7 @@ public static class Pages
         await page.Locator("#signin-staff").FillAsync(staff);
         await page.TypePinAsync(pin);
         await page.GetByTestId("signin-submit").ClickAsync();
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == path.Split('?')[0]);
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == path.Split('?')[0], new() { WaitUntil = WaitUntilState.Commit });
         await page.WaitForInteractiveAsync();
     }
 
