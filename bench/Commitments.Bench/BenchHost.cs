@@ -33,6 +33,7 @@ internal static class BenchHost
             ["Logging:LogLevel:Default"] = "Warning",
             // What the reconcile passes did (and how long they took) shows in the restart case.
             ["Logging:LogLevel:Commitments.Host.Escalation.EscalationReconciler"] = "Information",
+            ["Logging:LogLevel:Commitments.Grains.Index.SiteIndexGrain"] = "Information",
         };
 
     public static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)];

@@ -24,6 +24,11 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public IGrainFactory Grains => _cluster!.Client;
 
+    private const string MemoryStorageName = "memory";
+
+    /// <summary>The silo's grain storage: memory, with faults on demand.</summary>
+    public FaultyStorage Storage { get; private set; } = null!;
+
     public InProcessTestCluster Cluster => _cluster!;
 
     public async ValueTask InitializeAsync()
@@ -38,7 +43,12 @@ public sealed class ClusterFixture : IAsyncLifetime
             host.Services.AddSingleton<IPasswordHasher<string>>(new PasswordHasher<string>(
                 Options.Create(new PasswordHasherOptions { IterationCount = 1000 })));
         });
-        builder.ConfigureSilo((_, silo) => silo.AddMemoryGrainStorageAsDefault());
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddMemoryGrainStorage(MemoryStorageName);
+            Orleans.Runtime.Hosting.StorageProviderExtensions.AddGrainStorage(silo.Services, Orleans.Providers.ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, (services, _) =>
+                Storage = new FaultyStorage(services.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(MemoryStorageName)));
+        });
         _cluster = builder.Build();
         await _cluster.DeployAsync();
     }

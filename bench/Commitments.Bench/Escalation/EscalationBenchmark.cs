@@ -78,12 +78,14 @@ internal static class EscalationBenchmark
                 var half = c.First + TimeSpan.FromSeconds(30);
                 await Task.Delay(half - DateTimeOffset.UtcNow);
                 var stopped = DateTimeOffset.UtcNow;
+                using var operations = new StorageOperations();
                 await app.DisposeAsync();
                 var gone = DateTimeOffset.UtcNow;
                 app = Start(azurite, fake, table, port);
                 var restarted = DateTimeOffset.UtcNow;
                 Console.WriteLine($"  down from +{(stopped - c.First).TotalSeconds:F1} s to +{(restarted - c.First).TotalSeconds:F1} s into the minute (stopping took {(gone - stopped).TotalSeconds:F1} s, starting {(restarted - gone).TotalSeconds:F1} s)");
                 await ReportScenario(control, c, (stopped, restarted));
+                Console.WriteLine($"  storage operations from the stop to the report: {operations.Describe(spread)}");
             }
         }
         finally

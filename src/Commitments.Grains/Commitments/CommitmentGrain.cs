@@ -377,6 +377,7 @@ public sealed partial class CommitmentGrain(
             throw;
         }
 
+        ForgetWrittenOutcomes();
         await TryUpdateIndex();
         await TellInsightsAsync();
         SignalDueTexts();

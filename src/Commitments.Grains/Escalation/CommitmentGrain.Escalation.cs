@@ -63,6 +63,10 @@ public sealed partial class CommitmentGrain
     // Staged texts this activation has handed to the dispatcher (each goes once).
     private readonly HashSet<string> _handedOff = [];
 
+    // Twilio's answers for those texts (by text id), kept in memory: if the write that records them
+    // fails, the step is recorded again with them instead of a look-up.
+    private readonly Dictionary<string, SendOutcome> _outcomesInHand = [];
+
     // When this activation began. A step due before then may have been prepared in memory and sent
     // by the activation before it, with its record lost in a crash: its texts are looked up first.
     private readonly DateTimeOffset _activatedAt = time.GetUtcNow();
@@ -212,7 +216,13 @@ public sealed partial class CommitmentGrain
                 text.Stage = TextStage.Attempting;
                 text.AttemptStartedAt = at;
                 text.UpdatedAt = now;
-                if (textSignal is not null && _handedOff.Contains(text.Id))
+                if (textSignal is not null && _handedOff.Contains(text.Id) && _outcomesInHand.TryGetValue(text.Id, out var known) && known.MessageSid is { } sid)
+                {
+                    // Its outcome came back before the record was lost (a failed write): Twilio has it.
+                    MarkSubmitted(text, sid, now);
+                    RaiseStatus(text, known.Status, known.ErrorCode);
+                }
+                else if (textSignal is not null && _handedOff.Contains(text.Id))
                 {
                     // This process's dispatcher has it in hand (it may not even have reached Twilio
                     // yet, so a look-up now could miss it): its outcome lands here by text id. Only if
@@ -315,12 +325,12 @@ public sealed partial class CommitmentGrain
 
                         _adoptTimer?.Dispose();
                         _adoptTimer = null;
-                        await Escalate();
+                        await EscalateOrRetryAsync();
                     }, new GrainTimerCreationOptions(AdoptAfter, AdoptAfter) { KeepAlive = true });
                     return;
                 }
 
-                await Escalate();
+                await EscalateOrRetryAsync();
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -328,6 +338,98 @@ public sealed partial class CommitmentGrain
                 LogWakeFailed(logger, ex, State.Id);
             }
         }, new GrainTimerCreationOptions(wait, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+    }
+
+    /// <summary>After a write: the outcomes kept in memory that are now on record.</summary>
+    private void ForgetWrittenOutcomes()
+    {
+        if (_outcomesInHand.Count > 0)
+        {
+            var written = State.Texts.Where(t => t.MessageSid is not null).Select(t => t.Id).ToHashSet();
+            foreach (var id in _outcomesInHand.Keys.Where(written.Contains).ToList())
+            {
+                _outcomesInHand.Remove(id);
+            }
+        }
+    }
+
+    /// <summary>How soon a step whose write failed is tried again, by this activation, before the reconcile pass (each minute) is left to take it.</summary>
+    public static readonly TimeSpan[] WriteRetryDelays = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15)];
+
+    private IGrainTimer? _retryTimer;
+    private int _writeRetries;
+
+    /// <summary>
+    /// Takes what is due; if the write fails (storage unreachable for a moment), tries again shortly.
+    /// A step whose texts already went is then recorded with a look-up, never a second send: the
+    /// failed write reloaded the promise, and the step's texts are known to be in the dispatcher's
+    /// hands (their outcomes, if they came, are kept in memory for it).
+    /// </summary>
+    private async Task EscalateOrRetryAsync()
+    {
+        try
+        {
+            await Escalate();
+            _writeRetries = 0;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            if (_writeRetries >= WriteRetryDelays.Length)
+            {
+                _writeRetries = 0;
+                throw;
+            }
+
+            LogWakeFailed(logger, ex, State.Id);
+            var delay = WriteRetryDelays[_writeRetries++];
+            _retryTimer?.Dispose();
+            _retryTimer = this.RegisterGrainTimer(async _ =>
+            {
+                _retryTimer?.Dispose();
+                _retryTimer = null;
+                try
+                {
+                    await EscalateOrRetryAsync();
+                }
+                catch (Exception last) when (last is not OperationCanceledException)
+                {
+                    LogWakeFailed(logger, last, State.Id);
+                }
+            }, new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+        }
+    }
+
+    /// <summary>
+    /// A graceful stop (or idle deactivation) right after a prepared step's texts went: the step is
+    /// written now instead of a moment later, so the next activation has nothing to look up. If the
+    /// write fails the next activation finds the step due and looks its texts up at Twilio first.
+    /// </summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_adoptTimer is null || !Stored.Loaded)
+        {
+            return;
+        }
+
+        _adoptTimer.Dispose();
+        _adoptTimer = null;
+        try
+        {
+            var now = time.GetUtcNow();
+            foreach (var staged in State.Escalation.Staged.Where(s => _handedOffAt.ContainsKey(s.DoneKey)).ToList())
+            {
+                Adopt(staged, now);
+            }
+
+            // Only the step: no other grain is asked (in a silo's shutdown they may be gone). Its next
+            // job is planned by the reconcile pass (the promise's recorded job moment has passed).
+            await Stored.WriteAsync(cancellationToken);
+            await TryUpdateIndex();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogAdoptOnDeactivationFailed(logger, ex, State.Id);
+        }
     }
 
     public async Task<EscalationRun> Reconcile(bool jobLost)
@@ -865,6 +967,10 @@ public sealed partial class CommitmentGrain
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
         Message = "Deleting an old escalation job of promise {CommitmentId} failed; it will wake the promise for nothing")]
     private static partial void LogJobDeleteFailed(Microsoft.Extensions.Logging.ILogger logger, Exception exception, Guid commitmentId);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
+        Message = "Writing the escalation step of promise {CommitmentId} whose texts went, on deactivation, failed; the next activation looks them up at Twilio")]
+    private static partial void LogAdoptOnDeactivationFailed(Microsoft.Extensions.Logging.ILogger logger, Exception exception, Guid commitmentId);
 
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
         Message = "Preparing the next escalation step of promise {CommitmentId} failed; it is taken at its moment instead")]

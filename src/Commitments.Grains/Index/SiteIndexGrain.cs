@@ -118,10 +118,11 @@ public sealed partial class SiteIndexGrain(
         // lost record) means its entries can only be found by reading every promise once.
         var complete = _shards.All(s => s.RecordExists && s.State.Watermark is not null);
         var since = complete ? _shards.Min(s => s.State.Watermark) - Options.CatchUpOverlap : null;
+        var catchUpStarted = time.GetTimestamp();
         var healed = await CatchUp(since, cancellationToken);
         if (_shards.Any(s => s.RecordExists))
         {
-            LogCaughtUp(logger, this.GetPrimaryKeyString(), healed, _entries.Count);
+            LogCaughtUp(logger, this.GetPrimaryKeyString(), healed, _entries.Count, (long)time.GetElapsedTime(catchUpStarted).TotalMilliseconds);
         }
 
         // Write every shard once, so the next activation has watermarks to catch up from.
@@ -421,8 +422,8 @@ public sealed partial class SiteIndexGrain(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Index of site {Site} caught up from stored state: {Healed} promises re-read, {Total} listed")]
-    private static partial void LogCaughtUp(ILogger logger, string site, int healed, int total);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Index of site {Site} caught up from stored state: {Healed} promises re-read, {Total} listed, in {ElapsedMs} ms")]
+    private static partial void LogCaughtUp(ILogger logger, string site, int healed, int total, long elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Index of site {Site} could not be written; retrying on the next flush")]
     private static partial void LogFlushFailed(ILogger logger, Exception exception, string site);

@@ -72,6 +72,7 @@ public sealed record DeactivationResult(
 public sealed partial class SiteGrain(
     [PersistentState(SiteGrain.StateName)] IPersistentState<SiteState> site,
     TimeProvider time,
+    Microsoft.Extensions.Logging.ILogger<SiteGrain> logger,
     IPasswordHasher<string>? pinHasher = null) : Grain, ISiteGrain
 {
     /// <summary>Part of every stored key: never rename.</summary>
@@ -95,10 +96,54 @@ public sealed partial class SiteGrain(
             // Idempotent: a site and its staff phones are known to the registry and the handsets
             // even if those records were lost or predate them.
             await GrainFactory.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).Add(SiteId);
-            foreach (var (id, staff) in State.Staff)
+            if (!State.HandsetsRegistered)
             {
-                Handset(staff.Mobile).RegisterStaff(SiteId, id, staff.Active).Ignore();
+                // Once, not on every activation: after a restart thousands of phones would be read
+                // at the moment the promises need storage most.
+                this.RegisterGrainTimer(RegisterHandsetsAsync, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = true });
             }
+        }
+    }
+
+    // Interleaved: the site keeps answering the promises while its phones are registered.
+    private async Task RegisterHandsetsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            foreach (var chunk in State.Staff.ToList().Chunk(8))
+            {
+                await Task.WhenAll(chunk.Select(s => Handset(s.Value.Mobile).RegisterStaff(SiteId, s.Key, s.Value.Active)));
+            }
+
+            // The write is a turn of its own: it never runs beside another call's write.
+            this.RegisterGrainTimer(async _ =>
+            {
+                State.HandsetsRegistered = true;
+                await site.WriteStateAsync();
+            }, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogHandsetsNotRegistered(logger, ex, SiteId);
+        }
+    }
+
+    /// <summary>Tells a staff phone's handset who it belongs to; if that fails, the site makes sure of every phone on its next activation.</summary>
+    private async Task RegisterHandsetAsync(string mobile, string staffId, bool active)
+    {
+        try
+        {
+            await Handset(mobile).RegisterStaff(SiteId, staffId, active);
+        }
+        catch
+        {
+            if (State.HandsetsRegistered)
+            {
+                State.HandsetsRegistered = false;
+                await site.WriteStateAsync();
+            }
+
+            throw;
         }
     }
 
@@ -136,6 +181,8 @@ public sealed partial class SiteGrain(
         State.TimeZone = setup.TimeZone;
         State.PhoneRegion = setup.PhoneRegion.ToUpperInvariant();
         State.Language = setup.Language;
+        // No staff yet: each person's phone is registered as they are added.
+        State.HandsetsRegistered = true;
         await site.WriteStateAsync();
         await GrainFactory.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).Add(SiteId);
         return Info();
@@ -274,7 +321,7 @@ public sealed partial class SiteGrain(
 
         if (existing.Mobile != mobile)
         {
-            await Handset(existing.Mobile).RegisterStaff(SiteId, staffId, active: false);
+            await RegisterHandsetAsync(existing.Mobile, staffId, active: false);
         }
 
         existing.Name = name!;
@@ -299,7 +346,7 @@ public sealed partial class SiteGrain(
         }
 
         await site.WriteStateAsync();
-        await Handset(existing.Mobile).RegisterStaff(SiteId, staffId, existing.Active);
+        await RegisterHandsetAsync(existing.Mobile, staffId, existing.Active);
         return ToInfo(staffId, existing);
     }
 
@@ -323,7 +370,7 @@ public sealed partial class SiteGrain(
             await site.WriteStateAsync();
         }
 
-        await Handset(existing.Mobile).RegisterStaff(SiteId, staffId, active: false);
+        await RegisterHandsetAsync(existing.Mobile, staffId, active: false);
 
         var index = GrainFactory.GetGrain<ISiteIndexGrain>(SiteId);
         var owned = await index.Query(new IndexQuery(Status: CommitmentStatus.Open, Owner: staffId));
@@ -435,7 +482,7 @@ public sealed partial class SiteGrain(
         };
         State.Staff[id!] = record;
         await site.WriteStateAsync();
-        await Handset(record.Mobile).RegisterStaff(SiteId, id!, active: true);
+        await RegisterHandsetAsync(record.Mobile, id!, active: true);
         return ToInfo(id!, record);
     }
 
@@ -542,4 +589,7 @@ public sealed partial class SiteGrain(
 
     [GeneratedRegex("^[0-9]{4,8}$")]
     private static partial Regex PinPattern();
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Registering the staff phones of site {Site} with their handsets failed; the next activation tries again")]
+    private static partial void LogHandsetsNotRegistered(Microsoft.Extensions.Logging.ILogger logger, Exception exception, string site);
 }

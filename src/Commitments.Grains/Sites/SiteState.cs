@@ -15,6 +15,8 @@ public sealed class SiteState
     [Id(6)] public Dictionary<string, RequestTypeRecord>? RequestTypes { get; set; }
     [Id(7)] public TimeOnly? QuietFrom { get; set; }
     [Id(8)] public TimeOnly? QuietUntil { get; set; }
+    /// <summary>Every staff phone's handset knows its person (false: some registration may be missing; the next activation makes sure).</summary>
+    [Id(9)] public bool HandsetsRegistered { get; set; }
 
     public bool Exists => Name is not null;
 }

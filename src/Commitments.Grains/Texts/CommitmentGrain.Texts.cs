@@ -76,6 +76,11 @@ public sealed partial class CommitmentGrain
     public async Task RecordSendOutcome(string textId, SendOutcome outcome)
     {
         await EnsureLoadedAsync();
+        if (outcome.MessageSid is not null && _handedOff.Contains(textId))
+        {
+            _outcomesInHand[textId] = outcome;
+        }
+
         var text = State.Texts.FirstOrDefault(t => t.Id == textId);
         if (text is null || text.Stage is TextStage.Skipped)
         {

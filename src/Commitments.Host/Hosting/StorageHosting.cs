@@ -7,6 +7,14 @@ public sealed class StorageOptions
 {
     /// <summary>The table that holds every grain's state (default "CommitmentsGrainState").</summary>
     public string TableName { get; set; } = "CommitmentsGrainState";
+
+    /// <summary>
+    /// How many connections to the storage endpoint at most (default 64). A burst (a restart with
+    /// thousands of promises to read) then queues here, in order, instead of opening thousands of
+    /// sockets at once: past the endpoint's accept backlog the kernel drops the connection attempts,
+    /// and each waits out TCP's retransmit back-off (1, 3, 7, 15 s…) with both sides idle.
+    /// </summary>
+    public int MaxConnections { get; set; } = 64;
 }
 
 internal static class StorageHosting
@@ -30,7 +38,22 @@ internal static class StorageHosting
         }
 
         builder.Services.AddOptions<StorageOptions>().BindConfiguration("Storage");
-        builder.Services.AddSingleton(new TableServiceClient(connectionString));
+        var maxConnections = builder.Configuration.GetSection("Storage").Get<StorageOptions>()?.MaxConnections ?? new StorageOptions().MaxConnections;
+        if (maxConnections < 1)
+        {
+            throw new InvalidOperationException($"Storage:MaxConnections must be at least 1, not {maxConnections}.");
+        }
+
+        var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = maxConnections,
+            // Storage endpoints move (DNS): connections are renewed now and then.
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        };
+        builder.Services.AddSingleton(new TableServiceClient(connectionString, new TableClientOptions
+        {
+            Transport = new Azure.Core.Pipeline.HttpClientTransport(handler),
+        }));
         return builder;
     }
 }

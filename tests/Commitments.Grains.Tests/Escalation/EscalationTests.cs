@@ -203,10 +203,7 @@ public sealed class EscalationTests(ClusterFixture fixture)
         var first = await SentAsync(grain, created.Id);
 
         // The activation goes before its write (as in a crash): storage has no record of the step.
-        await grain.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
-        // A call reaches a new activation only once the old one is gone: its adopt timer can no
-        // longer fire (and write the step) when the clock moves on.
-        await grain.Get();
+        await CrashAsync(grain);
         // Re-run late (a restart, a slow reconcile pass): past 30 s the minutes late would round to 1.
         fixture.Time.SetUtcNow(due.AddSeconds(rerunAfterSeconds));
         (await grain.Escalate()).Ran.ShouldContain("level-1");
@@ -235,8 +232,7 @@ public sealed class EscalationTests(ClusterFixture fixture)
         await SentAsync(grainA, createdA.Id);
 
         // A restart: A's record of the step and the limiter's memory of what it let through are gone.
-        await grainA.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
-        await grainA.Get();
+        await CrashAsync(grainA);
         await global::Commitments.Grains.Escalation.ITextLimiterGrain.For(fixture.Grains, site.Id).Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
         // B's step goes first in the new process, so hk1 has had a text this minute...
         fixture.Time.SetUtcNow(due.AddSeconds(5));
@@ -252,6 +248,90 @@ public sealed class EscalationTests(ClusterFixture fixture)
         var overdue = (await grainA.Get())!.Texts.Single(t => t.Kind == "overdue");
         var work = await grainA.BeginDueTexts("next-dispatcher");
         work.Send.Single(t => t.TextId == overdue.Id).LookUpSince.ShouldBe(due);
+    }
+
+    [Fact]
+    public async Task AStepWhoseWriteFailsAfterItsTextWentIsWrittenSoonWithTheSidTwilioGave()
+    {
+        var (grain, created, _) = await PreparedAheadAsync();
+        var due = created.DueAt;
+        fixture.Time.SetUtcNow(due);
+        var sent = await SentAsync(grain, created.Id);
+        // Twilio accepted it; the answer waits in memory for the step's write...
+        await grain.RecordSendOutcome(sent.TextId, new SendOutcome("SM" + new string('a', 32), "queued", null, null, Final: false));
+
+        // ...which fails (storage unreachable for a moment).
+        fixture.Storage.FailNextWrites(grain.GetGrainId());
+        fixture.Time.Advance(CommitmentGrain.AdoptAfter);
+        await WaitAsync(() => fixture.Storage.FailuresLeft(grain.GetGrainId()) == 0, grain);
+
+        // The same activation tries again a moment later, without waiting for the minute's reconcile pass.
+        fixture.Time.Advance(CommitmentGrain.WriteRetryDelays[0]);
+        var view = await WaitForAsync(grain, v => v.History.Any(e => e.Type == EventTypes.Escalated));
+        view.History.Count(e => e.Type == EventTypes.Escalated).ShouldBe(1);
+        var overdue = view.Texts.Single(t => t.Kind == "overdue");
+        overdue.Status.ShouldBe("queued", "recorded with what Twilio said, not sent again nor left to look up");
+        (await grain.SubmittedSid(overdue.Id)).ShouldBe("SM" + new string('a', 32));
+        (await grain.BeginDueTexts("next-dispatcher")).Send.ShouldNotContain(t => t.TextId == overdue.Id);
+        fixture.Signal.SentFor(created.Id).Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task AGracefulStopRightAfterAStepsTextWentWritesTheStep()
+    {
+        var (grain, created, _) = await PreparedAheadAsync();
+        fixture.Time.SetUtcNow(created.DueAt);
+        var sent = await SentAsync(grain, created.Id);
+        await grain.RecordSendOutcome(sent.TextId, new SendOutcome("SM" + new string('b', 32), "queued", null, null, Final: false));
+
+        // Deactivated (a graceful stop) before the step's write a moment later: it is written on the way out, with the SID.
+        await grain.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        var view = (await grain.Get())!;
+        view.History.Count(e => e.Type == EventTypes.Escalated).ShouldBe(1);
+        view.Texts.Single(t => t.Kind == "overdue").Id.ShouldBe(sent.TextId);
+        (await grain.SubmittedSid(sent.TextId)).ShouldBe("SM" + new string('b', 32));
+
+        // The next activation has the step on record: it is not taken again, nor its text looked up.
+        fixture.Time.Advance(TimeSpan.FromSeconds(30));
+        (await grain.Escalate()).Ran.ShouldNotContain("level-1");
+        (await grain.BeginDueTexts("next-dispatcher")).Send.ShouldNotContain(t => t.TextId == sent.TextId);
+        fixture.Signal.SentFor(created.Id).Count.ShouldBe(1);
+    }
+
+    /// <summary>The activation goes without writing anything more (as in a crash of the process).</summary>
+    private async Task CrashAsync(ICommitmentGrain grain)
+    {
+        fixture.Storage.FailNextWrites(grain.GetGrainId());
+        await grain.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        // A call reaches a new activation only once the old one is gone: its adopt timer can no
+        // longer fire (and write the step) when the clock moves on.
+        await grain.Get();
+        fixture.Storage.FailNextWrites(grain.GetGrainId(), 0);
+    }
+
+    private static async Task WaitAsync(Func<bool> condition, ICommitmentGrain grain)
+    {
+        // Each probe is a grain call queued behind the grain's own turns.
+        for (var i = 0; i < 10_000 && !condition(); i++)
+        {
+            await grain.Get();
+        }
+
+        condition().ShouldBeTrue();
+    }
+
+    private static async Task<CommitmentView> WaitForAsync(ICommitmentGrain grain, Func<CommitmentView, bool> condition)
+    {
+        for (var i = 0; i < 10_000; i++)
+        {
+            var view = (await grain.Get())!;
+            if (condition(view))
+            {
+                return view;
+            }
+        }
+
+        throw new TimeoutException("The promise never got there.");
     }
 
     private async Task<TextToSend> SentAsync(ICommitmentGrain grain, Guid id)

@@ -1,0 +1,38 @@
+using System.Collections.Concurrent;
+using Orleans.Storage;
+
+namespace Commitments.Grains.Tests;
+
+/// <summary>
+/// The grain tests' storage: memory, with writes of a chosen grain made to fail on demand, as when
+/// storage is unreachable for a moment or the process dies before its write.
+/// </summary>
+public sealed class FaultyStorage(IGrainStorage inner) : IGrainStorage
+{
+    private readonly ConcurrentDictionary<GrainId, int> _failWrites = new();
+
+    /// <summary>The next <paramref name="count"/> writes of <paramref name="grain"/> fail (nothing is stored).</summary>
+    public void FailNextWrites(GrainId grain, int count = 1) => _failWrites[grain] = count;
+
+    /// <summary>Writes of <paramref name="grain"/> that were told to fail and have not yet.</summary>
+    public int FailuresLeft(GrainId grain) => _failWrites.GetValueOrDefault(grain);
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        inner.ReadStateAsync(stateName, grainId, grainState);
+
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        while (_failWrites.TryGetValue(grainId, out var left) && left > 0)
+        {
+            if (_failWrites.TryUpdate(grainId, left - 1, left))
+            {
+                throw new IOException("Storage is unreachable (a fault the test injected).");
+            }
+        }
+
+        return inner.WriteStateAsync(stateName, grainId, grainState);
+    }
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        inner.ClearStateAsync(stateName, grainId, grainState);
+}
