@@ -943,13 +943,21 @@ public sealed partial class CommitmentGrain
     private static IEnumerable<string> Leads(string? team, IReadOnlyDictionary<string, StaffInfo> staff) =>
         staff.Values.Where(s => s.Lead && s.Active && s.Team == team).Select(s => s.Id);
 
+    /// <summary>
+    /// Whether a staff phone opted out. The site's word "no" is taken as it is (no read of every
+    /// phone on a burst; a phone that did opt out refuses at Twilio, which records it again); its
+    /// word "yes" is checked with the phone's own grain before anyone is skipped.
+    /// </summary>
+    private async Task<bool> OptedOutAsync(StaffInfo person) =>
+        person.OptedOut && await IHandsetGrain.For(GrainFactory, person.Mobile).IsOptedOut();
+
     /// <summary>The reachable people among <paramref name="people"/>, as history details; nobody reachable is said so.</summary>
     private async Task<Dictionary<string, string>> Texted(IEnumerable<string> people, IReadOnlyDictionary<string, StaffInfo> staff)
     {
         var reachable = new List<string>();
         foreach (var id in people.Distinct())
         {
-            if (staff.GetValueOrDefault(id) is { Active: true } person && !await IHandsetGrain.For(GrainFactory, person.Mobile).IsOptedOut())
+            if (staff.GetValueOrDefault(id) is { Active: true } person && !await OptedOutAsync(person))
             {
                 reachable.Add(id);
             }

@@ -58,6 +58,10 @@ public interface ISiteGrain : IGrainWithStringKey
     /// <summary>A promise was made from this request type, so it moves up the list.</summary>
     Task RequestTypeUsed(string requestTypeId);
 
+    /// <summary>A staff phone's handset says it texted STOP (or START): kept on the person, so escalation need not ask every phone.</summary>
+    [OneWay]
+    Task StaffPhoneOptedOut(string staffId, string handsetKey, bool optedOut);
+
     /// <summary>A manager replaces the list (uses are kept for the ids that stay).</summary>
     Task<IReadOnlyList<RequestTypeInfo>> SetRequestTypes(Actor actor, IReadOnlyList<RequestTypeInput> types);
 }
@@ -102,6 +106,17 @@ public sealed partial class SiteGrain(
                 // at the moment the promises need storage most.
                 this.RegisterGrainTimer(RegisterHandsetsAsync, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = true });
             }
+        }
+    }
+
+    public async Task StaffPhoneOptedOut(string staffId, string handsetKey, bool optedOut)
+    {
+        // One way from the handset (it never waits on the site, which waits on it); a stale message
+        // about a phone the person no longer has is dropped.
+        if (State.Staff.TryGetValue(staffId, out var record) && IHandsetGrain.KeyFor(record.Mobile) == handsetKey && record.OptedOut != optedOut)
+        {
+            record.OptedOut = optedOut;
+            await site.WriteStateAsync();
         }
     }
 
@@ -325,6 +340,12 @@ public sealed partial class SiteGrain(
         }
 
         existing.Name = name!;
+        if (existing.Mobile != mobile)
+        {
+            // Another phone: its handset says whether it opted out when it is registered.
+            existing.OptedOut = false;
+        }
+
         existing.Mobile = mobile!;
         existing.Role = role!;
         existing.Team = team!;
@@ -557,7 +578,7 @@ public sealed partial class SiteGrain(
         State.QuietFrom,
         State.QuietUntil);
 
-    private static StaffInfo ToInfo(string id, StaffRecord s) => new(id, s.Name, s.Mobile, s.Role, s.Team, s.Active, s.Lead);
+    private static StaffInfo ToInfo(string id, StaffRecord s) => new(id, s.Name, s.Mobile, s.Role, s.Team, s.Active, s.Lead, s.OptedOut);
 
     internal static bool IsSlug(string? value) => value is not null && SlugPattern().IsMatch(value);
 

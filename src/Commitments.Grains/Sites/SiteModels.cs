@@ -50,7 +50,11 @@ public sealed record StaffInfo(
     [property: Id(4)] string Team,
     [property: Id(5)] bool Active,
     // A team lead: escalation texts the owner's team leads at the levels that name them.
-    [property: Id(6)] bool Lead = false)
+    [property: Id(6)] bool Lead = false,
+    // The phone texted STOP, as its handset last told the site. Escalation trusts "not opted out"
+    // (Twilio refuses a text to a phone that did, which opts it out again) and asks the handset
+    // before skipping anyone, so a lost update never silences a level.
+    [property: Id(7)] bool OptedOut = false)
 {
     public bool IsManager => Role == Roles.Manager;
 }

@@ -42,4 +42,6 @@ public sealed class StaffRecord
     [Id(6)] public int FailedPins { get; set; }
     [Id(7)] public DateTimeOffset? LockedUntil { get; set; }
     [Id(8)] public bool Lead { get; set; }
+    /// <summary>The phone texted STOP, as its handset last told the site (the handset is the truth).</summary>
+    [Id(9)] public bool OptedOut { get; set; }
 }

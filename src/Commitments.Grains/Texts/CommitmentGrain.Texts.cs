@@ -260,7 +260,10 @@ public sealed partial class CommitmentGrain
             return "A newer text went out first.";
         }
 
-        if (await IHandsetGrain.For(GrainFactory, text.To).IsOptedOut())
+        var optedOut = text.StaffId is not null && staff.GetValueOrDefault(text.StaffId) is { } person && person.Mobile == text.To
+            ? await OptedOutAsync(person)
+            : await IHandsetGrain.For(GrainFactory, text.To).IsOptedOut();
+        if (optedOut)
         {
             return "The recipient opted out (STOP).";
         }

@@ -50,8 +50,11 @@ public interface IHandsetGrain : IGrainWithStringKey
     /// The grain for a phone number. Keyed by a hash of the number, not the number itself, so grain
     /// ids in logs and storage keys never carry a phone number.
     /// </summary>
-    static IHandsetGrain For(IGrainFactory grains, string e164) =>
-        grains.GetGrain<IHandsetGrain>("h-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(e164)))[..32]);
+    static IHandsetGrain For(IGrainFactory grains, string e164) => grains.GetGrain<IHandsetGrain>(KeyFor(e164));
+
+    /// <summary>The handset's key: a hash of the number, so keys and logs never show it.</summary>
+    static string KeyFor(string e164) =>
+        "h-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(e164)))[..32];
 
     // Read-only, so it may run while a reply from this phone is being acted on (no deadlock with the promise).
     [AlwaysInterleave]
@@ -62,7 +65,7 @@ public interface IHandsetGrain : IGrainWithStringKey
     [OneWay]
     Task Texted(HandsetText text);
 
-    // Awaited by the site (the handset never calls the site back), so a new person's first reply is known.
+    // Awaited by the site (the handset tells the site only one way, never waits on it), so a new person's first reply is known.
     Task RegisterStaff(string site, string staffId, bool active);
 
     Task<InboundReply> Receive(InboundText text);
@@ -99,7 +102,15 @@ public sealed partial class HandsetGrain(
         State.OptedOutAt = optedOut ? time.GetUtcNow() : null;
         await WriteAsync();
         LogOptOut(logger, this.GetPrimaryKeyString(), optedOut);
+        foreach (var who in State.Staff)
+        {
+            TellSite(who.Site, who.StaffId);
+        }
     }
+
+    // One way: the site awaits this grain (RegisterStaff), so this grain never awaits the site.
+    private void TellSite(string site, string staffId) =>
+        GrainFactory.GetGrain<Sites.ISiteGrain>(site).StaffPhoneOptedOut(staffId, this.GetPrimaryKeyString(), State.OptedOut).Ignore();
 
     // What we texted is written behind, off the path of a burst of sends; every other change writes
     // at once and takes what we texted with it. A text to a customer is written within a second: it
@@ -157,6 +168,12 @@ public sealed partial class HandsetGrain(
 
     public async Task RegisterStaff(string site, string staffId, bool active)
     {
+        if (active && State.OptedOut)
+        {
+            // The person's phone texted STOP before they were added (or while the site did not know).
+            TellSite(site, staffId);
+        }
+
         var known = State.Staff.Any(s => s.Site == site && s.StaffId == staffId);
         if (known == active)
         {

@@ -151,6 +151,57 @@ public sealed class EscalationTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AStaffPhoneThatTextedStopIsSkippedAndOneThatTextedStartIsTextedAgain()
+    {
+        var (site, grain, created) = await OwnedByHk1Async();
+        var phone = global::Commitments.Grains.Texts.IHandsetGrain.For(fixture.Grains, (await site.Site.GetStaff("hk1"))!.Mobile);
+
+        // STOP from hk1's phone: the handset tells the site (one way), and escalation skips hk1 without asking the phone.
+        await phone.SetOptedOut(true);
+        await UntilAsync(async () => (await site.Site.GetStaff("hk1"))!.OptedOut);
+        fixture.Time.SetUtcNow(created.DueAt);
+        (await grain.Escalate()).Ran.ShouldContain("level-1");
+        var level1 = (await grain.Get())!.History.Last(e => e.Type == EventTypes.Escalated);
+        level1.Details.ShouldContainKey("skipped");
+
+        // START: texted again at the next level.
+        await phone.SetOptedOut(false);
+        await UntilAsync(async () => !(await site.Site.GetStaff("hk1"))!.OptedOut);
+        fixture.Time.SetUtcNow(created.DueAt.AddMinutes(10));
+        (await grain.Escalate()).Ran.ShouldContain("level-2");
+        (await grain.Get())!.History.Last(e => e.Type == EventTypes.Escalated).Details["texted"].ShouldBe("hk1,hk2");
+    }
+
+    [Fact]
+    public async Task ASiteThatWronglyThinksAPhoneOptedOutNeverSilencesALevel()
+    {
+        var (site, grain, created) = await OwnedByHk1Async();
+        var mobile = (await site.Site.GetStaff("hk1"))!.Mobile;
+
+        // The site's copy says "opted out" (a lost START, say), the phone's own grain says not.
+        await site.Site.StaffPhoneOptedOut("hk1", global::Commitments.Grains.Texts.IHandsetGrain.KeyFor(mobile), true);
+        await UntilAsync(async () => (await site.Site.GetStaff("hk1"))!.OptedOut);
+
+        fixture.Time.SetUtcNow(created.DueAt);
+        await grain.Escalate();
+        (await grain.Get())!.History.Last(e => e.Type == EventTypes.Escalated).Details["texted"].ShouldBe("hk1");
+    }
+
+    private static async Task UntilAsync(Func<Task<bool>> condition)
+    {
+        // Each probe is a grain call, queued behind the one-way message it waits for.
+        for (var i = 0; i < 10_000; i++)
+        {
+            if (await condition())
+            {
+                return;
+            }
+        }
+
+        throw new TimeoutException("The site never heard from the phone.");
+    }
+
+    [Fact]
     public async Task AStepPreparedAheadSendsItsTextsOnceAtItsMoment()
     {
         var (grain, created, staged) = await PreparedAheadAsync();
