@@ -9,6 +9,7 @@ using localtwilio::Commitments.LocalTwilio;
 namespace Commitments.Host.Tests.Escalation;
 
 /// <summary>The host as its own process, killed with steps about to come due; they run once after the restart.</summary>
+[Collection(HostProcessCollection.Name)]
 public sealed class EscalationCrashTests(AzuriteFixture azurite)
 {
     private const string Desk = "+12025550141";

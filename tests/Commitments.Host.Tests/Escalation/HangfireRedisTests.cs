@@ -14,6 +14,7 @@ namespace Commitments.Host.Tests.Escalation;
 /// job outlives a kill of the process, so the step after the restart is taken by its own job, on time,
 /// with nothing for the reconcile pass to make up.
 /// </summary>
+[Collection(HostProcessCollection.Name)]
 public sealed class HangfireRedisTests(AzuriteFixture azurite, RedisFixture redis) : IClassFixture<RedisFixture>
 {
     private const string Desk = "+12025550141";

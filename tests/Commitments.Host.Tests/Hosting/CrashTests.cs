@@ -6,6 +6,7 @@ using Commitments.Testing;
 namespace Commitments.Host.Tests.Hosting;
 
 /// <summary>The real host as its own process, killed without warning right after a 201.</summary>
+[Collection(HostProcessCollection.Name)]
 public sealed class CrashTests(AzuriteFixture azurite)
 {
     [Fact]
@@ -36,6 +37,13 @@ public sealed class CrashTests(AzuriteFixture azurite)
         var list = await (await client.GetAsync("/api/sites/demo/commitments")).JsonAsync();
         list.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid()).ShouldContain(id);
     }
+}
+
+/// <summary>Tests that run the host as child processes take turns: two hosts starting beside the browser tests on 2 cores starve them.</summary>
+[CollectionDefinition(Name)]
+public sealed class HostProcessCollection
+{
+    public const string Name = "host processes";
 }
 
 /// <summary>Runs the built host (Commitments.Host.dll) as a child process on free loopback ports.</summary>
