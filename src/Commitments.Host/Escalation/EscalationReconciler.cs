@@ -31,12 +31,6 @@ public sealed partial class EscalationReconciler(
     /// <summary>How many promises one pass works on at once (the start-up pass after downtime may have thousands due).</summary>
     public const int Parallelism = 32;
 
-    /// <summary>Jobs of steps due within this are scheduled again before the steps already due are taken (the pass takes well under this).</summary>
-    public static readonly TimeSpan SoonHorizon = TimeSpan.FromMinutes(2);
-
-    // Checks of the job storage at once (each blocks a thread until Hangfire's storage answers).
-    private static readonly int ClassifyParallelism = Math.Max(4, Environment.ProcessorCount * 2);
-
     // One pass at a time in this process (the start-up pass and the recurring one may meet): the second waits.
     private readonly SemaphoreSlim _running = new(1, 1);
 
@@ -70,91 +64,54 @@ public sealed partial class EscalationReconciler(
             work.AddRange((await grains.GetGrain<ISiteIndexGrain>(site).EscalationPlans()).Select(e => (site, e)));
         }
 
-        // Which promises need what, from the index alone (no promise is read): a new job for a step
-        // still ahead whose job is gone (in-memory storage forgets on a crash), or the promise itself
-        // for a step due (the slow path: each is read and written).
-        var now = time.GetUtcNow();
-        var aheadFound = new System.Collections.Concurrent.ConcurrentBag<(string Site, IndexEntry Entry, DateTimeOffset At)>();
-        var dueFound = new System.Collections.Concurrent.ConcurrentBag<(string Site, IndexEntry Entry, bool Live)>();
-        // Asking the job storage blocks (Hangfire's API is synchronous): a few at a time, off the caller.
-        await Task.Run(() => Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = ClassifyParallelism, CancellationToken = cancellationToken }, item =>
+        // Most urgent first: never planned, then by the next step's moment.
+        work.Sort((a, b) => Nullable.Compare(a.Entry.EscalationPlanned ? a.Entry.NextEscalationAt : null, b.Entry.EscalationPlanned ? b.Entry.NextEscalationAt : null));
+        int escalated = 0, rescheduled = 0;
+        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (item, _) =>
         {
             var (site, entry) = item;
             try
             {
+                var now = time.GetUtcNow();
                 var wokenUntil = entry.NextEscalationAt + options.Value.ReconcileGrace;
                 var live = JobLiveness.IsLive(storage, entry.EscalationJob, wokenUntil, now)
                     || (_scheduled.TryGetValue(entry.Id, out var ours) && ours.At == entry.NextEscalationAt && JobLiveness.IsLive(storage, ours.JobId, wokenUntil, now));
                 var overdue = entry.NextEscalationAt <= now - options.Value.ReconcileGrace;
-                if (!entry.EscalationPlanned || overdue || (!live && entry.NextEscalationAt <= now))
+                var ahead = entry.NextEscalationAt > now;
+                if (!entry.EscalationPlanned || overdue || (!live && !ahead))
                 {
-                    // Never planned, a step overdue that no job took, or a job gone with its step due.
-                    dueFound.Add((site, entry, live));
+                    // Never planned, a step overdue that no job took, or a job gone with its step
+                    // due: the grain takes what is due and schedules the next.
+                    var run = await grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, entry.Id)).Reconcile(jobLost: !live);
+                    Interlocked.Add(ref run.Ran.Count > 0 ? ref escalated : ref rescheduled, 1);
                 }
                 else if (!live && entry.NextEscalationAt is { } at)
                 {
-                    aheadFound.Add((site, entry, at));
-                }
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                LogPromiseFailed(logger, ex, entry.Id);
-            }
-        }), cancellationToken);
-        var ahead = aheadFound.ToList();
-        var due = dueFound.ToList();
-        var classifiedMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
-
-        // Soonest first: the jobs of the steps coming due in the next minutes (so a pass busy with
-        // steps that came due while the process was down never holds up the ones coming due: their
-        // own jobs take them, on time), then the steps due (never planned first, then the oldest),
-        // then the jobs of the steps further ahead.
-        ahead.Sort((a, b) => a.At.CompareTo(b.At));
-        due.Sort((a, b) => Nullable.Compare(a.Entry.EscalationPlanned ? a.Entry.NextEscalationAt : null, b.Entry.EscalationPlanned ? b.Entry.NextEscalationAt : null));
-        var soon = ahead.TakeWhile(a => a.At <= now + SoonHorizon).ToList();
-        int escalated = 0, rescheduled = 0;
-        await ScheduleAsync(soon);
-        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (item, _) =>
-        {
-            var (site, entry, live) = item;
-            try
-            {
-                var run = await grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, entry.Id)).Reconcile(jobLost: !live);
-                Interlocked.Add(ref run.Ran.Count > 0 ? ref escalated : ref rescheduled, 1);
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                LogPromiseFailed(logger, ex, entry.Id);
-            }
-        });
-        await ScheduleAsync(ahead[soon.Count..]);
-
-        async Task ScheduleAsync(List<(string Site, IndexEntry Entry, DateTimeOffset At)> jobs) =>
-            await Parallel.ForEachAsync(jobs, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (item, _) =>
-            {
-                var (site, entry, at) = item;
-                try
-                {
-                    // The promise decides when the job wakes it, as with any job.
+                    // The job is gone (in-memory storage forgets on a crash) and the step is still
+                    // ahead: a new job, from the index alone. After a restart that is every open
+                    // promise, and activating each (a read and a write apiece) would bury the steps
+                    // coming due. The promise decides when the job wakes it, as with any job.
                     _scheduled[entry.Id] = (await scheduler.ScheduleAsync(CommitmentKey.For(site, entry.Id), at), at);
                     Interlocked.Increment(ref rescheduled);
                 }
-                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-                {
-                    LogPromiseFailed(logger, ex, entry.Id);
-                }
-            });
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Even a canceled activation (a timeout under load) is this promise's failure, not the pass's.
+                LogPromiseFailed(logger, ex, entry.Id);
+            }
+        });
 
         if (escalated + rescheduled > 0)
         {
-            LogReconciled(logger, work.Count, classifiedMs, escalated, rescheduled, soon.Count, due.Count, ahead.Count - soon.Count, (long)time.GetElapsedTime(started).TotalMilliseconds);
+            LogReconciled(logger, work.Count, escalated, rescheduled, (long)time.GetElapsedTime(started).TotalMilliseconds);
         }
 
         return new Result(work.Count, escalated, rescheduled);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Reconcile: {Checked} open plans checked in {CheckedMs} ms ({Soon} jobs again for steps coming due, {Due} promises with a step due, {Later} jobs again for later steps): {Escalated} promises escalated late, {Rescheduled} put back on schedule, in {ElapsedMs} ms")]
-    private static partial void LogReconciled(ILogger logger, int @checked, long checkedMs, int escalated, int rescheduled, int soon, int due, int later, long elapsedMs);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reconcile: {Checked} open plans checked, {Escalated} promises escalated late, {Rescheduled} put back on schedule, in {ElapsedMs} ms")]
+    private static partial void LogReconciled(ILogger logger, int @checked, int escalated, int rescheduled, long elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconcile of promise {CommitmentId} failed; the next pass tries again")]
     private static partial void LogPromiseFailed(ILogger logger, Exception exception, Guid commitmentId);
