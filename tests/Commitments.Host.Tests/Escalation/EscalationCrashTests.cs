@@ -18,28 +18,11 @@ public sealed class EscalationCrashTests(AzuriteFixture azurite)
     [Fact]
     public async Task StepsThatCameDueWhileTheProcessWasDownRunOnceAfterARestartAndSayHowLate()
     {
-        await using var fake = await LocalTwilioServer.StartAsync(new LocalTwilioOptions
-        {
-            PhoneNumbers = [new PhoneNumberOptions { Number = TextingApp.OurNumber }],
-            Lifecycle = new LifecycleOptions { Auto = true, StepDelay = TimeSpan.FromMilliseconds(20) },
-        });
+        await using var fake = await StartFakeTwilioAsync();
         using var control = new HttpClient { BaseAddress = fake.BaseUrl };
         var table = azurite.NewTableName("escrash");
         var port = AzuriteFixture.GetFreeTcpPort();
-        var environment = new Dictionary<string, string>
-        {
-            ["Twilio__AccountSid"] = fake.Options.AccountSid,
-            ["Twilio__ApiKeySid"] = fake.Options.ApiKeySid,
-            ["Twilio__ApiKeySecret"] = fake.Options.ApiKeySecret,
-            ["Twilio__AuthToken"] = fake.Options.AuthToken,
-            ["Twilio__From"] = TextingApp.OurNumber,
-            ["Twilio__BaseUrl"] = fake.BaseUrl.ToString(),
-            ["Twilio__PublicBaseUrl"] = $"http://127.0.0.1:{port}",
-            ["Ledger__MinimumLead"] = "00:00:00.500",
-            ["Escalation__JobLead"] = "00:00:01",
-            ["Escalation__PerPersonInterval"] = "00:00:00",
-            ["Hangfire__SchedulePollingInterval"] = "00:00:00.200",
-        };
+        var environment = Environment(fake, port);
 
         string url;
         DateTimeOffset dueAt;
@@ -89,16 +72,35 @@ public sealed class EscalationCrashTests(AzuriteFixture azurite)
             EscalationSite.Detail(e, "delayReason").ShouldContain("reconcile pass");
         }
 
-        var texts = new TextingAppProbe(control);
-        (await texts.CountAsync(Desk)).ShouldBe(1);
-        (await texts.CountAsync(Manager)).ShouldBe(1);
+        (await SentCountAsync(control, Desk)).ShouldBe(1);
+        (await SentCountAsync(control, Manager)).ShouldBe(1);
     }
 
-    /// <summary>Counts what the local Twilio holds per number.</summary>
-    private sealed class TextingAppProbe(HttpClient control)
+    /// <summary>The local Twilio, delivering each text a moment after it is sent.</summary>
+    internal static Task<LocalTwilioServer> StartFakeTwilioAsync() => LocalTwilioServer.StartAsync(new LocalTwilioOptions
     {
-        public async Task<int> CountAsync(string to) =>
-            (await control.GetFromJsonAsync<System.Text.Json.JsonElement>($"/_fake/messages?to={Uri.EscapeDataString(to)}"))
-                .EnumerateArray().Count(m => m.GetProperty("direction").GetString() != "inbound");
-    }
+        PhoneNumbers = [new PhoneNumberOptions { Number = TextingApp.OurNumber }],
+        Lifecycle = new LifecycleOptions { Auto = true, StepDelay = TimeSpan.FromMilliseconds(20) },
+    });
+
+    /// <summary>A host process's settings: texts through <paramref name="fake"/>, escalation on a clock of seconds.</summary>
+    internal static Dictionary<string, string> Environment(LocalTwilioServer fake, int port) => new()
+    {
+        ["Twilio__AccountSid"] = fake.Options.AccountSid,
+        ["Twilio__ApiKeySid"] = fake.Options.ApiKeySid,
+        ["Twilio__ApiKeySecret"] = fake.Options.ApiKeySecret,
+        ["Twilio__AuthToken"] = fake.Options.AuthToken,
+        ["Twilio__From"] = TextingApp.OurNumber,
+        ["Twilio__BaseUrl"] = fake.BaseUrl.ToString(),
+        ["Twilio__PublicBaseUrl"] = $"http://127.0.0.1:{port}",
+        ["Ledger__MinimumLead"] = "00:00:00.500",
+        ["Escalation__JobLead"] = "00:00:01",
+        ["Escalation__PerPersonInterval"] = "00:00:00",
+        ["Hangfire__SchedulePollingInterval"] = "00:00:00.200",
+    };
+
+    /// <summary>How many texts the local Twilio holds for a number.</summary>
+    internal static async Task<int> SentCountAsync(HttpClient control, string to) =>
+        (await control.GetFromJsonAsync<System.Text.Json.JsonElement>($"/_fake/messages?to={Uri.EscapeDataString(to)}"))
+            .EnumerateArray().Count(m => m.GetProperty("direction").GetString() != "inbound");
 }

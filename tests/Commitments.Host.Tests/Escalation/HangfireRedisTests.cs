@@ -1,11 +1,8 @@
-extern alias localtwilio;
-
 using System.Net.Http.Json;
 using Commitments.Host.Tests.Hosting;
 using Commitments.Host.Tests.Texts;
 using Commitments.Testing;
 using Hangfire.Redis.StackExchange;
-using localtwilio::Commitments.LocalTwilio;
 
 namespace Commitments.Host.Tests.Escalation;
 
@@ -23,30 +20,14 @@ public sealed class HangfireRedisTests(AzuriteFixture azurite, RedisFixture redi
     [Fact]
     public async Task WithRedisAScheduledStepOutlivesAKillAndRunsOnTimeAfterTheRestart()
     {
-        await using var fake = await LocalTwilioServer.StartAsync(new LocalTwilioOptions
-        {
-            PhoneNumbers = [new PhoneNumberOptions { Number = TextingApp.OurNumber }],
-            Lifecycle = new LifecycleOptions { Auto = true, StepDelay = TimeSpan.FromMilliseconds(20) },
-        });
+        await using var fake = await EscalationCrashTests.StartFakeTwilioAsync();
         using var control = new HttpClient { BaseAddress = fake.BaseUrl };
         var table = azurite.NewTableName("esredis");
         var port = AzuriteFixture.GetFreeTcpPort();
-        var environment = new Dictionary<string, string>
-        {
-            ["Twilio__AccountSid"] = fake.Options.AccountSid,
-            ["Twilio__ApiKeySid"] = fake.Options.ApiKeySid,
-            ["Twilio__ApiKeySecret"] = fake.Options.ApiKeySecret,
-            ["Twilio__AuthToken"] = fake.Options.AuthToken,
-            ["Twilio__From"] = TextingApp.OurNumber,
-            ["Twilio__BaseUrl"] = fake.BaseUrl.ToString(),
-            ["Twilio__PublicBaseUrl"] = $"http://127.0.0.1:{port}",
-            ["Ledger__MinimumLead"] = "00:00:00.500",
-            ["Escalation__JobLead"] = "00:00:02",
-            ["Escalation__PerPersonInterval"] = "00:00:00",
-            ["Hangfire__SchedulePollingInterval"] = "00:00:00.200",
-            ["Hangfire__Storage"] = "redis",
-            ["Hangfire__Redis"] = redis.Configuration,
-        };
+        var environment = EscalationCrashTests.Environment(fake, port);
+        environment["Escalation__JobLead"] = "00:00:02";
+        environment["Hangfire__Storage"] = "redis";
+        environment["Hangfire__Redis"] = redis.Configuration;
 
         string url;
         using (var first = await HostProcess.StartAsync(azurite, table, environment, port))
@@ -95,8 +76,8 @@ public sealed class HangfireRedisTests(AzuriteFixture azurite, RedisFixture redi
         var level2 = EscalationSite.Events(view, "escalated")[1];
         EscalationSite.Detail(level2, "texted").ShouldBe("mgr1");
         EscalationSite.Detail(level2, "delayReason").ShouldBe("", "taken on time by the job Redis kept, not made up by the reconcile pass");
-        (await CountAsync(control, Desk)).ShouldBe(1);
-        (await TextingApp.EventuallyAsync(() => CountAsync(control, Manager), n => n >= 1, "the manager's text", TimeSpan.FromSeconds(10))).ShouldBe(1);
+        (await EscalationCrashTests.SentCountAsync(control, Desk)).ShouldBe(1);
+        (await TextingApp.EventuallyAsync(() => EscalationCrashTests.SentCountAsync(control, Manager), n => n >= 1, "the manager's text", TimeSpan.FromSeconds(10))).ShouldBe(1);
     }
 
     private long Scheduled()
@@ -104,8 +85,4 @@ public sealed class HangfireRedisTests(AzuriteFixture azurite, RedisFixture redi
         using var connection = StackExchange.Redis.ConnectionMultiplexer.Connect(redis.Configuration);
         return new RedisStorage(connection, new RedisStorageOptions { Prefix = "commitments:hangfire:" }).GetMonitoringApi().ScheduledCount();
     }
-
-    private static async Task<int> CountAsync(HttpClient control, string to) =>
-        (await control.GetFromJsonAsync<System.Text.Json.JsonElement>($"/_fake/messages?to={Uri.EscapeDataString(to)}"))
-            .EnumerateArray().Count(m => m.GetProperty("direction").GetString() != "inbound");
 }
