@@ -216,7 +216,7 @@ public sealed partial class CommitmentGrain
                 text.Stage = TextStage.Attempting;
                 text.AttemptStartedAt = at;
                 text.UpdatedAt = now;
-                if (textSignal is not null && _handedOff.Contains(text.Id) && _outcomesInHand.TryGetValue(text.Id, out var known) && known.MessageSid is { } sid)
+                if (textSignal is not null && _handedOff.Contains(text.Id) && _outcomesInHand.GetValueOrDefault(text.Id) is { MessageSid: { } sid } known)
                 {
                     // Its outcome came back before the record was lost (a failed write): Twilio has it.
                     MarkSubmitted(text, sid, now);

@@ -97,8 +97,9 @@ public sealed partial class SiteGrain(
     {
         if (State.Exists)
         {
-            // Idempotent: a site and its staff phones are known to the registry and the handsets
-            // even if those records were lost or predate them.
+            // Idempotent: a site is known to the registry even if that record was lost or predates it,
+            // and its staff phones to their handsets (once, for sites that predate the flag or whose
+            // registration failed).
             await GrainFactory.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).Add(SiteId);
             if (!State.HandsetsRegistered)
             {
@@ -337,15 +338,11 @@ public sealed partial class SiteGrain(
         if (existing.Mobile != mobile)
         {
             await RegisterHandsetAsync(existing.Mobile, staffId, active: false);
-        }
-
-        existing.Name = name!;
-        if (existing.Mobile != mobile)
-        {
             // Another phone: its handset says whether it opted out when it is registered.
             existing.OptedOut = false;
         }
 
+        existing.Name = name!;
         existing.Mobile = mobile!;
         existing.Role = role!;
         existing.Team = team!;

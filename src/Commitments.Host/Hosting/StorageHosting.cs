@@ -37,22 +37,17 @@ internal static class StorageHosting
             builder.Services.AddHostedService<DevelopmentAzurite>();
         }
 
-        builder.Services.AddOptions<StorageOptions>().BindConfiguration("Storage");
-        var maxConnections = builder.Configuration.GetSection("Storage").Get<StorageOptions>()?.MaxConnections ?? new StorageOptions().MaxConnections;
-        if (maxConnections < 1)
+        builder.Services.AddOptions<StorageOptions>().BindConfiguration("Storage")
+            .Validate(o => o.MaxConnections >= 1, "Storage:MaxConnections must be at least 1.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(services => new TableServiceClient(connectionString, new TableClientOptions
         {
-            throw new InvalidOperationException($"Storage:MaxConnections must be at least 1, not {maxConnections}.");
-        }
-
-        var handler = new SocketsHttpHandler
-        {
-            MaxConnectionsPerServer = maxConnections,
-            // Storage endpoints move (DNS): connections are renewed now and then.
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        };
-        builder.Services.AddSingleton(new TableServiceClient(connectionString, new TableClientOptions
-        {
-            Transport = new Azure.Core.Pipeline.HttpClientTransport(handler),
+            Transport = new Azure.Core.Pipeline.HttpClientTransport(new SocketsHttpHandler
+            {
+                MaxConnectionsPerServer = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StorageOptions>>().Value.MaxConnections,
+                // Storage endpoints move (DNS): connections are renewed now and then.
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            }),
         }));
         return builder;
     }
