@@ -315,6 +315,9 @@ public sealed class EscalationTests(ClusterFixture fixture)
         fixture.Storage.FailNextWrites(grain.GetGrainId());
         fixture.Time.Advance(CommitmentGrain.AdoptAfter);
         await WaitAsync(() => fixture.Storage.FailuresLeft(grain.GetGrainId()) == 0, grain);
+        // The failed write's turn reloads the promise and arms the retry; a call runs only after that
+        // turn, so the retry's timer exists before the clock moves.
+        await grain.Get();
 
         // The same activation tries again a moment later, without waiting for the minute's reconcile pass.
         fixture.Time.Advance(CommitmentGrain.WriteRetryDelays[0]);
