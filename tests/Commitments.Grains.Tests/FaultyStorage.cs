@@ -5,7 +5,7 @@ namespace Commitments.Grains.Tests;
 
 /// <summary>
 /// The grain tests' storage: memory, with writes of a chosen grain made to fail on demand, as when
-/// storage is unreachable for a moment or the process dies before its write.
+/// storage is unreachable for a moment or the process dies before its write; reads are counted.
 /// </summary>
 public sealed class FaultyStorage(IGrainStorage inner) : IGrainStorage
 {
@@ -17,8 +17,16 @@ public sealed class FaultyStorage(IGrainStorage inner) : IGrainStorage
     /// <summary>Writes of <paramref name="grain"/> that were told to fail and have not yet.</summary>
     public int FailuresLeft(GrainId grain) => _failWrites.GetValueOrDefault(grain);
 
-    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        inner.ReadStateAsync(stateName, grainId, grainState);
+    private readonly ConcurrentDictionary<GrainId, int> _reads = new();
+
+    /// <summary>How many times <paramref name="grain"/>'s state has been read.</summary>
+    public int Reads(GrainId grain) => _reads.GetValueOrDefault(grain);
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        _reads.AddOrUpdate(grainId, 1, (_, n) => n + 1);
+        return inner.ReadStateAsync(stateName, grainId, grainState);
+    }
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {

@@ -234,8 +234,9 @@ internal static class EscalationBenchmark
         var late = arrived.GroupBy(m => m.To).Select(g => (Due: run.DueByMobile[g.Key], Late: (g.Min(m => m.At) - run.DueByMobile[g.Key]).TotalMilliseconds)).ToList();
         if (down is { } d)
         {
-            Report("  due while up", [.. late.Where(l => l.Due < d.Stopped || l.Due > d.Started).Select(l => l.Late).Order()]);
+            Report("  due before the stop", [.. late.Where(l => l.Due < d.Stopped).Select(l => l.Late).Order()]);
             Report("  due while down", [.. late.Where(l => l.Due >= d.Stopped && l.Due <= d.Started).Select(l => l.Late).Order()]);
+            Report("  due after the restart", [.. late.Where(l => l.Due > d.Started).Select(l => l.Late).Order()]);
         }
         else
         {

@@ -72,13 +72,15 @@ public interface IHandsetGrain : IGrainWithStringKey
 }
 
 public sealed partial class HandsetGrain(
-    [PersistentState(HandsetGrain.StateName)] IPersistentState<HandsetState> handset,
     TimeProvider time,
     ILogger<HandsetGrain> logger) : Grain, IHandsetGrain
 {
     public const string StateName = "handset";
     public const int MaxPassiveReplies = 5;
     public static readonly TimeSpan ReplyWindow = TimeSpan.FromDays(14);
+
+    /// <summary>How many texts a phone remembers (within <see cref="ReplyWindow"/>).</summary>
+    public const int MaxRecent = 50;
 
     /// <summary>Two texts this close together leave a bare reply unclear: which one did they mean?</summary>
     public static readonly TimeSpan AmbiguityWindow = TimeSpan.FromMinutes(1);
@@ -87,12 +89,54 @@ public sealed partial class HandsetGrain(
     private static readonly HashSet<string> StartWords = ["START", "UNSTOP"];
     private static readonly HashSet<string> HelpWords = ["HELP", "INFO"];
 
-    private HandsetState State => handset.State;
+    // Read on first use, not on activation: a text to a staff member is only noted in memory (see
+    // Texted), so a burst of escalation texts to phones not yet active costs them no storage read.
+    private StoredState<HandsetState>? _handset;
+    private Task? _loading;
 
-    public Task<bool> IsOptedOut() => Task.FromResult(State.OptedOut);
+    // Texts to staff noted before the state was read: they join it when it is.
+    private readonly List<HandsetText> _notedBeforeLoad = [];
+
+    private StoredState<HandsetState> Stored => _handset ??= StoredState<HandsetState>.For(GrainContext, StateName);
+
+    private HandsetState State => Stored.State;
+
+    // One read shared by calls that interleave (IsOptedOut); a failed read is tried again by the next call.
+    private Task EnsureLoadedAsync()
+    {
+        if (Stored.Loaded)
+        {
+            return Task.CompletedTask;
+        }
+
+        if (_loading is null || _loading.IsFaulted || _loading.IsCanceled)
+        {
+            _loading = LoadAsync();
+        }
+
+        return _loading;
+
+        async Task LoadAsync()
+        {
+            await Stored.LoadAsync();
+            foreach (var text in _notedBeforeLoad)
+            {
+                Remember(text);
+            }
+
+            _notedBeforeLoad.Clear();
+        }
+    }
+
+    public async Task<bool> IsOptedOut()
+    {
+        await EnsureLoadedAsync();
+        return State.OptedOut;
+    }
 
     public async Task SetOptedOut(bool optedOut)
     {
+        await EnsureLoadedAsync();
         if (State.OptedOut == optedOut)
         {
             return;
@@ -116,32 +160,50 @@ public sealed partial class HandsetGrain(
     // at once and takes what we texted with it. A text to a customer is written within a second: it
     // is how the customer's reply finds the promise. A text to a staff member only ranks which of
     // their promises a bare "DONE" means, and the promise's last change in the site index stands in
-    // for it when it is missing, so it is kept in memory and rides along with the phone's next
-    // write: a burst of escalations costs staff phones no storage writes, and neither does a
-    // shutdown after one.
+    // for it when it is missing, so it is kept in memory (the phone's state is not even read for
+    // it) and rides along with the phone's next write: a burst of escalations costs staff phones
+    // no storage operations, and neither does a shutdown after one.
     private bool _textedPending;
     private IGrainTimer? _flush;
 
-    public Task Texted(HandsetText text)
+    public async Task Texted(HandsetText text)
     {
-        var cutoff = time.GetUtcNow() - ReplyWindow;
-        State.Recent.RemoveAll(t => t.At < cutoff || (t.CommitmentId == text.CommitmentId && t.Kind == text.Kind));
-        State.Recent.Add(text);
-        if (State.Recent.Count > 50)
+        if (text.StaffId is not null && !Stored.Loaded)
         {
-            State.Recent.RemoveRange(0, State.Recent.Count - 50);
+            _notedBeforeLoad.RemoveAll(t => t.CommitmentId == text.CommitmentId && t.Kind == text.Kind);
+            _notedBeforeLoad.Add(text);
+            if (_notedBeforeLoad.Count > MaxRecent)
+            {
+                _notedBeforeLoad.RemoveRange(0, _notedBeforeLoad.Count - MaxRecent);
+            }
+
+            return;
         }
 
-        // A new text resets the limit on answers to replies that act on nothing.
-        State.PassiveReplies = 0;
+        await EnsureLoadedAsync();
+        Remember(text);
         if (text.StaffId is not null)
         {
-            return Task.CompletedTask;
+            return;
         }
 
         _textedPending = true;
         _flush ??= this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan) { KeepAlive = true });
-        return Task.CompletedTask;
+    }
+
+    private void Remember(HandsetText text)
+    {
+        var cutoff = time.GetUtcNow() - ReplyWindow;
+        State.Recent.RemoveAll(t => t.At < cutoff || (t.CommitmentId == text.CommitmentId && t.Kind == text.Kind));
+        State.Recent.Add(text);
+        State.Recent.Sort((a, b) => a.At.CompareTo(b.At));
+        if (State.Recent.Count > MaxRecent)
+        {
+            State.Recent.RemoveRange(0, State.Recent.Count - MaxRecent);
+        }
+
+        // A new text resets the limit on answers to replies that act on nothing.
+        State.PassiveReplies = 0;
     }
 
     // Not the timer's token: disposing the one-shot timer cancels it, and the write must go through.
@@ -152,7 +214,7 @@ public sealed partial class HandsetGrain(
         if (_textedPending)
         {
             _textedPending = false;
-            await handset.WriteStateAsync(CancellationToken.None);
+            await Stored.WriteAsync(CancellationToken.None);
         }
 
         timer?.Dispose();
@@ -161,13 +223,14 @@ public sealed partial class HandsetGrain(
     private Task WriteAsync()
     {
         _textedPending = false;
-        return handset.WriteStateAsync();
+        return Stored.WriteAsync();
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => FlushAsync(cancellationToken);
 
     public async Task RegisterStaff(string site, string staffId, bool active)
     {
+        await EnsureLoadedAsync();
         if (active && State.OptedOut)
         {
             // The person's phone texted STOP before they were added (or while the site did not know).
@@ -191,6 +254,7 @@ public sealed partial class HandsetGrain(
 
     public async Task<InboundReply> Receive(InboundText text)
     {
+        await EnsureLoadedAsync();
         if (State.Handled.TryGetValue(text.MessageSid, out var earlier))
         {
             return new InboundReply(earlier, "duplicate");
