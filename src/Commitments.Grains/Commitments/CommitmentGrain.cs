@@ -369,6 +369,7 @@ public sealed partial class CommitmentGrain(
         try
         {
             await Stored.WriteAsync();
+            _unwritten = false;
         }
         catch (Exception ex) when (ex is not InconsistentStateException || Stored.Loaded)
         {
@@ -397,6 +398,7 @@ public sealed partial class CommitmentGrain(
         _unplanned.Clear();
         _lookUpFirst.Clear();
         _stepOfEvent.Clear();
+        _unwritten = false;
         await Stored.LoadAsync();
         _toldInsights = State.History.Count;
 

@@ -258,9 +258,92 @@ public sealed partial class CommitmentGrain
     private bool OutcomesPending() =>
         State.Texts.Any(t => _handedOff.Contains(t.Id) && t.Stage == TextStage.Attempting && t.AttemptBy == textSignal?.DispatcherId);
 
-    /// <summary>A text of a prepared step that went out and whose event is not written yet: its outcome waits for that write.</summary>
-    private bool AwaitsAdoption(string textId) =>
-        _adoptTimer is not null && State.Escalation.Staged.Any(s => _handedOffAt.ContainsKey(s.DoneKey) && s.TextIds.Contains(textId));
+    /// <summary>A text handed to the dispatcher whose step is not written yet (a write is pending on the adopt timer): its outcome waits for that write.</summary>
+    private bool AwaitsAdoption(string textId) => _adoptTimer is not null && _handedOff.Contains(textId);
+
+    // Something in memory waits for the pending write (a step whose texts went before its record, an outcome).
+    private bool _unwritten;
+
+    /// <summary>
+    /// Writes what is pending a moment after texts went (<see cref="AdoptAfter"/>), off the burst;
+    /// while some are still in the dispatcher's hands it waits for their outcomes a little longer
+    /// (<see cref="AdoptWaitsForOutcomes"/>), so the step and its texts' outcomes are one write.
+    /// </summary>
+    private void WriteSoon(DateTimeOffset handedAt)
+    {
+        _adoptTimer?.Dispose();
+        _adoptTimer = this.RegisterGrainTimer(async _ =>
+        {
+            if (OutcomesPending() && time.GetUtcNow() - handedAt < AdoptWaitsForOutcomes)
+            {
+                return;
+            }
+
+            _adoptTimer?.Dispose();
+            _adoptTimer = null;
+            try
+            {
+                await EscalateOrRetryAsync();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The reconcile pass runs it within a minute.
+                LogWakeFailed(logger, ex, State.Id);
+            }
+        }, new GrainTimerCreationOptions(AdoptAfter, AdoptAfter) { KeepAlive = true });
+    }
+
+    /// <summary>
+    /// Steps taken late whose texts may already have gone (their moment came before this
+    /// activation began: the one before may have sent them and died before its write). The texts go
+    /// to the dispatcher at once, to be looked up at Twilio before any send, and the step is written
+    /// once with their outcomes, as a prepared step is, instead of three times (the step, the
+    /// texts' attempt, their outcome): after a restart every late step went that way, and the extra
+    /// writes made the steps behind them later still. Nothing is lost if the process dies before the
+    /// write: the step is then due with no record, and the next activation looks its texts up again.
+    /// Returns false when nothing went (the caller writes as usual).
+    /// </summary>
+    private async Task<bool> SendLookUpsBeforeWritingAsync()
+    {
+        if (_lookUpFirst.Count == 0 || textSignal is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            await DropStaleStagingAsync();
+            await PlanTextsAsync();
+        }
+        catch (Exception ex) when (ex is not Orleans.Storage.InconsistentStateException)
+        {
+            // Nothing was sent or written: memory goes back to the truth, and a retry starts clean.
+            await LoadAsync();
+            throw;
+        }
+
+        var now = time.GetUtcNow();
+        var known = State.Texts.Where(t => t.MessageSid is not null).Select(t => t.MessageSid!).ToList();
+        var send = new List<TextToSend>();
+        foreach (var t in State.Texts.Where(t => t.Stage == TextStage.Attempting && t.AttemptBy == EarlierActivation && t.Body is not null && _handedOff.Add(t.Id)))
+        {
+            t.AttemptBy = textSignal.DispatcherId;
+            t.Attempts++;
+            t.NotBefore = now + AttemptLease;
+            t.UpdatedAt = now;
+            send.Add(new TextToSend(SiteId, State.Id, t.Id, t.To, t.Body!, t.AttemptStartedAt, known));
+        }
+
+        if (send.Count == 0)
+        {
+            return false;
+        }
+
+        _unwritten = true;
+        textSignal.Send(send);
+        WriteSoon(now);
+        return true;
+    }
 
     /// <summary>Before a write: prepared steps the plan no longer has at their moment (done, moved, acknowledged) are dropped, unsent.</summary>
     private async Task DropStaleStagingAsync()
@@ -312,21 +395,8 @@ public sealed partial class CommitmentGrain
                 var handedAt = time.GetUtcNow();
                 if (HandOffStaged(handedAt))
                 {
-                    // The texts are on their way; the event is written a moment later, off the burst,
-                    // with their outcomes: while some are still in the dispatcher's hands (it lags in
-                    // a burst) the write waits for them a little longer, so it stays one write.
-                    _adoptTimer?.Dispose();
-                    _adoptTimer = this.RegisterGrainTimer(async _ =>
-                    {
-                        if (OutcomesPending() && time.GetUtcNow() - handedAt < AdoptWaitsForOutcomes)
-                        {
-                            return;
-                        }
-
-                        _adoptTimer?.Dispose();
-                        _adoptTimer = null;
-                        await EscalateOrRetryAsync();
-                    }, new GrainTimerCreationOptions(AdoptAfter, AdoptAfter) { KeepAlive = true });
+                    // The texts are on their way; the event is written a moment later, off the burst, with their outcomes.
+                    WriteSoon(handedAt);
                     return;
                 }
 
@@ -424,6 +494,7 @@ public sealed partial class CommitmentGrain
             // Only the step: no other grain is asked (in a silo's shutdown they may be gone). Its next
             // job is planned by the reconcile pass (the promise's recorded job moment has passed).
             await Stored.WriteAsync(cancellationToken);
+            _unwritten = false;
             await TryUpdateIndex();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -496,7 +567,7 @@ public sealed partial class CommitmentGrain
                 Adopt(staged, now);
             }
 
-            if (adopted.Count > 0 || State.Escalation.JobId is not null)
+            if (adopted.Count > 0 || State.Escalation.JobId is not null || _unwritten)
             {
                 await SaveAsync();
             }
@@ -550,7 +621,7 @@ public sealed partial class CommitmentGrain
         }
 
         var next = NextStepAt(policy);
-        if (ran.Count > 0 || heldChanged || JobOutOfDate(next))
+        if ((ran.Count > 0 || heldChanged || JobOutOfDate(next) || _unwritten) && !await SendLookUpsBeforeWritingAsync())
         {
             await SaveAsync();
         }

@@ -130,8 +130,9 @@ public sealed partial class CommitmentGrain
 
         if (AwaitsAdoption(textId))
         {
-            // Written with its step's event in a moment; if that write never happens the attempt is
-            // still on record, and the text is looked up at Twilio before anything is sent again.
+            // Written with its step's event in a moment; if that write never happens the step is
+            // still due with no record, and its texts are looked up at Twilio before any send.
+            _unwritten = true;
             return;
         }
 
