@@ -310,6 +310,7 @@ public sealed partial class CommitmentGrain
             return false;
         }
 
+        _savePolicy = null;
         try
         {
             await DropStaleStagingAsync();
