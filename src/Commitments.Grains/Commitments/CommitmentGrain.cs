@@ -351,11 +351,9 @@ public sealed partial class CommitmentGrain(
         // the job that wakes the promise for its next escalation step (scheduled before the write:
         // a job for a write that then failed only wakes a promise with nothing to do).
         string? obsoleteJob;
-        _savePolicy = null;
         try
         {
-            await DropStaleStagingAsync();
-            await PlanTextsAsync();
+            await PlanInMemoryAsync();
             obsoleteJob = await PlanEscalationJobAsync();
         }
         catch (Exception ex) when (ex is not InconsistentStateException)
@@ -383,6 +381,14 @@ public sealed partial class CommitmentGrain(
         await TellInsightsAsync();
         SignalDueTexts();
         DeleteJob(obsoleteJob);
+    }
+
+    /// <summary>Before a write (or a send that comes before it): stale prepared steps dropped, and the texts of new events planned.</summary>
+    private async Task PlanInMemoryAsync()
+    {
+        _savePolicy = null;
+        await DropStaleStagingAsync();
+        await PlanTextsAsync();
     }
 
     private async Task EnsureLoadedAsync()

@@ -310,11 +310,9 @@ public sealed partial class CommitmentGrain
             return false;
         }
 
-        _savePolicy = null;
         try
         {
-            await DropStaleStagingAsync();
-            await PlanTextsAsync();
+            await PlanInMemoryAsync();
         }
         catch (Exception ex) when (ex is not Orleans.Storage.InconsistentStateException)
         {
