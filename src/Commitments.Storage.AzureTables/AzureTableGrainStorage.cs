@@ -16,9 +16,10 @@ namespace Commitments.Storage.AzureTables;
 /// concurrency through the table's ETags, and a bulk read API (<see cref="IGrainStateQuery"/>).
 /// </summary>
 /// <remarks>
-/// PartitionKey is <c>{ServiceId}/{GrainId}</c> and RowKey the state name, both escaped with
-/// <see cref="TableKey.From"/>. Register it with <c>AddAzureTableGrainStorage</c> or
-/// <c>AddAzureTableGrainStorageAsDefault</c>.
+/// PartitionKey is <c>{ServiceId}/{GrainId}</c> and RowKey <c>{stateName}/{GrainId}</c>, both escaped with
+/// <see cref="TableKey.From"/> (see <see cref="RowKeyOf"/> for why the RowKey repeats the grain id). A table
+/// written with the earlier layout (RowKey the state name alone) is moved to this one when the provider
+/// starts. Register it with <c>AddAzureTableGrainStorage</c> or <c>AddAzureTableGrainStorageAsDefault</c>.
 /// </remarks>
 public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQuery, ILifecycleParticipant<ISiloLifecycle>
 {
@@ -175,18 +176,23 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
         // keys keep only their first characters, hence the cut and the exact check on GrainId below.
         var from = TableKey.Truncate(TableKey.Escape($"{_serviceId}/{grainIdPrefix}"), TableKey.ShortenedPrefixLength);
         var to = string.Concat(from.AsSpan(0, from.Length - 1), [(char)(from[^1] + 1)]);
-        var rowKey = TableKey.From(stateName);
+        var rowFrom = TableKey.Truncate(TableKey.Escape($"{stateName}/"), TableKey.ShortenedPrefixLength);
+        var rowTo = string.Concat(rowFrom.AsSpan(0, rowFrom.Length - 1), [(char)(rowFrom[^1] + 1)]);
         var filter = changedSince is { } since
             ? TableClient.CreateQueryFilter(
-                $"PartitionKey ge {from} and PartitionKey lt {to} and RowKey eq {rowKey} and Cleared eq false and Timestamp ge {since}")
+                $"PartitionKey ge {from} and PartitionKey lt {to} and RowKey ge {rowFrom} and RowKey lt {rowTo} and Cleared eq false and Timestamp ge {since}")
             : TableClient.CreateQueryFilter(
-                $"PartitionKey ge {from} and PartitionKey lt {to} and RowKey eq {rowKey} and Cleared eq false");
+                $"PartitionKey ge {from} and PartitionKey lt {to} and RowKey ge {rowFrom} and RowKey lt {rowTo} and Cleared eq false");
         LogQuerying(_name, stateName, grainIdPrefix, changedSince);
 
         await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
+            // The key ranges may hold other state names that start with this one and "/", and other services.
             var grainIdText = entity.GetString(StateEntity.GrainIdProperty);
-            if (grainIdText is null || !grainIdText.StartsWith(grainIdPrefix, StringComparison.Ordinal))
+            if (grainIdText is null
+                || !grainIdText.StartsWith(grainIdPrefix, StringComparison.Ordinal)
+                || entity.RowKey != RowKeyOf(stateName, grainIdText)
+                || entity.PartitionKey != TableKey.From($"{_serviceId}/{grainIdText}"))
             {
                 continue;
             }
@@ -197,7 +203,17 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
     }
 
     private (string PartitionKey, string RowKey) KeysOf(string stateName, GrainId grainId) =>
-        (TableKey.From($"{_serviceId}/{grainId}"), TableKey.From(stateName));
+        (TableKey.From($"{_serviceId}/{grainId}"), RowKeyOf(stateName, grainId.ToString()));
+
+    /// <summary>The RowKey of a grain's state: <c>{stateName}/{GrainId}</c>, escaped.</summary>
+    /// <remarks>
+    /// The PartitionKey alone already tells grains apart; the grain id is repeated so that no two rows share a
+    /// RowKey. Azurite finds a row by its RowKey index first and then scans every row with that RowKey for the
+    /// PartitionKey, so a RowKey shared by all grains of a state name made every read, write and delete scan
+    /// all of them (measured at 20,000 rows: reads 100–160/s and writes 40–90/s, against 2,200–2,500 and
+    /// 1,175/s with RowKeys of their own). Azure Table storage finds a row by both keys either way.
+    /// </remarks>
+    public static string RowKeyOf(string stateName, string grainId) => TableKey.From($"{stateName}/{grainId}");
 
     private static string GrainIdText(GrainId grainId)
     {
@@ -346,6 +362,7 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
         try
         {
             await _table.CreateIfNotExistsAsync(CancellationToken.None);
+            await KeyLayout.UpgradeAsync(_table, _logger, _name, CancellationToken.None);
             LogTableReady(_name, _options.TableName);
         }
         catch (Exception exception)

@@ -19,6 +19,9 @@ public sealed class GrainStateQueryTests(AzuriteFixture azurite)
         await WriteAsync(store, "commitment", "other/4", "note", "other key");
         await WriteAsync(store, "commitments", "demo/5", "note", "other grain type");
         await WriteAsync(store, "commitment", "demo/6", "other-state", "other state name");
+        await WriteAsync(store, "commitment", "demo/8", "note/x", "a state name that starts with this one and a slash");
+        await WriteAsync(store, "commitment", "demo/9", "note", "two states of one grain");
+        await WriteAsync(store, "commitment", "demo/9", "note/demo/9", "its other state");
         var cleared = await WriteAsync(store, "commitment", "demo/7", "note", "cleared");
         await store.Storage.ClearStateAsync("note", cleared.GrainId, new GrainState<Note> { ETag = cleared.ETag }, Ct);
 
@@ -29,6 +32,7 @@ public sealed class GrainStateQueryTests(AzuriteFixture azurite)
             (longKey.GrainId, new Note { Text = "long" }, longKey.ETag),
             (demo1.GrainId, new Note { Text = "one" }, demo1.ETag),
             (demo2.GrainId, new Note { Text = "two" }, demo2.ETag),
+            (GrainId.Create("commitment", "demo/9"), new Note { Text = "two states of one grain" }, found.Single(f => f.GrainId.ToString() == "commitment/demo/9").ETag),
         ]);
     }
 

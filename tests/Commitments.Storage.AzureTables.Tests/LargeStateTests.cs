@@ -30,7 +30,7 @@ public sealed class LargeStateTests(AzuriteFixture azurite)
         read.ETag.ShouldBe(state.ETag);
         read.State.ShouldNotBeNull().Bytes.ShouldBe(state.State.Bytes);
 
-        var row = (await store.RawRowAsync(TableKey.From($"test-service/{grainId}"), StateName)).ShouldNotBeNull();
+        var row = (await store.RawRowAsync(TableKey.From($"test-service/{grainId}"), AzureTableGrainStorage.RowKeyOf(StateName, grainId.ToString()))).ShouldNotBeNull();
         var chunks = DataChunks(row);
         chunks.Count.ShouldBeGreaterThan(10);
         chunks.ShouldAllBe(chunk => chunk.Length <= 64 * 1024);

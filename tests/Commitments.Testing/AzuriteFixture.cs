@@ -85,12 +85,56 @@ public sealed class AzuriteFixture : IAsyncLifetime
         return start + Guid.NewGuid().ToString("N");
     }
 
-    /// <summary>A TCP port on 127.0.0.1 that was free a moment ago.</summary>
+    /// <summary>
+    /// A TCP port on 127.0.0.1 that was free a moment ago, below the OS's ephemeral range where it can: a port
+    /// from that range (what binding port 0 returns) can be taken by any outgoing connection of the test run
+    /// in the moment between this check and the server's bind; a port below it only by another listener.
+    /// </summary>
     public static int GetFreeTcpPort()
     {
+        var (low, high) = ListenRange.Value;
+        for (var attempt = 0; attempt < 50 && high > low; attempt++)
+        {
+            var port = Random.Shared.Next(low, high);
+            if (TryListen(port))
+            {
+                return port;
+            }
+        }
+
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    // Ports a test server may listen on: from 20000 up to where the OS starts handing out ports to outgoing
+    // connections (Linux: /proc/sys/net/ipv4/ip_local_port_range; elsewhere none, so port 0 is used).
+    private static readonly Lazy<(int Low, int High)> ListenRange = new(() =>
+    {
+        const string Range = "/proc/sys/net/ipv4/ip_local_port_range";
+        if (!File.Exists(Range))
+        {
+            return (0, 0);
+        }
+
+        var parts = File.ReadAllText(Range).Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries);
+        return parts.Length > 0 && int.TryParse(parts[0], CultureInfo.InvariantCulture, out var ephemeralLow) && ephemeralLow > 21000
+            ? (20000, ephemeralLow)
+            : (0, 0);
+    });
+
+    private static bool TryListen(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     public async ValueTask InitializeAsync()

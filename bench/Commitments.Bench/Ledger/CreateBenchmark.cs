@@ -65,7 +65,9 @@ internal static class CreateBenchmark
         // Warm up both paths, then size the raw entity like a stored promise.
         await GrainCreates(200);
         var stored = tables.GetTableClient(grainTable);
-        var sample = await stored.QueryAsync<TableEntity>(e => e.RowKey == CommitmentGrain.StateName, maxPerPage: 1).FirstAsync();
+        var sample = await stored.QueryAsync<TableEntity>(maxPerPage: 100).FirstAsync(e =>
+            e.GetString("GrainId") is { } grainId && grainId.StartsWith("commitment/", StringComparison.Ordinal)
+            && e.RowKey == AzureTableGrainStorage.RowKeyOf(CommitmentGrain.StateName, grainId));
         var payloadBytes = sample.Keys.Where(k => k.StartsWith("Data", StringComparison.Ordinal)).Sum(k => sample.GetBinary(k)?.Length ?? 0);
         var rawTable = tables.GetTableClient(azurite.NewTableName("benchraw"));
         await rawTable.CreateIfNotExistsAsync();
@@ -75,7 +77,8 @@ internal static class CreateBenchmark
         async Task<double> RawInserts(int count) => await Run(count, _ =>
         {
             var key = Guid.NewGuid().ToString("N");
-            return rawTable.AddEntityAsync(new TableEntity(TableKey.From($"commitments/commitment/bench/{key}"), CommitmentGrain.StateName)
+            return rawTable.AddEntityAsync(new TableEntity(
+                TableKey.From($"commitments/commitment/bench/{key}"), AzureTableGrainStorage.RowKeyOf(CommitmentGrain.StateName, $"commitment/bench/{key}"))
             {
                 ["GrainId"] = $"commitment/bench/{key}",
                 ["Data0"] = payload,
