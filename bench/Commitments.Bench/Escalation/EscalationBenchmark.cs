@@ -237,6 +237,18 @@ internal static class EscalationBenchmark
             Report("  due before the stop", [.. late.Where(l => l.Due < d.Stopped).Select(l => l.Late).Order()]);
             Report("  due while down", [.. late.Where(l => l.Due >= d.Stopped && l.Due <= d.Started).Select(l => l.Late).Order()]);
             Report("  due after the restart", [.. late.Where(l => l.Due > d.Started).Select(l => l.Late).Order()]);
+
+            // Where the tail after a restart sits: by how soon after the start the step was due.
+            var bySeconds = late.Where(l => l.Due > d.Started)
+                .GroupBy(l => Math.Min(6, (int)((l.Due - d.Started).TotalSeconds / 5)))
+                .OrderBy(g => g.Key)
+                .Select(g =>
+                {
+                    var sorted = g.Select(l => l.Late).Order().ToList();
+                    var span = g.Key < 6 ? $"{g.Key * 5}–{(g.Key * 5) + 5} s" : "30 s on";
+                    return $"{span}: n {sorted.Count}, p99 {BenchHost.Percentile(sorted, 0.99):F0} ms";
+                });
+            Console.WriteLine($"    after the start, due {string.Join("; ", bySeconds)}");
         }
         else
         {

@@ -28,14 +28,20 @@ public sealed class EscalationOptions
 /// Schedules a promise's next escalation moment as a Hangfire job, a little early (see
 /// <see cref="EscalationOptions.JobLead"/>). Hangfire's client API blocks; the calls run on one
 /// thread of their own, so promises await them without tying up the thread pool in a burst.
+/// Promises' own requests go first: bulk work (<see cref="ScheduleInBackgroundAsync"/>, the jobs a
+/// restart lost, thousands at once) gets every ninth turn while they wait, so a promise about to
+/// write its step never waits behind it.
 /// </summary>
 internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler, IDisposable
 {
+    private const int ForegroundTurns = 8;
+
     private readonly IBackgroundJobClient _jobs;
     private readonly IOptions<EscalationOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<HangfireEscalationScheduler> _logger;
     private readonly System.Collections.Concurrent.BlockingCollection<Action> _work = [];
+    private readonly System.Collections.Concurrent.BlockingCollection<Action> _background = [];
     private readonly Thread _thread;
 
     public HangfireEscalationScheduler(IBackgroundJobClient jobs, IOptions<EscalationOptions> options, TimeProvider time, ILogger<HangfireEscalationScheduler> logger)
@@ -48,10 +54,14 @@ internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler
         _thread.Start();
     }
 
-    public Task<string> ScheduleAsync(string commitmentKey, DateTimeOffset at)
+    public Task<string> ScheduleAsync(string commitmentKey, DateTimeOffset at) => Schedule(_work, commitmentKey, at);
+
+    public Task<string> ScheduleInBackgroundAsync(string commitmentKey, DateTimeOffset at) => Schedule(_background, commitmentKey, at);
+
+    private Task<string> Schedule(System.Collections.Concurrent.BlockingCollection<Action> queue, string commitmentKey, DateTimeOffset at)
     {
         var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _work.Add(() =>
+        queue.Add(() =>
         {
             try
             {
@@ -83,17 +93,48 @@ internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler
 
     private void Run()
     {
-        foreach (var work in _work.GetConsumingEnumerable())
+        var turns = 0;
+        while (Next(ref turns) is { } work)
         {
             work();
+        }
+    }
+
+    // Up to ForegroundTurns promise requests in a row, then one from the background if any waits; null once the host stops.
+    private Action? Next(ref int turns)
+    {
+        if (turns < ForegroundTurns && _work.TryTake(out var work))
+        {
+            turns++;
+            return work;
+        }
+
+        turns = 0;
+        if (_background.TryTake(out work))
+        {
+            return work;
+        }
+
+        try
+        {
+            // Nothing waiting: block until either queue has work (the promises' queue is tried first).
+            System.Collections.Concurrent.BlockingCollection<Action>.TakeFromAny([_work, _background], out work);
+            return work;
+        }
+        catch (ArgumentException)
+        {
+            // Both queues are completed and empty: the host is stopping.
+            return null;
         }
     }
 
     public void Dispose()
     {
         _work.CompleteAdding();
+        _background.CompleteAdding();
         _thread.Join(TimeSpan.FromSeconds(5));
         _work.Dispose();
+        _background.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting escalation job {JobId} failed; it will wake its promise for nothing")]

@@ -58,60 +58,105 @@ public sealed partial class EscalationReconciler(
             }
         }
 
-        var work = new List<(string Site, IndexEntry Entry)>();
-        foreach (var site in await grains.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).List())
+        // Each site's index is its own grain: after a restart each reads its shards and catches up, so they load side by side.
+        var plans = new System.Collections.Concurrent.ConcurrentBag<(string Site, IndexEntry Entry)>();
+        var sites = await grains.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).List();
+        await Parallel.ForEachAsync(sites, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (site, _) =>
         {
-            work.AddRange((await grains.GetGrain<ISiteIndexGrain>(site).EscalationPlans()).Select(e => (site, e)));
-        }
+            foreach (var entry in await grains.GetGrain<ISiteIndexGrain>(site).EscalationPlans())
+            {
+                plans.Add((site, entry));
+            }
+        });
+        var work = plans.ToList();
+        var planned = time.GetElapsedTime(started);
 
         // Most urgent first: never planned, then by the next step's moment.
         work.Sort((a, b) => Nullable.Compare(a.Entry.EscalationPlanned ? a.Entry.NextEscalationAt : null, b.Entry.EscalationPlanned ? b.Entry.NextEscalationAt : null));
+
+        // Two lanes at once. A promise with a step to take now is activated (a read, the step, a write);
+        // one whose job is gone and whose step is still ahead only gets a new job, from the index alone
+        // (no storage). After a restart that is every open promise: the steps coming due must not wait
+        // in line behind the ones that came due while the process was down, so the second lane does
+        // not queue behind the first; its jobs wake their promises a little early, as any job does.
+        var now = time.GetUtcNow();
+        var take = new List<(string Site, IndexEntry Entry, bool Live)>();
+        var schedule = new List<(string Site, IndexEntry Entry)>();
+        foreach (var (site, entry) in work)
+        {
+            var live = IsLive(entry, now);
+            var overdue = entry.NextEscalationAt <= now - options.Value.ReconcileGrace;
+            var ahead = entry.NextEscalationAt > now;
+            if (!entry.EscalationPlanned || overdue || (!live && !ahead))
+            {
+                // Never planned, a step overdue that no job took, or a job gone with its step due.
+                take.Add((site, entry, live));
+            }
+            else if (!live && entry.NextEscalationAt is not null)
+            {
+                schedule.Add((site, entry));
+            }
+        }
+
         int escalated = 0, rescheduled = 0;
-        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (item, _) =>
+        var taking = Parallel.ForEachAsync(take, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (item, _) =>
+        {
+            var (site, entry, live) = item;
+            await ForEachPromiseAsync(entry, async () =>
+            {
+                // The grain takes what is due and schedules the next.
+                var run = await grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, entry.Id)).Reconcile(jobLost: !live);
+                Interlocked.Add(ref run.Ran.Count > 0 ? ref escalated : ref rescheduled, 1);
+            });
+        });
+        var scheduling = Parallel.ForEachAsync(schedule, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (item, _) =>
         {
             var (site, entry) = item;
+            await ForEachPromiseAsync(entry, async () =>
+            {
+                // The promise decides when the job wakes it, as with any job; a step that came due
+                // meanwhile is woken at once.
+                var at = entry.NextEscalationAt!.Value;
+                _scheduled[entry.Id] = (await scheduler.ScheduleInBackgroundAsync(CommitmentKey.For(site, entry.Id), at), at);
+                Interlocked.Increment(ref rescheduled);
+            });
+        });
+        await scheduling;
+        var scheduled = time.GetElapsedTime(started);
+        await taking;
+
+        async Task ForEachPromiseAsync(IndexEntry entry, Func<Task> action)
+        {
             try
             {
-                var now = time.GetUtcNow();
-                var wokenUntil = entry.NextEscalationAt + options.Value.ReconcileGrace;
-                var live = JobLiveness.IsLive(storage, entry.EscalationJob, wokenUntil, now)
-                    || (_scheduled.TryGetValue(entry.Id, out var ours) && ours.At == entry.NextEscalationAt && JobLiveness.IsLive(storage, ours.JobId, wokenUntil, now));
-                var overdue = entry.NextEscalationAt <= now - options.Value.ReconcileGrace;
-                var ahead = entry.NextEscalationAt > now;
-                if (!entry.EscalationPlanned || overdue || (!live && !ahead))
-                {
-                    // Never planned, a step overdue that no job took, or a job gone with its step
-                    // due: the grain takes what is due and schedules the next.
-                    var run = await grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, entry.Id)).Reconcile(jobLost: !live);
-                    Interlocked.Add(ref run.Ran.Count > 0 ? ref escalated : ref rescheduled, 1);
-                }
-                else if (!live && entry.NextEscalationAt is { } at)
-                {
-                    // The job is gone (in-memory storage forgets on a crash) and the step is still
-                    // ahead: a new job, from the index alone. After a restart that is every open
-                    // promise, and activating each (a read and a write apiece) would bury the steps
-                    // coming due. The promise decides when the job wakes it, as with any job.
-                    _scheduled[entry.Id] = (await scheduler.ScheduleAsync(CommitmentKey.For(site, entry.Id), at), at);
-                    Interlocked.Increment(ref rescheduled);
-                }
+                await action();
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 // Even a canceled activation (a timeout under load) is this promise's failure, not the pass's.
                 LogPromiseFailed(logger, ex, entry.Id);
             }
-        });
+        }
 
         if (escalated + rescheduled > 0)
         {
-            LogReconciled(logger, work.Count, escalated, rescheduled, (long)time.GetElapsedTime(started).TotalMilliseconds);
+            LogReconciled(logger, work.Count, sites.Count, (long)planned.TotalMilliseconds, escalated, take.Count, rescheduled, schedule.Count,
+                (long)scheduled.TotalMilliseconds, (long)time.GetElapsedTime(started).TotalMilliseconds);
         }
 
         return new Result(work.Count, escalated, rescheduled);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Reconcile: {Checked} open plans checked, {Escalated} promises escalated late, {Rescheduled} put back on schedule, in {ElapsedMs} ms")]
-    private static partial void LogReconciled(ILogger logger, int @checked, int escalated, int rescheduled, long elapsedMs);
+    // A job is still going to wake the promise for its step: the one it keeps, or one this process scheduled from the index.
+    private bool IsLive(IndexEntry entry, DateTimeOffset now)
+    {
+        var wokenUntil = entry.NextEscalationAt + options.Value.ReconcileGrace;
+        return JobLiveness.IsLive(storage, entry.EscalationJob, wokenUntil, now)
+            || (_scheduled.TryGetValue(entry.Id, out var ours) && ours.At == entry.NextEscalationAt && JobLiveness.IsLive(storage, ours.JobId, wokenUntil, now));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reconcile: {Checked} open plans of {Sites} sites read in {PlannedMs} ms; {Escalated} promises escalated late (of {Taken} taken), {Rescheduled} put back on schedule ({Jobs} jobs from the index alone, scheduled by {ScheduledMs} ms); done in {ElapsedMs} ms")]
+    private static partial void LogReconciled(ILogger logger, int @checked, int sites, long plannedMs, int escalated, int taken, int rescheduled, int jobs, long scheduledMs, long elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconcile of promise {CommitmentId} failed; the next pass tries again")]
     private static partial void LogPromiseFailed(ILogger logger, Exception exception, Guid commitmentId);
