@@ -13,7 +13,8 @@ using Microsoft.Extensions.Options;
 namespace Commitments.Bench;
 
 /// <summary>The real host for a bench run: Production settings, the bench's Azurite and local Twilio, a fast sender.</summary>
-internal sealed class BenchApp(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port) : WebApplicationFactory<host::Program>
+internal sealed class BenchApp(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port, IReadOnlyDictionary<string, string>? extra = null)
+    : WebApplicationFactory<host::Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -25,6 +26,10 @@ internal sealed class BenchApp(AzuriteFixture azurite, LocalTwilioServer fake, s
         settings["Twilio:MaxConcurrentRequests"] = "64";
         // Deadlines a few seconds ahead, so the bench need not wait a minute per scenario.
         settings["Ledger:MinimumLead"] = "00:00:05";
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            settings[key] = value;
+        }
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
@@ -36,9 +41,9 @@ internal sealed class BenchApp(AzuriteFixture azurite, LocalTwilioServer fake, s
     }
 
     /// <summary>Starts the host on a loopback Kestrel port.</summary>
-    public static BenchApp Start(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port)
+    public static BenchApp Start(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port, IReadOnlyDictionary<string, string>? extra = null)
     {
-        var app = new BenchApp(azurite, fake, table, port);
+        var app = new BenchApp(azurite, fake, table, port, extra);
         app.UseKestrel(port);
         app.StartServer();
         return app;

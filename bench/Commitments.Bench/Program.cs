@@ -3,7 +3,7 @@ using Commitments.Bench.Insights;
 using Commitments.Bench.Ledger;
 using Commitments.Bench.Texts;
 
-// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|insights|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabc] [--promises N]
+// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|insights|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabcd] [--promises N]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 if (which is "ledger" or "all")
 {
@@ -17,7 +17,7 @@ if (which is "texts" or "all")
 
 if (which is "escalation" or "all")
 {
-    await EscalationBenchmark.RunAsync(Argument("--spread", 10000), Argument("--burst", 2000), Text("--only", "htabc"));
+    await EscalationBenchmark.RunAsync(Argument("--spread", 10000), Argument("--burst", 2000), Text("--only", "htabcd"));
 }
 
 if (which is "insights" or "all")

@@ -28,8 +28,8 @@ internal static class EscalationBenchmark
 
     /// <param name="spread">How many promises (a) spreads over a minute.</param>
     /// <param name="burst">How many promises (b) makes due at one second.</param>
-    /// <param name="only">Which parts to run: "h" Hangfire alone, "t" the Twilio client alone, "a", "b", "c" (a with a restart).</param>
-    public static async Task RunAsync(int spread, int burst, string only = "htabc")
+    /// <param name="only">Which parts to run: "h" Hangfire alone, "t" the Twilio client alone, "a", "b", "c" (a with a restart), "d" (c with Hangfire's jobs in Redis).</param>
+    public static async Task RunAsync(int spread, int burst, string only = "htabcd")
     {
         if (only.Contains('h', StringComparison.Ordinal))
         {
@@ -85,39 +85,63 @@ internal static class EscalationBenchmark
                 }
 
                 Console.WriteLine($"(a) again, {spread} promises across one minute, the host stopped and started again mid-minute:");
-                var c = await Scenario(app, "c", 2, spread, TimeSpan.FromMinutes(1));
-                var half = c.First + TimeSpan.FromSeconds(30);
-                await Task.Delay(half - DateTimeOffset.UtcNow);
-                var stopped = DateTimeOffset.UtcNow;
-                using var operations = new StorageOperations();
-                var timedOut = false;
-                using (var stopping = new StorageOperations())
-                {
-                    try
-                    {
-                        await app.DisposeAsync();
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        // The host's shutdown timeout cut the stop short: what is left is a crash, which the ledger survives.
-                        timedOut = true;
-                    }
+                app = await RestartScenarioAsync(app, control, "c", 2, spread, () => Start(azurite, fake, table, port));
+            }
 
-                    Console.WriteLine($"  the stop{(timedOut ? " hit the host's shutdown timeout and" : "")} wrote: {stopping.Describe(spread)}");
-                }
-
-                var gone = DateTimeOffset.UtcNow;
-                app = Start(azurite, fake, table, port);
-                var restarted = DateTimeOffset.UtcNow;
-                Console.WriteLine($"  down from +{(stopped - c.First).TotalSeconds:F1} s to +{(restarted - c.First).TotalSeconds:F1} s into the minute (stopping took {(gone - stopped).TotalSeconds:F1} s, starting {(restarted - gone).TotalSeconds:F1} s)");
-                await ReportScenario(control, c, (stopped, restarted));
-                Console.WriteLine($"  storage operations from the stop to the report: {operations.Describe(spread)}");
+            if (only.Contains('d', StringComparison.Ordinal))
+            {
+                // The same with Hangfire's jobs in Redis: they outlive the stop, so the start-up pass has
+                // no jobs to rebuild and the steps due after the restart are woken by their own jobs.
+                await StopAsync(app, "the host before (d)");
+                await using var redis = new RedisFixture();
+                await redis.InitializeAsync();
+                var redisSettings = new Dictionary<string, string> { ["Hangfire:Storage"] = "redis", ["Hangfire:Redis"] = redis.Configuration };
+                table = azurite.NewTableName("benchesc");
+                port = AzuriteFixture.GetFreeTcpPort();
+                app = BenchApp.Start(azurite, fake, table, port, redisSettings);
+                Console.WriteLine($"(d) (a) again with a restart mid-minute, Hangfire's jobs in Redis ({spread} promises):");
+                app = await RestartScenarioAsync(app, control, "d", 3, spread, () => BenchApp.Start(azurite, fake, table, port, redisSettings));
+                // Stopped while its Redis still runs (disposing it again in the end does nothing).
+                await StopAsync(app, "the host of (d)");
             }
         }
         finally
         {
             await app.DisposeAsync();
         }
+    }
+
+    /// <summary>Promises due across a minute; the host stopped at half time and started again at once.</summary>
+    private static async Task<BenchApp> RestartScenarioAsync(BenchApp app, HttpClient control, string name, int block, int spread, Func<BenchApp> start)
+    {
+        var c = await Scenario(app, name, block, spread, TimeSpan.FromMinutes(1));
+        var half = c.First + TimeSpan.FromSeconds(30);
+        await Task.Delay(half - DateTimeOffset.UtcNow);
+        var stopped = DateTimeOffset.UtcNow;
+        using var operations = new StorageOperations();
+        var timedOut = false;
+        using (var stopping = new StorageOperations())
+        {
+            try
+            {
+                await app.DisposeAsync();
+            }
+            catch (OperationCanceledException)
+            {
+                // The host's shutdown timeout cut the stop short: what is left is a crash, which the ledger survives.
+                timedOut = true;
+            }
+
+            Console.WriteLine($"  the stop{(timedOut ? " hit the host's shutdown timeout and" : "")} wrote: {stopping.Describe(spread)}");
+        }
+
+        var gone = DateTimeOffset.UtcNow;
+        app = start();
+        var restarted = DateTimeOffset.UtcNow;
+        Console.WriteLine($"  down from +{(stopped - c.First).TotalSeconds:F1} s to +{(restarted - c.First).TotalSeconds:F1} s into the minute (stopping took {(gone - stopped).TotalSeconds:F1} s, starting {(restarted - gone).TotalSeconds:F1} s)");
+        await ReportScenario(control, c, (stopped, restarted));
+        Console.WriteLine($"  storage operations from the stop to the report: {operations.Describe(spread)}");
+        return app;
     }
 
     private static async Task StopAsync(BenchApp app, string what)

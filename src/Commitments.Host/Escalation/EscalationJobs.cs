@@ -22,12 +22,19 @@ public sealed class EscalationOptions
 
     /// <summary>A step this late with its job not done is taken by the reconcile pass (default 10 s).</summary>
     public TimeSpan ReconcileGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Threads that call Hangfire's client to schedule jobs (default: 1 with in-memory job storage, which
+    /// runs every call on one thread of its own anyway; 4 with Redis, whose calls wait on the network).
+    /// </summary>
+    public int? SchedulerThreads { get; set; }
 }
 
 /// <summary>
 /// Schedules a promise's next escalation moment as a Hangfire job, a little early (see
-/// <see cref="EscalationOptions.JobLead"/>). Hangfire's client API blocks; the calls run on one
-/// thread of their own, so promises await them without tying up the thread pool in a burst.
+/// <see cref="EscalationOptions.JobLead"/>). Hangfire's client API blocks; the calls run on threads
+/// of their own (<see cref="EscalationOptions.SchedulerThreads"/>), so promises await them without
+/// tying up the thread pool in a burst.
 /// Promises' own requests go first: bulk work (<see cref="ScheduleInBackgroundAsync"/>, the jobs a
 /// restart lost, thousands at once) gets every ninth turn while they wait, so a promise about to
 /// write its step never waits behind it.
@@ -42,16 +49,19 @@ internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler
     private readonly ILogger<HangfireEscalationScheduler> _logger;
     private readonly System.Collections.Concurrent.BlockingCollection<Action> _work = [];
     private readonly System.Collections.Concurrent.BlockingCollection<Action> _background = [];
-    private readonly Thread _thread;
+    private readonly Thread[] _threads;
 
-    public HangfireEscalationScheduler(IBackgroundJobClient jobs, IOptions<EscalationOptions> options, TimeProvider time, ILogger<HangfireEscalationScheduler> logger)
+    public HangfireEscalationScheduler(IBackgroundJobClient jobs, IOptions<EscalationOptions> options, TimeProvider time, ILogger<HangfireEscalationScheduler> logger, int threads = 1)
     {
         _jobs = jobs;
         _options = options;
         _time = time;
         _logger = logger;
-        _thread = new Thread(Run) { IsBackground = true, Name = "Escalation scheduler" };
-        _thread.Start();
+        _threads = [.. Enumerable.Range(0, Math.Max(1, options.Value.SchedulerThreads ?? threads)).Select(i => new Thread(Run) { IsBackground = true, Name = $"Escalation scheduler {i + 1}" })];
+        foreach (var thread in _threads)
+        {
+            thread.Start();
+        }
     }
 
     public Task<string> ScheduleAsync(string commitmentKey, DateTimeOffset at) => Schedule(_work, commitmentKey, at);
@@ -132,7 +142,11 @@ internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler
     {
         _work.CompleteAdding();
         _background.CompleteAdding();
-        _thread.Join(TimeSpan.FromSeconds(5));
+        foreach (var thread in _threads)
+        {
+            thread.Join(TimeSpan.FromSeconds(5));
+        }
+
         _work.Dispose();
         _background.Dispose();
     }
@@ -165,7 +179,13 @@ internal static class JobLiveness
     /// <param name="jobId">The job the promise keeps.</param>
     /// <param name="wokenUntil">A job that already ran counts as live until then: it woke the promise early, which now waits on its own timer.</param>
     /// <param name="now">The time now.</param>
-    public static bool IsLive(JobStorage storage, string? jobId, DateTimeOffset? wokenUntil = null, DateTimeOffset? now = null)
+    /// <param name="since">
+    /// When this process started. With a storage that outlives the process (Redis), a job that ran or was
+    /// taken by a worker before then woke an activation that is gone with its process: not live. (A job
+    /// another host is running counts as dead too when it started before this one; the promise then
+    /// hears from both, and decides once.)
+    /// </param>
+    public static bool IsLive(JobStorage storage, string? jobId, DateTimeOffset? wokenUntil, DateTimeOffset? now, DateTimeOffset since)
     {
         if (jobId is null)
         {
@@ -173,8 +193,18 @@ internal static class JobLiveness
         }
 
         using var connection = storage.GetConnection();
-        var state = connection.GetJobData(jobId)?.State;
-        return state is "Scheduled" or "Enqueued" or "Processing" or "Awaiting"
-            || (state is "Succeeded" && wokenUntil > now);
+        var state = connection.GetStateData(jobId);
+        return state?.Name switch
+        {
+            "Scheduled" or "Enqueued" or "Awaiting" => true,
+            "Processing" => At(state, "StartedAt") >= since,
+            "Succeeded" => wokenUntil > now && At(state, "SucceededAt") >= since,
+            _ => false,
+        };
     }
+
+    private static DateTimeOffset? At(Hangfire.Storage.StateData state, string key) =>
+        state.Data?.TryGetValue(key, out var text) == true && Hangfire.Common.JobHelper.DeserializeNullableDateTime(text) is { } at
+            ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc))
+            : null;
 }

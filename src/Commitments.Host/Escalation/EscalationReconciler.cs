@@ -3,6 +3,7 @@ using Commitments.Grains.Escalation;
 using Commitments.Grains.Index;
 using Commitments.Grains.Sites;
 using Hangfire;
+using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 
 namespace Commitments.Host.Escalation;
@@ -24,6 +25,9 @@ public sealed partial class EscalationReconciler(
     // Jobs this process scheduled from the index alone (by promise): the promise keeps its old job
     // id until its next write, so liveness is checked against these too.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, (string JobId, DateTimeOffset At)> _scheduled = new();
+
+    // Built with the host: a job that ran before this moment woke a promise in an earlier process.
+    private readonly DateTimeOffset _processStarted = time.GetUtcNow();
 
     /// <summary>What one pass did: promises whose overdue steps it took, and jobs it scheduled again.</summary>
     public sealed record Result(int Checked, int Escalated, int Rescheduled);
@@ -58,101 +62,137 @@ public sealed partial class EscalationReconciler(
             }
         }
 
-        // Each site's index is its own grain: after a restart each reads its shards and catches up, so they load side by side.
-        var plans = new System.Collections.Concurrent.ConcurrentBag<(string Site, IndexEntry Entry)>();
-        var sites = await grains.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).List();
-        await Parallel.ForEachAsync(sites, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (site, _) =>
-        {
-            foreach (var entry in await grains.GetGrain<ISiteIndexGrain>(site).EscalationPlans())
-            {
-                plans.Add((site, entry));
-            }
-        });
-        var work = plans.ToList();
-        var planned = time.GetElapsedTime(started);
-
-        // Most urgent first: never planned, then by the next step's moment.
-        work.Sort((a, b) => Nullable.Compare(a.Entry.EscalationPlanned ? a.Entry.NextEscalationAt : null, b.Entry.EscalationPlanned ? b.Entry.NextEscalationAt : null));
-
         // Two lanes at once. A promise with a step to take now is activated (a read, the step, a write);
         // one whose job is gone and whose step is still ahead only gets a new job, from the index alone
         // (no storage). After a restart that is every open promise: the steps coming due must not wait
         // in line behind the ones that came due while the process was down, so the second lane does
         // not queue behind the first; its jobs wake their promises a little early, as any job does.
-        var now = time.GetUtcNow();
-        var take = new List<(string Site, IndexEntry Entry, bool Live)>();
-        var schedule = new List<(string Site, IndexEntry Entry)>();
-        foreach (var (site, entry) in work)
+        var tally = new Tally(started);
+        var take = Channel.CreateUnbounded<(string Site, IndexEntry Entry, bool Live)>();
+        var schedule = Channel.CreateUnbounded<(string Site, IndexEntry Entry)>();
+        var sites = await grains.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).List();
+
+        // All plans first, then both lanes: taking steps while the indexes still load (each reads its shards
+        // and catches up after a restart) slowed the loading and, measured, both lanes with it.
+        await ReadPlansAsync(sites, take.Writer, schedule.Writer, tally, cancellationToken);
+        await Task.WhenAll(TakeAllAsync(take.Reader, tally, cancellationToken), ScheduleAllAsync(schedule.Reader, tally, cancellationToken));
+
+        if (tally.Escalated + tally.Rescheduled > 0)
         {
-            var live = IsLive(entry, now);
-            var overdue = entry.NextEscalationAt <= now - options.Value.ReconcileGrace;
-            var ahead = entry.NextEscalationAt > now;
-            if (!entry.EscalationPlanned || overdue || (!live && !ahead))
-            {
-                // Never planned, a step overdue that no job took, or a job gone with its step due.
-                take.Add((site, entry, live));
-            }
-            else if (!live && entry.NextEscalationAt is not null)
-            {
-                schedule.Add((site, entry));
-            }
+            LogReconciled(logger, tally.Checked, sites.Count, (long)tally.Planned.TotalMilliseconds, tally.Escalated, tally.Taken, tally.Rescheduled, tally.Jobs,
+                (long)tally.Scheduled.TotalMilliseconds, (long)time.GetElapsedTime(started).TotalMilliseconds);
         }
 
-        int escalated = 0, rescheduled = 0;
-        var taking = Parallel.ForEachAsync(take, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (item, _) =>
+        return new Result(tally.Checked, tally.Escalated, tally.Rescheduled);
+    }
+
+    /// <summary>What one pass counted, and when its parts ended.</summary>
+    private sealed class Tally(long started)
+    {
+        public long Started { get; } = started;
+
+        public int Checked;
+        public int Taken;
+        public int Jobs;
+        public int Escalated;
+        public int Rescheduled;
+
+        public TimeSpan Planned { get; set; }
+
+        public TimeSpan Scheduled { get; set; }
+    }
+
+    // Each site's index is its own grain, and after a restart each reads its shards and catches up first:
+    // they load side by side. Then the most urgent first: never planned, then by the next step's moment.
+    private async Task ReadPlansAsync(
+        IReadOnlyList<string> sites,
+        ChannelWriter<(string Site, IndexEntry Entry, bool Live)> take,
+        ChannelWriter<(string Site, IndexEntry Entry)> schedule,
+        Tally tally,
+        CancellationToken cancellationToken)
+    {
+        try
         {
-            var (site, entry, live) = item;
-            await ForEachPromiseAsync(entry, async () =>
+            var plans = new System.Collections.Concurrent.ConcurrentBag<(string Site, IndexEntry Entry)>();
+            await Parallel.ForEachAsync(sites, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (site, _) =>
             {
-                // The grain takes what is due and schedules the next.
-                var run = await grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, entry.Id)).Reconcile(jobLost: !live);
-                Interlocked.Add(ref run.Ran.Count > 0 ? ref escalated : ref rescheduled, 1);
+                foreach (var entry in await grains.GetGrain<ISiteIndexGrain>(site).EscalationPlans())
+                {
+                    plans.Add((site, entry));
+                }
             });
-        });
-        var scheduling = Parallel.ForEachAsync(schedule, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (item, _) =>
-        {
-            var (site, entry) = item;
-            await ForEachPromiseAsync(entry, async () =>
-            {
-                // The promise decides when the job wakes it, as with any job; a step that came due
-                // meanwhile is woken at once.
-                var at = entry.NextEscalationAt!.Value;
-                _scheduled[entry.Id] = (await scheduler.ScheduleInBackgroundAsync(CommitmentKey.For(site, entry.Id), at), at);
-                Interlocked.Increment(ref rescheduled);
-            });
-        });
-        await scheduling;
-        var scheduled = time.GetElapsedTime(started);
-        await taking;
 
-        async Task ForEachPromiseAsync(IndexEntry entry, Func<Task> action)
-        {
-            try
+            var work = plans.ToList();
+            tally.Checked = work.Count;
+            work.Sort((a, b) => Nullable.Compare(a.Entry.EscalationPlanned ? a.Entry.NextEscalationAt : null, b.Entry.EscalationPlanned ? b.Entry.NextEscalationAt : null));
+            var now = time.GetUtcNow();
+            foreach (var (site, entry) in work)
             {
-                await action();
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                // Even a canceled activation (a timeout under load) is this promise's failure, not the pass's.
-                LogPromiseFailed(logger, ex, entry.Id);
+                var live = IsLive(entry, now);
+                var overdue = entry.NextEscalationAt <= now - options.Value.ReconcileGrace;
+                var ahead = entry.NextEscalationAt > now;
+                if (!entry.EscalationPlanned || overdue || (!live && !ahead))
+                {
+                    // Never planned, a step overdue that no job took, or a job gone with its step due.
+                    tally.Taken++;
+                    await take.WriteAsync((site, entry, live), cancellationToken);
+                }
+                else if (!live && entry.NextEscalationAt is not null)
+                {
+                    tally.Jobs++;
+                    await schedule.WriteAsync((site, entry), cancellationToken);
+                }
             }
         }
-
-        if (escalated + rescheduled > 0)
+        finally
         {
-            LogReconciled(logger, work.Count, sites.Count, (long)planned.TotalMilliseconds, escalated, take.Count, rescheduled, schedule.Count,
-                (long)scheduled.TotalMilliseconds, (long)time.GetElapsedTime(started).TotalMilliseconds);
+            take.Complete();
+            schedule.Complete();
+            tally.Planned = time.GetElapsedTime(tally.Started);
         }
+    }
 
-        return new Result(work.Count, escalated, rescheduled);
+    // The grain takes what is due and schedules the next.
+    private Task TakeAllAsync(ChannelReader<(string Site, IndexEntry Entry, bool Live)> take, Tally tally, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(take.ReadAllAsync(cancellationToken), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (item, _) =>
+            await ForPromiseAsync(item.Entry.Id, async () =>
+            {
+                var run = await grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(item.Site, item.Entry.Id)).Reconcile(jobLost: !item.Live);
+                Interlocked.Increment(ref run.Ran.Count > 0 ? ref tally.Escalated : ref tally.Rescheduled);
+            }, cancellationToken));
+
+    // The promise decides when the job wakes it, as with any job; a step that came due meanwhile is woken at once.
+    private async Task ScheduleAllAsync(ChannelReader<(string Site, IndexEntry Entry)> schedule, Tally tally, CancellationToken cancellationToken)
+    {
+        await Parallel.ForEachAsync(schedule.ReadAllAsync(cancellationToken), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (item, _) =>
+            await ForPromiseAsync(item.Entry.Id, async () =>
+            {
+                var at = item.Entry.NextEscalationAt!.Value;
+                _scheduled[item.Entry.Id] = (await scheduler.ScheduleInBackgroundAsync(CommitmentKey.For(item.Site, item.Entry.Id), at), at);
+                Interlocked.Increment(ref tally.Rescheduled);
+            }, cancellationToken));
+        tally.Scheduled = time.GetElapsedTime(tally.Started);
+    }
+
+    private async Task ForPromiseAsync(Guid id, Func<Task> action, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await action();
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Even a canceled activation (a timeout under load) is this promise's failure, not the pass's.
+            LogPromiseFailed(logger, ex, id);
+        }
     }
 
     // A job is still going to wake the promise for its step: the one it keeps, or one this process scheduled from the index.
     private bool IsLive(IndexEntry entry, DateTimeOffset now)
     {
         var wokenUntil = entry.NextEscalationAt + options.Value.ReconcileGrace;
-        return JobLiveness.IsLive(storage, entry.EscalationJob, wokenUntil, now)
-            || (_scheduled.TryGetValue(entry.Id, out var ours) && ours.At == entry.NextEscalationAt && JobLiveness.IsLive(storage, ours.JobId, wokenUntil, now));
+        return JobLiveness.IsLive(storage, entry.EscalationJob, wokenUntil, now, _processStarted)
+            || (_scheduled.TryGetValue(entry.Id, out var ours) && ours.At == entry.NextEscalationAt && JobLiveness.IsLive(storage, ours.JobId, wokenUntil, now, _processStarted));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconcile: {Checked} open plans of {Sites} sites read in {PlannedMs} ms; {Escalated} promises escalated late (of {Taken} taken), {Rescheduled} put back on schedule ({Jobs} jobs from the index alone, scheduled by {ScheduledMs} ms); done in {ElapsedMs} ms")]

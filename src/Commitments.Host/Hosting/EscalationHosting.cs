@@ -67,7 +67,8 @@ internal static class EscalationHosting
             options.WorkerCount = settings.WorkerCount;
             options.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
         });
-        builder.Services.AddSingleton<IEscalationScheduler, HangfireEscalationScheduler>();
+        var schedulerThreads = settings.Storage.Equals("redis", StringComparison.OrdinalIgnoreCase) ? 4 : 1;
+        builder.Services.AddSingleton<IEscalationScheduler>(services => ActivatorUtilities.CreateInstance<HangfireEscalationScheduler>(services, schedulerThreads));
         builder.Services.AddSingleton<EscalationReconciler>();
         builder.Services.AddTransient<EscalationJobs>();
         builder.Services.AddHostedService<ReconcileAtStartup>();
