@@ -3,7 +3,6 @@ using Commitments.Grains.Escalation;
 using Commitments.Grains.Index;
 using Commitments.Grains.Sites;
 using Hangfire;
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 
 namespace Commitments.Host.Escalation;
@@ -68,14 +67,12 @@ public sealed partial class EscalationReconciler(
         // in line behind the ones that came due while the process was down, so the second lane does
         // not queue behind the first; its jobs wake their promises a little early, as any job does.
         var tally = new Tally(started);
-        var take = Channel.CreateUnbounded<(string Site, IndexEntry Entry, bool Live)>();
-        var schedule = Channel.CreateUnbounded<(string Site, IndexEntry Entry)>();
         var sites = await grains.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).List();
 
         // All plans first, then both lanes: taking steps while the indexes still load (each reads its shards
         // and catches up after a restart) slowed the loading and, measured, both lanes with it.
-        await ReadPlansAsync(sites, take.Writer, schedule.Writer, tally, cancellationToken);
-        await Task.WhenAll(TakeAllAsync(take.Reader, tally, cancellationToken), ScheduleAllAsync(schedule.Reader, tally, cancellationToken));
+        var (take, schedule) = await ReadPlansAsync(sites, tally, cancellationToken);
+        await Task.WhenAll(TakeAllAsync(take, tally, cancellationToken), ScheduleAllAsync(schedule, tally, cancellationToken));
 
         if (tally.Escalated + tally.Rescheduled > 0)
         {
@@ -89,13 +86,17 @@ public sealed partial class EscalationReconciler(
     /// <summary>What one pass counted, and when its parts ended.</summary>
     private sealed class Tally(long started)
     {
-        public long Started { get; } = started;
-
-        public int Checked;
-        public int Taken;
-        public int Jobs;
+        // Counted by both lanes at once (Interlocked).
         public int Escalated;
         public int Rescheduled;
+
+        public long Started { get; } = started;
+
+        public int Checked { get; set; }
+
+        public int Taken { get; set; }
+
+        public int Jobs { get; set; }
 
         public TimeSpan Planned { get; set; }
 
@@ -104,60 +105,51 @@ public sealed partial class EscalationReconciler(
 
     // Each site's index is its own grain, and after a restart each reads its shards and catches up first:
     // they load side by side. Then the most urgent first: never planned, then by the next step's moment.
-    private async Task ReadPlansAsync(
-        IReadOnlyList<string> sites,
-        ChannelWriter<(string Site, IndexEntry Entry, bool Live)> take,
-        ChannelWriter<(string Site, IndexEntry Entry)> schedule,
-        Tally tally,
-        CancellationToken cancellationToken)
+    private async Task<(List<(string Site, IndexEntry Entry, bool Live)> Take, List<(string Site, IndexEntry Entry)> Schedule)> ReadPlansAsync(
+        IReadOnlyList<string> sites, Tally tally, CancellationToken cancellationToken)
     {
-        try
+        var plans = new System.Collections.Concurrent.ConcurrentBag<(string Site, IndexEntry Entry)>();
+        await Parallel.ForEachAsync(sites, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (site, _) =>
         {
-            var plans = new System.Collections.Concurrent.ConcurrentBag<(string Site, IndexEntry Entry)>();
-            await Parallel.ForEachAsync(sites, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (site, _) =>
+            foreach (var entry in await grains.GetGrain<ISiteIndexGrain>(site).EscalationPlans())
             {
-                foreach (var entry in await grains.GetGrain<ISiteIndexGrain>(site).EscalationPlans())
-                {
-                    plans.Add((site, entry));
-                }
-            });
+                plans.Add((site, entry));
+            }
+        });
 
-            var work = plans.ToList();
-            tally.Checked = work.Count;
-            work.Sort((a, b) => Nullable.Compare(a.Entry.EscalationPlanned ? a.Entry.NextEscalationAt : null, b.Entry.EscalationPlanned ? b.Entry.NextEscalationAt : null));
-            // Whether each job is live is a storage call apiece (a network round trip with Redis): asked side by side.
-            var now = time.GetUtcNow();
-            var live = new bool[work.Count];
-            Parallel.For(0, work.Count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, i => live[i] = IsLive(work[i].Entry, now));
-            for (var i = 0; i < work.Count; i++)
+        var work = plans.ToList();
+        work.Sort((a, b) => Nullable.Compare(a.Entry.EscalationPlanned ? a.Entry.NextEscalationAt : null, b.Entry.EscalationPlanned ? b.Entry.NextEscalationAt : null));
+
+        // Whether each job is live is a storage call apiece (a network round trip with Redis): asked side by side.
+        var now = time.GetUtcNow();
+        var live = new bool[work.Count];
+        Parallel.For(0, work.Count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, i => live[i] = IsLive(work[i].Entry, now));
+
+        var take = new List<(string Site, IndexEntry Entry, bool Live)>();
+        var schedule = new List<(string Site, IndexEntry Entry)>();
+        for (var i = 0; i < work.Count; i++)
+        {
+            var (site, entry) = work[i];
+            var overdue = entry.NextEscalationAt <= now - options.Value.ReconcileGrace;
+            var ahead = entry.NextEscalationAt > now;
+            if (!entry.EscalationPlanned || overdue || (!live[i] && !ahead))
             {
-                var (site, entry) = work[i];
-                var overdue = entry.NextEscalationAt <= now - options.Value.ReconcileGrace;
-                var ahead = entry.NextEscalationAt > now;
-                if (!entry.EscalationPlanned || overdue || (!live[i] && !ahead))
-                {
-                    // Never planned, a step overdue that no job took, or a job gone with its step due.
-                    tally.Taken++;
-                    await take.WriteAsync((site, entry, live[i]), cancellationToken);
-                }
-                else if (!live[i] && entry.NextEscalationAt is not null)
-                {
-                    tally.Jobs++;
-                    await schedule.WriteAsync((site, entry), cancellationToken);
-                }
+                // Never planned, a step overdue that no job took, or a job gone with its step due.
+                take.Add((site, entry, live[i]));
+            }
+            else if (!live[i] && entry.NextEscalationAt is not null)
+            {
+                schedule.Add((site, entry));
             }
         }
-        finally
-        {
-            take.Complete();
-            schedule.Complete();
-            tally.Planned = time.GetElapsedTime(tally.Started);
-        }
+
+        (tally.Checked, tally.Taken, tally.Jobs, tally.Planned) = (work.Count, take.Count, schedule.Count, time.GetElapsedTime(tally.Started));
+        return (take, schedule);
     }
 
     // The grain takes what is due and schedules the next.
-    private Task TakeAllAsync(ChannelReader<(string Site, IndexEntry Entry, bool Live)> take, Tally tally, CancellationToken cancellationToken) =>
-        Parallel.ForEachAsync(take.ReadAllAsync(cancellationToken), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (item, _) =>
+    private Task TakeAllAsync(List<(string Site, IndexEntry Entry, bool Live)> take, Tally tally, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(take, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (item, _) =>
             await ForPromiseAsync(item.Entry.Id, async () =>
             {
                 var run = await grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(item.Site, item.Entry.Id)).Reconcile(jobLost: !item.Live);
@@ -165,9 +157,9 @@ public sealed partial class EscalationReconciler(
             }, cancellationToken));
 
     // The promise decides when the job wakes it, as with any job; a step that came due meanwhile is woken at once.
-    private async Task ScheduleAllAsync(ChannelReader<(string Site, IndexEntry Entry)> schedule, Tally tally, CancellationToken cancellationToken)
+    private async Task ScheduleAllAsync(List<(string Site, IndexEntry Entry)> schedule, Tally tally, CancellationToken cancellationToken)
     {
-        await Parallel.ForEachAsync(schedule.ReadAllAsync(cancellationToken), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (item, _) =>
+        await Parallel.ForEachAsync(schedule, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (item, _) =>
             await ForPromiseAsync(item.Entry.Id, async () =>
             {
                 var at = item.Entry.NextEscalationAt!.Value;
