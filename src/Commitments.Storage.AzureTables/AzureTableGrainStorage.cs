@@ -174,10 +174,8 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
 
         // Escaping preserves prefixes, so the partitions of matching grains form one key range. Shortened
         // keys keep only their first characters, hence the cut and the exact check on GrainId below.
-        var from = TableKey.Truncate(TableKey.Escape($"{_serviceId}/{grainIdPrefix}"), TableKey.ShortenedPrefixLength);
-        var to = string.Concat(from.AsSpan(0, from.Length - 1), [(char)(from[^1] + 1)]);
-        var rowFrom = TableKey.Truncate(TableKey.Escape($"{stateName}/"), TableKey.ShortenedPrefixLength);
-        var rowTo = string.Concat(rowFrom.AsSpan(0, rowFrom.Length - 1), [(char)(rowFrom[^1] + 1)]);
+        var (from, to) = KeysStartingWith($"{_serviceId}/{grainIdPrefix}");
+        var (rowFrom, rowTo) = KeysStartingWith($"{stateName}/");
         var filter = changedSince is { } since
             ? TableClient.CreateQueryFilter(
                 $"PartitionKey ge {from} and PartitionKey lt {to} and RowKey ge {rowFrom} and RowKey lt {rowTo} and Cleared eq false and Timestamp ge {since}")
@@ -200,6 +198,14 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
             var state = Deserialize<T>(entity, stateName, grainIdText);
             yield return new StoredGrainState<T>(GrainId.Parse(grainIdText), state, entity.ETag.ToString(), entity.Timestamp ?? DateTimeOffset.MinValue);
         }
+    }
+
+    // The key range [From, To) holding every key that starts with the escaped value (shortened keys keep their
+    // first characters, hence the cut; callers check each row exactly).
+    private static (string From, string To) KeysStartingWith(string value)
+    {
+        var from = TableKey.Truncate(TableKey.Escape(value), TableKey.ShortenedPrefixLength);
+        return (from, string.Concat(from.AsSpan(0, from.Length - 1), [(char)(from[^1] + 1)]));
     }
 
     private (string PartitionKey, string RowKey) KeysOf(string stateName, GrainId grainId) =>
