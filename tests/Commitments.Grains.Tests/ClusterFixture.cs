@@ -134,11 +134,15 @@ public sealed class RecordingTextSignal : ITextSignal
 {
     private readonly System.Collections.Concurrent.ConcurrentQueue<TextToSend> _sent = new();
 
-    public string DispatcherId => "test-dispatcher";
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Guid> _ready = new();
 
-    public void TextsReady(string site, Guid commitmentId)
-    {
-    }
+    /// <summary>This process's dispatcher; a test sets another to play the process after a restart.</summary>
+    public string DispatcherId { get; set; } = "test-dispatcher";
+
+    public void TextsReady(string site, Guid commitmentId) => _ready.Enqueue(commitmentId);
+
+    /// <summary>How many times the promise told the dispatcher it has texts due.</summary>
+    public int ReadyCount(Guid commitmentId) => _ready.Count(id => id == commitmentId);
 
     public void Send(IReadOnlyList<TextToSend> texts)
     {

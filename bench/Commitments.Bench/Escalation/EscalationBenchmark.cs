@@ -139,7 +139,7 @@ internal static class EscalationBenchmark
         app = start();
         var restarted = DateTimeOffset.UtcNow;
         Console.WriteLine($"  down from +{(stopped - c.First).TotalSeconds:F1} s to +{(restarted - c.First).TotalSeconds:F1} s into the minute (stopping took {(gone - stopped).TotalSeconds:F1} s, starting {(restarted - gone).TotalSeconds:F1} s)");
-        await ReportScenario(control, c, (stopped, restarted));
+        await ReportScenario(control, c, (stopped, restarted), app.Services.GetRequiredService<IGrainFactory>());
         Console.WriteLine($"  storage operations from the stop to the report: {operations.Describe(spread)}");
         return app;
     }
@@ -179,7 +179,11 @@ internal static class EscalationBenchmark
         Report($"Our Twilio client alone, {count} texts posted at once (64 in flight), start to arrival at the local Twilio", arrived);
     }
 
-    private sealed record Run(string Name, Dictionary<string, DateTimeOffset> DueByMobile, DateTimeOffset First, DateTimeOffset Last);
+    private sealed record Run(string Name, Dictionary<string, DateTimeOffset> DueByMobile, DateTimeOffset First, DateTimeOffset Last)
+    {
+        /// <summary>Each promise's grain key, by its owner's mobile.</summary>
+        public Dictionary<string, string> KeyByMobile { get; } = [];
+    }
 
     private static BenchApp Start(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port) => BenchApp.Start(azurite, fake, table, port);
 
@@ -220,17 +224,25 @@ internal static class EscalationBenchmark
             due[mobiles[i]] = first + (step * i);
         }
 
+        var keys = new string[count];
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
         {
             var site = $"bench-{name}-{i / StaffPerSite}";
-            await grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, Guid.NewGuid())).Create(Actor.Staff($"s{i}"),
+            keys[i] = CommitmentKey.For(site, Guid.NewGuid());
+            await grains.GetGrain<ICommitmentGrain>(keys[i]).Create(Actor.Staff($"s{i}"),
                 new NewCommitment("Extra towels", new CustomerInput("Ana Silva", null, "412", false, "en"), due[mobiles[i]].ToString("O"), null, null));
         });
         Console.WriteLine($"  set up in {clock.Elapsed.TotalSeconds:F0} s; first due {(first - DateTimeOffset.UtcNow).TotalSeconds:F1} s later");
-        return new Run(name, due, first, first + over);
+        var run = new Run(name, due, first, first + over);
+        for (var i = 0; i < count; i++)
+        {
+            run.KeyByMobile[mobiles[i]] = keys[i];
+        }
+
+        return run;
     }
 
-    private static async Task ReportScenario(HttpClient control, Run run, (DateTimeOffset Stopped, DateTimeOffset Started)? down)
+    private static async Task ReportScenario(HttpClient control, Run run, (DateTimeOffset Stopped, DateTimeOffset Started)? down, IGrainFactory? grains = null)
     {
         var deadline = run.Last + TimeSpan.FromSeconds(90);
         List<(string To, DateTimeOffset At, string Body)> arrived;
@@ -273,6 +285,29 @@ internal static class EscalationBenchmark
                     return $"{span}: n {sorted.Count}, p99 {BenchHost.Percentile(sorted, 0.99):F0} ms";
                 });
             Console.WriteLine($"    after the start, due {string.Join("; ", bySeconds)}");
+
+            // And while down: how late by when in the downtime (a step due while stopping was prepared, maybe sent; it is looked up first).
+            var whileDown = late.Where(l => l.Due >= d.Stopped && l.Due <= d.Started)
+                .GroupBy(l => (int)((l.Due - d.Stopped).TotalSeconds * 2))
+                .OrderBy(g => g.Key)
+                .Select(g =>
+                {
+                    var sorted = g.Select(l => l.Late).Order().ToList();
+                    return $"{g.Key * 0.5:F1}–{(g.Key * 0.5) + 0.5:F1} s: n {sorted.Count}, p50 {BenchHost.Percentile(sorted, 0.5):F0}, max {sorted[^1]:F0} ms";
+                });
+            Console.WriteLine($"    after the stop, due {string.Join("; ", whileDown)}");
+            if (grains is not null)
+            {
+                // The latest few: what their history says happened.
+                foreach (var (mobile, _) in arrived.GroupBy(m => m.To).Select(g => (g.Key, Late: g.Min(m => m.At) - run.DueByMobile[g.Key])).OrderByDescending(x => x.Late).Take(3))
+                {
+                    var view = await grains.GetGrain<ICommitmentGrain>(run.KeyByMobile[mobile]).Get();
+                    var due = run.DueByMobile[mobile];
+                    var events = string.Join(", ", view!.History.Skip(1).Select(e => $"{e.Type} +{(e.At - due).TotalSeconds:F1} s ({string.Join(" ", e.Details.Where(x => x.Key is "delayedSeconds" or "delayReason").Select(x => x.Value))})"));
+                    var texts = string.Join(", ", view.Texts.Select(t => $"{t.Kind} {t.Status} sent +{(t.SentAt - due)?.TotalSeconds:F1} s"));
+                    Console.WriteLine($"    late one due +{(due - d.Stopped).TotalSeconds:F1} s after the stop ({run.KeyByMobile[mobile]}, due {due:O}): {events}; texts: {texts}");
+                }
+            }
         }
         else
         {

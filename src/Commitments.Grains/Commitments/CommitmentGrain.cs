@@ -345,7 +345,12 @@ public sealed partial class CommitmentGrain(
     }
 
     /// <summary>Writes state first (the truth), then tells the index; the index heals if this process dies in between.</summary>
-    private async Task SaveAsync()
+    /// <param name="indexInBackground">
+    /// Escalation's own writes (nobody waits on a reply to read the index after them) tell the index without
+    /// waiting for it: after a restart a site's index first reads its shards and catches up, and the step's
+    /// texts must not wait for that.
+    /// </param>
+    private async Task SaveAsync(bool indexInBackground = false)
     {
         // The texts these events cause go into the same write (the outbox), and so does the id of
         // the job that wakes the promise for its next escalation step (scheduled before the write:
@@ -377,7 +382,13 @@ public sealed partial class CommitmentGrain(
         }
 
         ForgetWrittenOutcomes();
-        await TryUpdateIndex();
+        var indexed = UpdateIndexAsync();
+        if (!indexInBackground)
+        {
+            // A person's change: the lists they open next already show it.
+            await indexed;
+        }
+
         await TellInsightsAsync();
         SignalDueTexts();
         DeleteJob(obsoleteJob);
@@ -409,20 +420,36 @@ public sealed partial class CommitmentGrain(
         _toldInsights = State.History.Count;
 
         // A promise written just before a crash may be missing from the index; telling the index
-        // again whenever the promise is read is idempotent (it keeps the highest version).
+        // again whenever the promise is read is idempotent (it keeps the highest version). Not waited
+        // for: what the promise does next does not depend on it.
         if (State.Exists)
         {
-            await TryUpdateIndex();
+            _ = UpdateIndexAsync();
+
+            // Texts a process that is gone had in hand (a stop just after a step's moment) go now, not when a sweep comes by.
+            SignalDueTexts();
         }
     }
 
-    private async Task TryUpdateIndex()
+    // This promise's updates to the index, one after another: two in flight could arrive out of order,
+    // and an entry of the same version (a text's status, a job id) would go back to the older copy.
+    private Task _indexUpdates = Task.CompletedTask;
+
+    /// <summary>Tells the index what is stored now, after the updates before it; never throws.</summary>
+    private Task UpdateIndexAsync() => _indexUpdates = UpdateIndexAfterAsync(_indexUpdates, IndexEntry.From(State));
+
+    private async Task UpdateIndexAfterAsync(Task before, IndexEntry entry)
     {
+        await before;
         try
         {
-            await GrainFactory.GetGrain<ISiteIndexGrain>(SiteId).Upsert(IndexEntry.From(State));
+            await Index.Upsert(entry);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (OperationCanceledException)
+        {
+            // The silo is stopping: the index catches up from stored state when it next activates.
+        }
+        catch (Exception ex)
         {
             // The promise is stored; the index catches up from stored state when it next activates.
             LogIndexUpdateFailed(logger, ex, State.Id);

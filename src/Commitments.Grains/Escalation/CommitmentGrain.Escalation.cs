@@ -494,7 +494,7 @@ public sealed partial class CommitmentGrain
             // job is planned by the reconcile pass (the promise's recorded job moment has passed).
             await Stored.WriteAsync(cancellationToken);
             _unwritten = false;
-            await TryUpdateIndex();
+            await UpdateIndexAsync();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -568,7 +568,7 @@ public sealed partial class CommitmentGrain
 
             if (adopted.Count > 0 || State.Escalation.JobId is not null || _unwritten)
             {
-                await SaveAsync();
+                await SaveAsync(indexInBackground: true);
             }
 
             return new EscalationRun([], null);
@@ -622,7 +622,7 @@ public sealed partial class CommitmentGrain
         var next = NextStepAt(policy);
         if ((ran.Count > 0 || heldChanged || JobOutOfDate(next) || _unwritten) && !await SendLookUpsBeforeWritingAsync())
         {
-            await SaveAsync();
+            await SaveAsync(indexInBackground: true);
         }
 
         return new EscalationRun(ran, next);

@@ -121,6 +121,17 @@ public interface ICommitmentStateSource
     IAsyncEnumerable<CommitmentState> ChangedSinceAsync(string site, DateTimeOffset? since, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// Reads what every site's index last wrote, straight from storage, without activating the indexes
+/// (which also catch up from the promises first). May lag the promises by what changed since; the
+/// host provides it over the grain storage.
+/// </summary>
+public interface IStoredSiteIndexes
+{
+    /// <summary>Every entry of every site's stored index shards, with its site, in no order.</summary>
+    IAsyncEnumerable<(string Site, IndexEntry Entry)> ReadAllAsync(CancellationToken cancellationToken);
+}
+
 /// <summary>How the index persists itself; defaults suit a hotel with a few thousand promises a month.</summary>
 public sealed class SiteIndexOptions
 {

@@ -78,6 +78,9 @@ public sealed partial class SiteIndexGrain(
     public const string StateName = "index";
     public const int Shards = 16;
 
+    /// <summary>The state names of the stored shards (index-0…index-15): part of every stored key, never rename.</summary>
+    public static IReadOnlyList<string> ShardStateNames { get; } = [.. Enumerable.Range(0, Shards).Select(i => $"{StateName}-{i}")];
+
     /// <summary>How long a queue subscription lasts without being renewed.</summary>
     public static readonly TimeSpan ObserverLifetime = TimeSpan.FromMinutes(5);
 
@@ -103,7 +106,7 @@ public sealed partial class SiteIndexGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _shards = [.. Enumerable.Range(0, Shards).Select(i => StoredState<SiteIndexState>.For(GrainContext, $"{StateName}-{i}"))];
+        _shards = [.. ShardStateNames.Select(name => StoredState<SiteIndexState>.For(GrainContext, name))];
         await Task.WhenAll(_shards.Select(s => s.LoadAsync(cancellationToken)));
         foreach (var entry in _shards.SelectMany(s => s.State.Entries))
         {
@@ -245,10 +248,11 @@ public sealed partial class SiteIndexGrain(
         ]);
 
     public Task<IReadOnlyList<IndexEntry>> EscalationPlans() =>
-        Task.FromResult<IReadOnlyList<IndexEntry>>(
-        [
-            .. _entries.Values.Where(e => e.Status == CommitmentStatus.Open && (!e.EscalationPlanned || e.NextEscalationAt is not null)),
-        ]);
+        Task.FromResult<IReadOnlyList<IndexEntry>>([.. _entries.Values.Where(IsEscalationPlan)]);
+
+    /// <summary>An open promise whose escalation the reconcile pass checks: never planned, or with a next step.</summary>
+    public static bool IsEscalationPlan(IndexEntry entry) =>
+        entry.Status == CommitmentStatus.Open && (!entry.EscalationPlanned || entry.NextEscalationAt is not null);
 
     public Task Subscribe(IEscalationQueueObserver observer)
     {

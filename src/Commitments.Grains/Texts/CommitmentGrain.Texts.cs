@@ -242,7 +242,10 @@ public sealed partial class CommitmentGrain
     private void SignalDueTexts()
     {
         var now = time.GetUtcNow();
-        if (textSignal is not null && State.Texts.Any(t => (t.Stage == TextStage.Waiting && t.NotBefore <= now) || (t.Stage == TextStage.Attempting && t.AttemptBy == EarlierActivation)))
+        // Attempts by another dispatcher whose moment has passed belong to a process that is gone (one
+        // dispatcher per cluster): their texts may never have reached Twilio, and are looked up and sent now.
+        if (textSignal is not null && State.Texts.Any(t => (t.Stage == TextStage.Waiting && t.NotBefore <= now)
+            || (t.Stage == TextStage.Attempting && (t.AttemptBy == EarlierActivation || (t.AttemptBy != textSignal.DispatcherId && t.AttemptStartedAt <= now)))))
         {
             textSignal.TextsReady(SiteId, State.Id);
         }

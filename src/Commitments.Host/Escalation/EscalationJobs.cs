@@ -36,8 +36,9 @@ public sealed class EscalationOptions
 /// of their own (<see cref="EscalationOptions.SchedulerThreads"/>), so promises await them without
 /// tying up the thread pool in a burst.
 /// Promises' own requests go first: bulk work (<see cref="ScheduleInBackgroundAsync"/>, the jobs a
-/// restart lost, thousands at once) gets every ninth turn while they wait, so a promise about to
-/// write its step never waits behind it.
+/// restart lost, thousands at once, soonest first) gets every ninth turn while they wait, so a promise
+/// about to write its step never waits behind it; but a bulk job whose moment to fire has come goes
+/// before anything, or the step it wakes would be late.
 /// </summary>
 internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler, IDisposable
 {
@@ -47,9 +48,13 @@ internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler
     private readonly IOptions<EscalationOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<HangfireEscalationScheduler> _logger;
-    private readonly System.Collections.Concurrent.BlockingCollection<Action> _work = [];
-    private readonly System.Collections.Concurrent.BlockingCollection<Action> _background = [];
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Action> _work = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(DateTimeOffset FireAt, Action Run)> _background = new();
+
+    // One permit per request waiting in either queue; a thread that takes a permit takes one request.
+    private readonly SemaphoreSlim _pending = new(0);
     private readonly Thread[] _threads;
+    private volatile bool _stopping;
 
     public HangfireEscalationScheduler(IBackgroundJobClient jobs, IOptions<EscalationOptions> options, TimeProvider time, ILogger<HangfireEscalationScheduler> logger, int threads = 1)
     {
@@ -64,14 +69,25 @@ internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler
         }
     }
 
-    public Task<string> ScheduleAsync(string commitmentKey, DateTimeOffset at) => Schedule(_work, commitmentKey, at);
+    public Task<string> ScheduleAsync(string commitmentKey, DateTimeOffset at)
+    {
+        var (done, run) = ScheduleWork(commitmentKey, at);
+        Add(run);
+        return done;
+    }
 
-    public Task<string> ScheduleInBackgroundAsync(string commitmentKey, DateTimeOffset at) => Schedule(_background, commitmentKey, at);
+    public Task<string> ScheduleInBackgroundAsync(string commitmentKey, DateTimeOffset at)
+    {
+        var (done, run) = ScheduleWork(commitmentKey, at);
+        _background.Enqueue((at - _options.Value.JobLead, run));
+        _pending.Release();
+        return done;
+    }
 
-    private Task<string> Schedule(System.Collections.Concurrent.BlockingCollection<Action> queue, string commitmentKey, DateTimeOffset at)
+    private (Task<string> Done, Action Run) ScheduleWork(string commitmentKey, DateTimeOffset at)
     {
         var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        queue.Add(() =>
+        return (done.Task, () =>
         {
             try
             {
@@ -85,10 +101,9 @@ internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler
                 done.SetException(ex);
             }
         });
-        return done.Task;
     }
 
-    public void Delete(string jobId) => _work.Add(() =>
+    public void Delete(string jobId) => Add(() =>
     {
         try
         {
@@ -101,54 +116,58 @@ internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler
         }
     });
 
+    private void Add(Action work)
+    {
+        _work.Enqueue(work);
+        _pending.Release();
+    }
+
     private void Run()
     {
         var turns = 0;
-        while (Next(ref turns) is { } work)
+        while (true)
         {
-            work();
+            _pending.Wait();
+            if (Next(ref turns) is { } work)
+            {
+                work();
+            }
+            else if (_stopping)
+            {
+                return;
+            }
         }
     }
 
-    // Up to ForegroundTurns promise requests in a row, then one from the background if any waits; null once the host stops.
+    // A bulk job due to fire now; else up to ForegroundTurns promise requests in a row, then one bulk.
     private Action? Next(ref int turns)
     {
-        if (turns < ForegroundTurns && _work.TryTake(out var work))
+        if (_background.TryPeek(out var head) && head.FireAt <= _time.GetUtcNow() && _background.TryDequeue(out head))
+        {
+            return head.Run;
+        }
+
+        if (turns < ForegroundTurns && _work.TryDequeue(out var work))
         {
             turns++;
             return work;
         }
 
         turns = 0;
-        if (_background.TryTake(out work))
-        {
-            return work;
-        }
-
-        try
-        {
-            // Nothing waiting: block until either queue has work (the promises' queue is tried first).
-            System.Collections.Concurrent.BlockingCollection<Action>.TakeFromAny([_work, _background], out work);
-            return work;
-        }
-        catch (ArgumentException)
-        {
-            // Both queues are completed and empty: the host is stopping.
-            return null;
-        }
+        return _background.TryDequeue(out head) ? head.Run
+            : _work.TryDequeue(out work) ? work
+            : null;
     }
 
     public void Dispose()
     {
-        _work.CompleteAdding();
-        _background.CompleteAdding();
+        // Requests already queued are still made (they are cheap); then each thread finds nothing and ends.
+        _stopping = true;
+        _pending.Release(_threads.Length);
         foreach (var thread in _threads)
         {
             thread.Join(TimeSpan.FromSeconds(5));
         }
-
-        _work.Dispose();
-        _background.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting escalation job {JobId} failed; it will wake its promise for nothing")]

@@ -17,6 +17,7 @@ public sealed partial class EscalationReconciler(
     IGrainFactory grains,
     JobStorage storage,
     IEscalationScheduler scheduler,
+    Hosting.StartupIndexSnapshot startupIndexes,
     IOptions<EscalationOptions> options,
     TimeProvider time,
     ILogger<EscalationReconciler> logger)
@@ -24,6 +25,9 @@ public sealed partial class EscalationReconciler(
     // Jobs this process scheduled from the index alone (by promise): the promise keeps its old job
     // id until its next write, so liveness is checked against these too.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, (string JobId, DateTimeOffset At)> _scheduled = new();
+
+    // Promises this process woke itself for a step within the job lead (by promise: the step's moment); they wait for it on their own timer.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, DateTimeOffset> _woken = new();
 
     // Built with the host: a job that ran before this moment woke a promise in an earlier process.
     private readonly DateTimeOffset _processStarted = time.GetUtcNow();
@@ -42,7 +46,7 @@ public sealed partial class EscalationReconciler(
         await _running.WaitAsync(cancellationToken);
         try
         {
-            return await PassAsync(cancellationToken);
+            return await PassAsync(PlansFromIndexesAsync, cancellationToken);
         }
         finally
         {
@@ -50,7 +54,42 @@ public sealed partial class EscalationReconciler(
         }
     }
 
-    private async Task<Result> PassAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The pass after a start. Reading every site's index takes seconds (each reads its shards and then
+    /// catches up from the promises), and steps come due meanwhile; so it first works from what the
+    /// indexes last wrote, read straight from storage in a few queries, then makes the full pass, which
+    /// finds what that missed (changes the indexes had not written when the process stopped). Working
+    /// from an older copy is safe: each promise decides from its own state, and a job only wakes it.
+    /// </summary>
+    public async Task<Result> RunAtStartupAsync(CancellationToken cancellationToken)
+    {
+        await _running.WaitAsync(cancellationToken);
+        try
+        {
+            var early = new Result(0, 0, 0);
+            try
+            {
+                early = await PassAsync(StoredPlansAsync, cancellationToken);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The full pass does the same from the indexes, only later.
+                LogStoredPlansFailed(logger, ex);
+            }
+
+            var full = await PassAsync(PlansFromIndexesAsync, cancellationToken);
+            startupIndexes.Release();
+            return new Result(full.Checked, early.Escalated + full.Escalated, early.Rescheduled + full.Rescheduled);
+        }
+        finally
+        {
+            _running.Release();
+        }
+    }
+
+    private delegate Task<(List<(string Site, IndexEntry Entry)> Plans, int Sites, string Source)> PlanSource(CancellationToken cancellationToken);
+
+    private async Task<Result> PassAsync(PlanSource source, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         foreach (var (id, job) in _scheduled)
@@ -61,22 +100,29 @@ public sealed partial class EscalationReconciler(
             }
         }
 
-        // Two lanes at once. A promise with a step to take now is activated (a read, the step, a write);
-        // one whose job is gone and whose step is still ahead only gets a new job, from the index alone
-        // (no storage). After a restart that is every open promise: the steps coming due must not wait
-        // in line behind the ones that came due while the process was down, so the second lane does
-        // not queue behind the first; its jobs wake their promises a little early, as any job does.
-        var tally = new Tally(started);
-        var sites = await grains.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).List();
+        foreach (var (id, at) in _woken)
+        {
+            if (at < time.GetUtcNow() - TimeSpan.FromMinutes(10))
+            {
+                _woken.TryRemove(id, out _);
+            }
+        }
 
-        // All plans first, then both lanes: taking steps while the indexes still load (each reads its shards
-        // and catches up after a restart) slowed the loading and, measured, both lanes with it.
-        var (take, schedule) = await ReadPlansAsync(sites, tally, cancellationToken);
-        await Task.WhenAll(TakeAllAsync(take, tally, cancellationToken), ScheduleAllAsync(schedule, tally, cancellationToken));
+        // Two lanes at once. The urgent one, in moment order: a promise with a step to take now is activated
+        // (a read, the step, a write), and one whose step is due within the job lead is woken as its job
+        // would wake it. The other: a promise whose job is gone and whose step is further ahead only gets a
+        // new job, from the index alone (no storage). After a restart that is every open promise, so the
+        // steps coming due must not wait in line behind those jobs, nor behind the steps that came due while
+        // the process was down. All plans first, then both lanes: taking steps while the indexes still load
+        // slowed the loading and, measured, both lanes with it.
+        var tally = new Tally(started);
+        var (plans, sites, from) = await source(cancellationToken);
+        var (urgent, schedule) = Classify(plans, tally, cancellationToken);
+        await Task.WhenAll(UrgentAsync(urgent, tally, cancellationToken), ScheduleAllAsync(schedule, tally, cancellationToken));
 
         if (tally.Escalated + tally.Rescheduled > 0)
         {
-            LogReconciled(logger, tally.Checked, sites.Count, (long)tally.Planned.TotalMilliseconds, tally.Escalated, tally.Taken, tally.Rescheduled, tally.Jobs,
+            LogReconciled(logger, tally.Checked, sites, from, (long)tally.Planned.TotalMilliseconds, tally.Escalated, tally.Taken, tally.Rescheduled, tally.Jobs,
                 (long)tally.Scheduled.TotalMilliseconds, (long)time.GetElapsedTime(started).TotalMilliseconds);
         }
 
@@ -104,10 +150,10 @@ public sealed partial class EscalationReconciler(
     }
 
     // Each site's index is its own grain, and after a restart each reads its shards and catches up first:
-    // they load side by side. Then the most urgent first: never planned, then by the next step's moment.
-    private async Task<(List<(string Site, IndexEntry Entry, bool Live)> Take, List<(string Site, IndexEntry Entry)> Schedule)> ReadPlansAsync(
-        IReadOnlyList<string> sites, Tally tally, CancellationToken cancellationToken)
+    // they load side by side.
+    private async Task<(List<(string Site, IndexEntry Entry)> Plans, int Sites, string Source)> PlansFromIndexesAsync(CancellationToken cancellationToken)
     {
+        var sites = await grains.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).List();
         var plans = new System.Collections.Concurrent.ConcurrentBag<(string Site, IndexEntry Entry)>();
         await Parallel.ForEachAsync(sites, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (site, _) =>
         {
@@ -117,7 +163,20 @@ public sealed partial class EscalationReconciler(
             }
         });
 
-        var work = plans.ToList();
+        return ([.. plans], sites.Count, "the site indexes");
+    }
+
+    // What the indexes last wrote, without activating them.
+    private async Task<(List<(string Site, IndexEntry Entry)> Plans, int Sites, string Source)> StoredPlansAsync(CancellationToken cancellationToken)
+    {
+        var all = await startupIndexes.GetAsync(cancellationToken);
+        return ([.. all.Where(e => SiteIndexGrain.IsEscalationPlan(e.Entry))], all.Select(e => e.Site).Distinct(StringComparer.Ordinal).Count(), "the indexes' stored shards");
+    }
+
+    // The most urgent first: never planned, then by the next step's moment.
+    private (List<Urgent> Now, List<(string Site, IndexEntry Entry)> Schedule) Classify(
+        List<(string Site, IndexEntry Entry)> work, Tally tally, CancellationToken cancellationToken)
+    {
         work.Sort((a, b) => Nullable.Compare(a.Entry.EscalationPlanned ? a.Entry.NextEscalationAt : null, b.Entry.EscalationPlanned ? b.Entry.NextEscalationAt : null));
 
         // Whether each job is live is a storage call apiece (a network round trip with Redis): asked side by side.
@@ -125,7 +184,7 @@ public sealed partial class EscalationReconciler(
         var live = new bool[work.Count];
         Parallel.For(0, work.Count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, i => live[i] = IsLive(work[i].Entry, now));
 
-        var take = new List<(string Site, IndexEntry Entry, bool Live)>();
+        var urgent = new List<Urgent>();
         var schedule = new List<(string Site, IndexEntry Entry)>();
         for (var i = 0; i < work.Count; i++)
         {
@@ -135,7 +194,12 @@ public sealed partial class EscalationReconciler(
             if (!entry.EscalationPlanned || overdue || (!live[i] && !ahead))
             {
                 // Never planned, a step overdue that no job took, or a job gone with its step due.
-                take.Add((site, entry, live[i]));
+                urgent.Add(new Urgent(site, entry, live[i], Take: true));
+            }
+            else if (!live[i] && entry.NextEscalationAt - options.Value.JobLead <= now)
+            {
+                // A job would fire at once: the pass wakes the promise itself, in line with the steps due, in order.
+                urgent.Add(new Urgent(site, entry, Live: false, Take: false));
             }
             else if (!live[i] && entry.NextEscalationAt is not null)
             {
@@ -143,17 +207,31 @@ public sealed partial class EscalationReconciler(
             }
         }
 
-        (tally.Checked, tally.Taken, tally.Jobs, tally.Planned) = (work.Count, take.Count, schedule.Count, time.GetElapsedTime(tally.Started));
-        return (take, schedule);
+        (tally.Checked, tally.Taken, tally.Jobs, tally.Planned) = (work.Count, urgent.Count(u => u.Take), schedule.Count, time.GetElapsedTime(tally.Started));
+        return (urgent, schedule);
     }
 
-    // The grain takes what is due and schedules the next.
-    private Task TakeAllAsync(List<(string Site, IndexEntry Entry, bool Live)> take, Tally tally, CancellationToken cancellationToken) =>
-        Parallel.ForEachAsync(take, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (item, _) =>
+    /// <summary>A promise the pass calls now: to take its due step (<paramref name="Take"/>), or to wake it for a step due within the job lead.</summary>
+    private sealed record Urgent(string Site, IndexEntry Entry, bool Live, bool Take);
+
+    // In order, most urgent first. Taking: the grain takes what is due and schedules the next. Waking: as its
+    // job would, the promise prepares the step and waits for the moment.
+    private Task UrgentAsync(List<Urgent> urgent, Tally tally, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(urgent, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (item, _) =>
             await ForPromiseAsync(item.Entry.Id, async () =>
             {
-                var run = await grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(item.Site, item.Entry.Id)).Reconcile(jobLost: !item.Live);
-                Interlocked.Increment(ref run.Ran.Count > 0 ? ref tally.Escalated : ref tally.Rescheduled);
+                var promise = grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(item.Site, item.Entry.Id));
+                if (item.Take)
+                {
+                    var run = await promise.Reconcile(jobLost: !item.Live);
+                    Interlocked.Increment(ref run.Ran.Count > 0 ? ref tally.Escalated : ref tally.Rescheduled);
+                    return;
+                }
+
+                var at = item.Entry.NextEscalationAt!.Value;
+                await promise.EscalateAt(at);
+                _woken[item.Entry.Id] = at;
+                Interlocked.Increment(ref tally.Rescheduled);
             }, cancellationToken));
 
     // The promise decides when the job wakes it, as with any job; a step that came due meanwhile is woken at once.
@@ -187,11 +265,15 @@ public sealed partial class EscalationReconciler(
     {
         var wokenUntil = entry.NextEscalationAt + options.Value.ReconcileGrace;
         return JobLiveness.IsLive(storage, entry.EscalationJob, wokenUntil, now, _processStarted)
+            || (_woken.TryGetValue(entry.Id, out var woken) && woken == entry.NextEscalationAt && wokenUntil > now)
             || (_scheduled.TryGetValue(entry.Id, out var ours) && ours.At == entry.NextEscalationAt && JobLiveness.IsLive(storage, ours.JobId, wokenUntil, now, _processStarted));
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Reconcile: {Checked} open plans of {Sites} sites read in {PlannedMs} ms; {Escalated} promises escalated late (of {Taken} taken), {Rescheduled} put back on schedule ({Jobs} jobs from the index alone, scheduled by {ScheduledMs} ms); done in {ElapsedMs} ms")]
-    private static partial void LogReconciled(ILogger logger, int @checked, int sites, long plannedMs, int escalated, int taken, int rescheduled, int jobs, long scheduledMs, long elapsedMs);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reconcile: {Checked} open plans of {Sites} sites read from {Source} in {PlannedMs} ms; {Escalated} promises escalated late (of {Taken} taken), {Rescheduled} put back on schedule ({Jobs} jobs from the index alone, scheduled by {ScheduledMs} ms); done in {ElapsedMs} ms")]
+    private static partial void LogReconciled(ILogger logger, int @checked, int sites, string source, long plannedMs, int escalated, int taken, int rescheduled, int jobs, long scheduledMs, long elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Start-up reconcile could not read the indexes' stored shards; the full pass follows")]
+    private static partial void LogStoredPlansFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconcile of promise {CommitmentId} failed; the next pass tries again")]
     private static partial void LogPromiseFailed(ILogger logger, Exception exception, Guid commitmentId);
@@ -221,7 +303,7 @@ internal sealed partial class ReconcileAtStartup(
         {
             try
             {
-                await reconciler.RunAsync(stoppingToken);
+                await reconciler.RunAtStartupAsync(stoppingToken);
                 return;
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)

@@ -36,7 +36,8 @@ internal sealed partial class TextDispatcher(
     IOptions<TwilioOptions> twilioOptions,
     IOptions<TextingOptions> options,
     TimeProvider time,
-    ILogger<TextDispatcher> logger) : BackgroundService, ITextSignal
+    ILogger<TextDispatcher> logger,
+    Hosting.StartupIndexSnapshot startupIndexes) : BackgroundService, ITextSignal
 {
     private readonly Channel<(string Site, Guid Id)> _ready = Channel.CreateUnbounded<(string, Guid)>();
     private readonly HashSet<(string, Guid)> _queued = [];
@@ -92,6 +93,7 @@ internal sealed partial class TextDispatcher(
         // The first sweep also looks ahead by a claim's length: texts a previous process claimed and
         // never finished are picked up (and looked up at Twilio) at once, not when the claim runs out.
         var horizon = CommitmentGrain.AttemptLease;
+        await SweepStoredAsync(time.GetUtcNow() + horizon, stoppingToken);
         do
         {
             try
@@ -112,6 +114,24 @@ internal sealed partial class TextDispatcher(
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    // Before the first sweep: each site's index first reads its shards and catches up, one site after
+    // another, so the promises with texts due are first taken from what the indexes last wrote (the
+    // sweep then finds what that missed; a promise signalled twice is queued once).
+    private async Task SweepStoredAsync(DateTimeOffset until, CancellationToken stoppingToken)
+    {
+        try
+        {
+            foreach (var (site, entry) in (await startupIndexes.GetAsync(stoppingToken)).Where(e => e.Entry.NextTextAt <= until).OrderBy(e => e.Entry.NextTextAt))
+            {
+                TextsReady(site, entry.Id);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogSweepFailed(logger, ex);
+        }
     }
 
     /// <summary>Texts a promise already recorded as attempts for this dispatcher: straight to Twilio (paced as always).</summary>

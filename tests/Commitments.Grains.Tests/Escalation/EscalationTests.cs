@@ -355,6 +355,35 @@ public sealed class EscalationTests(ClusterFixture fixture)
         fixture.Signal.SentFor(created.Id).Count.ShouldBe(1);
     }
 
+    [Fact]
+    public async Task ATextAProcessHadInHandWhenItStoppedIsSentByTheNextProcessAsSoonAsThePromiseIsRead()
+    {
+        var (grain, created, _) = await PreparedAheadAsync();
+        fixture.Time.SetUtcNow(created.DueAt);
+        var sent = await SentAsync(grain, created.Id);
+
+        // The stop comes before Twilio answered: the step is written on the way out, its text still in that dispatcher's hands.
+        await grain.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        var restarted = fixture.Signal.DispatcherId;
+        fixture.Signal.DispatcherId = "dispatcher-after-restart";
+        try
+        {
+            var before = fixture.Signal.ReadyCount(created.Id);
+            fixture.Time.Advance(TimeSpan.FromSeconds(3));
+            (await grain.Get())!.History.Count(e => e.Type == EventTypes.Escalated).ShouldBe(1);
+
+            // Read back (here by a call; after a restart by the reconcile pass), it tells the new dispatcher at once,
+            // which looks the text up at Twilio before sending it: no sweep of every site's index to wait for.
+            fixture.Signal.ReadyCount(created.Id).ShouldBeGreaterThan(before);
+            var work = await grain.BeginDueTexts(fixture.Signal.DispatcherId);
+            work.Send.Single(t => t.TextId == sent.TextId).LookUpSince.ShouldBe(created.DueAt);
+        }
+        finally
+        {
+            fixture.Signal.DispatcherId = restarted;
+        }
+    }
+
     /// <summary>The activation goes without writing anything more (as in a crash of the process).</summary>
     private async Task CrashAsync(ICommitmentGrain grain)
     {

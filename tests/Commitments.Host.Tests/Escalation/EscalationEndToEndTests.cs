@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Commitments.Grains.Commitments;
+using Commitments.Grains.Index;
 using Commitments.Host.Escalation;
 using Commitments.Host.Tests.Texts;
 using Hangfire;
@@ -235,6 +236,45 @@ public sealed class EscalationEndToEndTests(EscalationFixture fixture)
 
         pass.Rescheduled.ShouldBeGreaterThanOrEqualTo(1);
         storage.GetMonitoringApi().ScheduledJobs(0, 10_000).ShouldContain(j => j.Value.Job != null && j.Value.Job.Args[0] as string == key);
+        await site.UntilAsync(desk, url, v => EscalationSite.Events(v, "escalated").Count == 1, "level 1");
+        await site.SentAsync("desk1", 1);
+        EscalationSite.Events(await site.ViewAsync(desk, url), "escalated").Single().GetProperty("details").TryGetProperty("delayedSeconds", out _).ShouldBeFalse("on time");
+    }
+
+    [Fact]
+    public async Task AtStartUpALostJobIsScheduledOnceFromTheIndexesStoredShardsBeforeTheIndexesLoad()
+    {
+        var site = await EscalationSite.CreateAsync(Texting);
+        await site.PolicyAsync(Policy());
+        using var desk = await site.SignInAsync("desk1");
+        var (url, dueAt) = await site.PromiseAsync(desk, TimeSpan.FromSeconds(8));
+        var id = Guid.Parse(url.Split('/')[^1]);
+        var key = CommitmentKey.For(site.Id, id);
+        var services = Texting.App.Services;
+        await services.GetRequiredService<IGrainFactory>().GetGrain<ISiteIndexGrain>(site.Id).Flush();
+
+        // What the start-up pass reads first: the index as last written, straight from storage.
+        var stored = new List<(string Site, IndexEntry Entry)>();
+        await foreach (var item in services.GetRequiredService<IStoredSiteIndexes>().ReadAllAsync(TestContext.Current.CancellationToken))
+        {
+            stored.Add(item);
+        }
+
+        var entry = stored.Where(e => e.Site == site.Id).ShouldHaveSingleItem().Entry;
+        entry.Id.ShouldBe(id);
+        entry.NextEscalationAt.ShouldNotBeNull().ShouldBe(dueAt, TimeSpan.FromSeconds(1));
+
+        var storage = services.GetRequiredService<JobStorage>();
+        var jobs = services.GetRequiredService<IBackgroundJobClient>();
+        List<string> JobsOf() => [.. storage.GetMonitoringApi().ScheduledJobs(0, 10_000).Where(j => j.Value.Job?.Args[0] as string == key).Select(j => j.Key)];
+        var lost = await TextingApp.EventuallyAsync(() => Task.FromResult(JobsOf()), ids => ids.Count == 1, "the promise's job");
+        jobs.Delete(lost[0]).ShouldBeTrue();
+
+        var pass = await services.GetRequiredService<EscalationReconciler>().RunAtStartupAsync(CancellationToken.None);
+
+        // The full pass that follows finds the job the first one scheduled: one job, one step, one text.
+        pass.Rescheduled.ShouldBeGreaterThanOrEqualTo(1);
+        JobsOf().ShouldHaveSingleItem().ShouldNotBe(lost[0]);
         await site.UntilAsync(desk, url, v => EscalationSite.Events(v, "escalated").Count == 1, "level 1");
         await site.SentAsync("desk1", 1);
         EscalationSite.Events(await site.ViewAsync(desk, url), "escalated").Single().GetProperty("details").TryGetProperty("delayedSeconds", out _).ShouldBeFalse("on time");

@@ -43,6 +43,25 @@ public sealed class EscalationSchedulerTests
         order.Where(k => k.StartsWith("site/bulk", StringComparison.Ordinal)).ShouldBe(Enumerable.Range(0, 30).Select(i => $"site/bulk-{i}"));
     }
 
+    [Fact]
+    public async Task ABulkJobWhoseMomentToFireHasComeGoesBeforeEverything()
+    {
+        var jobs = new RecordingJobClient();
+        using var scheduler = new HangfireEscalationScheduler(jobs, Options.Create(new EscalationOptions()), TimeProvider.System, NullLogger<HangfireEscalationScheduler>.Instance);
+        var later = DateTimeOffset.UtcNow.AddHours(1);
+
+        var first = scheduler.ScheduleAsync("site/first", later);
+        await jobs.Started.Task.WaitAsync(TestContext.Current.CancellationToken);
+        var own = Enumerable.Range(0, 20).Select(i => scheduler.ScheduleAsync($"site/own-{i}", later)).ToList();
+        var dueNow = scheduler.ScheduleInBackgroundAsync("site/bulk-due", DateTimeOffset.UtcNow);
+        jobs.Release.SetResult();
+        await Task.WhenAll([first, dueNow, .. own]).WaitAsync(TestContext.Current.CancellationToken);
+
+        // Its step is due within the job lead: waiting its turn behind the promises' requests would make it late.
+        var order = jobs.Keys.ToList();
+        order[1].ShouldBe("site/bulk-due", string.Join(", ", order));
+    }
+
     /// <summary>Hangfire's client as the scheduler calls it; the first call waits until released.</summary>
     private sealed class RecordingJobClient : IBackgroundJobClient
     {
