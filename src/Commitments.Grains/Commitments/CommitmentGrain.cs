@@ -53,7 +53,9 @@ public interface ICommitmentGrain : IGrainWithStringKey
     Task EscalateAt(DateTimeOffset at);
 
     /// <summary>The reconcile pass: takes any step that came due unseen, and schedules the next one again if its job was lost.</summary>
-    Task<EscalationRun> Reconcile(bool jobLost);
+    /// <param name="jobLost">The pass found the promise's job gone.</param>
+    /// <param name="lostJob">The job id the pass saw gone (from the index, maybe older than the promise): a newer job the promise keeps is not dropped.</param>
+    Task<EscalationRun> Reconcile(bool jobLost, string? lostJob = null);
 
     /// <summary>Texts due now: each is marked as being attempted (durably) before it is returned.</summary>
     Task<TextWork> BeginDueTexts(string dispatcherId);

@@ -494,7 +494,7 @@ public sealed partial class CommitmentGrain
             // job is planned by the reconcile pass (the promise's recorded job moment has passed).
             await Stored.WriteAsync(cancellationToken);
             _unwritten = false;
-            await UpdateIndexAsync();
+            await UpdateIndexAsync().WaitAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -502,10 +502,10 @@ public sealed partial class CommitmentGrain
         }
     }
 
-    public async Task<EscalationRun> Reconcile(bool jobLost)
+    public async Task<EscalationRun> Reconcile(bool jobLost, string? lostJob = null)
     {
         await EnsureLoadedAsync();
-        if (jobLost && State.Escalation.JobAt is { } at && _wakeAt != at)
+        if (jobLost && State.Escalation.JobAt is { } at && _wakeAt != at && (lostJob is null || lostJob == State.Escalation.JobId))
         {
             // The job is gone (in-memory job storage forgets on a crash): a new one is scheduled below.
             State.Escalation.JobId = null;

@@ -245,7 +245,7 @@ public sealed partial class CommitmentGrain
         // Attempts by another dispatcher whose moment has passed belong to a process that is gone (one
         // dispatcher per cluster): their texts may never have reached Twilio, and are looked up and sent now.
         if (textSignal is not null && State.Texts.Any(t => (t.Stage == TextStage.Waiting && t.NotBefore <= now)
-            || (t.Stage == TextStage.Attempting && (t.AttemptBy == EarlierActivation || (t.AttemptBy != textSignal.DispatcherId && t.AttemptStartedAt <= now)))))
+            || (t.Stage == TextStage.Attempting && (t.AttemptBy == EarlierActivation || (t.AttemptBy is { } by && by != textSignal.DispatcherId && t.AttemptStartedAt <= now)))))
         {
             textSignal.TextsReady(SiteId, State.Id);
         }

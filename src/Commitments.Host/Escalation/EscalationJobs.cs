@@ -71,6 +71,11 @@ internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler
 
     public Task<string> ScheduleAsync(string commitmentKey, DateTimeOffset at)
     {
+        if (_stopping)
+        {
+            return Task.FromException<string>(new ObjectDisposedException(nameof(HangfireEscalationScheduler), "The host is stopping."));
+        }
+
         var (done, run) = ScheduleWork(commitmentKey, at);
         Add(run);
         return done;
@@ -78,6 +83,11 @@ internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler
 
     public Task<string> ScheduleInBackgroundAsync(string commitmentKey, DateTimeOffset at)
     {
+        if (_stopping)
+        {
+            return Task.FromException<string>(new ObjectDisposedException(nameof(HangfireEscalationScheduler), "The host is stopping."));
+        }
+
         var (done, run) = ScheduleWork(commitmentKey, at);
         _background.Enqueue((at - _options.Value.JobLead, run));
         _pending.Release();

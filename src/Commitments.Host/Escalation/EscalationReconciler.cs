@@ -32,8 +32,8 @@ public sealed partial class EscalationReconciler(
     // Built with the host: a job that ran before this moment woke a promise in an earlier process.
     private readonly DateTimeOffset _processStarted = time.GetUtcNow();
 
-    /// <summary>What one pass did: promises whose overdue steps it took, and jobs it scheduled again.</summary>
-    public sealed record Result(int Checked, int Escalated, int Rescheduled);
+    /// <summary>What one pass did: promises whose overdue steps it took, and jobs it scheduled again (at start-up, <paramref name="FromStoredShards"/> of them from the indexes' stored copy).</summary>
+    public sealed record Result(int Checked, int Escalated, int Rescheduled, int FromStoredShards = 0);
 
     /// <summary>How many promises one pass works on at once (the start-up pass after downtime may have thousands due).</summary>
     public const int Parallelism = 32;
@@ -78,11 +78,12 @@ public sealed partial class EscalationReconciler(
             }
 
             var full = await PassAsync(PlansFromIndexesAsync, cancellationToken);
-            startupIndexes.Release();
-            return new Result(full.Checked, early.Escalated + full.Escalated, early.Rescheduled + full.Rescheduled);
+            return new Result(full.Checked, early.Escalated + full.Escalated, early.Rescheduled + full.Rescheduled, early.Escalated + early.Rescheduled);
         }
         finally
         {
+            // Read again if a retry needs it; otherwise the memory goes.
+            startupIndexes.Release();
             _running.Release();
         }
     }
@@ -223,7 +224,7 @@ public sealed partial class EscalationReconciler(
                 var promise = grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(item.Site, item.Entry.Id));
                 if (item.Take)
                 {
-                    var run = await promise.Reconcile(jobLost: !item.Live);
+                    var run = await promise.Reconcile(jobLost: !item.Live, item.Entry.EscalationJob);
                     Interlocked.Increment(ref run.Ran.Count > 0 ? ref tally.Escalated : ref tally.Rescheduled);
                     return;
                 }

@@ -359,6 +359,13 @@ public sealed class EscalationTests(ClusterFixture fixture)
     public async Task ATextAProcessHadInHandWhenItStoppedIsSentByTheNextProcessAsSoonAsThePromiseIsRead()
     {
         var (grain, created, _) = await PreparedAheadAsync();
+
+        // Its earlier texts (to the customer, the handoff) went and Twilio took them: only the step's text is left to send.
+        foreach (var earlier in (await grain.BeginDueTexts(fixture.Signal.DispatcherId)).Send)
+        {
+            await grain.RecordSendOutcome(earlier.TextId, new SendOutcome("SM" + Guid.NewGuid().ToString("N"), "queued", null, null, Final: true));
+        }
+
         fixture.Time.SetUtcNow(created.DueAt);
         var sent = await SentAsync(grain, created.Id);
 
@@ -376,7 +383,8 @@ public sealed class EscalationTests(ClusterFixture fixture)
             // which looks the text up at Twilio before sending it: no sweep of every site's index to wait for.
             fixture.Signal.ReadyCount(created.Id).ShouldBeGreaterThan(before);
             var work = await grain.BeginDueTexts(fixture.Signal.DispatcherId);
-            work.Send.Single(t => t.TextId == sent.TextId).LookUpSince.ShouldBe(created.DueAt);
+            work.Send.ShouldHaveSingleItem().TextId.ShouldBe(sent.TextId);
+            work.Send[0].LookUpSince.ShouldBe(created.DueAt);
         }
         finally
         {
