@@ -69,39 +69,23 @@ internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler
         }
     }
 
-    public Task<string> ScheduleAsync(string commitmentKey, DateTimeOffset at)
+    public Task<string> ScheduleAsync(string commitmentKey, DateTimeOffset at) => Schedule(commitmentKey, at, background: false);
+
+    public Task<string> ScheduleInBackgroundAsync(string commitmentKey, DateTimeOffset at) => Schedule(commitmentKey, at, background: true);
+
+    private Task<string> Schedule(string commitmentKey, DateTimeOffset at, bool background)
     {
         if (_stopping)
         {
             return Task.FromException<string>(new ObjectDisposedException(nameof(HangfireEscalationScheduler), "The host is stopping."));
         }
 
-        var (done, run) = ScheduleWork(commitmentKey, at);
-        Add(run);
-        return done;
-    }
-
-    public Task<string> ScheduleInBackgroundAsync(string commitmentKey, DateTimeOffset at)
-    {
-        if (_stopping)
-        {
-            return Task.FromException<string>(new ObjectDisposedException(nameof(HangfireEscalationScheduler), "The host is stopping."));
-        }
-
-        var (done, run) = ScheduleWork(commitmentKey, at);
-        _background.Enqueue((at - _options.Value.JobLead, run));
-        _pending.Release();
-        return done;
-    }
-
-    private (Task<string> Done, Action Run) ScheduleWork(string commitmentKey, DateTimeOffset at)
-    {
+        var fireAt = at - _options.Value.JobLead;
         var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        return (done.Task, () =>
+        void Run()
         {
             try
             {
-                var fireAt = at - _options.Value.JobLead;
                 done.SetResult(fireAt <= _time.GetUtcNow()
                     ? _jobs.Enqueue<EscalationJobs>(j => j.Wake(commitmentKey, at))
                     : _jobs.Schedule<EscalationJobs>(j => j.Wake(commitmentKey, at), fireAt));
@@ -110,7 +94,19 @@ internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler
             {
                 done.SetException(ex);
             }
-        });
+        }
+
+        if (background)
+        {
+            _background.Enqueue((fireAt, Run));
+            _pending.Release();
+        }
+        else
+        {
+            Add(Run);
+        }
+
+        return done.Task;
     }
 
     public void Delete(string jobId) => Add(() =>

@@ -23,11 +23,9 @@ public sealed partial class EscalationReconciler(
     ILogger<EscalationReconciler> logger)
 {
     // Jobs this process scheduled from the index alone (by promise): the promise keeps its old job
-    // id until its next write, so liveness is checked against these too.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, (string JobId, DateTimeOffset At)> _scheduled = new();
-
-    // Promises this process woke itself for a step within the job lead (by promise: the step's moment); they wait for it on their own timer.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, DateTimeOffset> _woken = new();
+    // id until its next write, so liveness is checked against these too. No job id: the pass woke the
+    // promise itself for a step within the job lead, and it waits for the moment on its own timer.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, (string? JobId, DateTimeOffset At)> _scheduled = new();
 
     // Built with the host: a job that ran before this moment woke a promise in an earlier process.
     private readonly DateTimeOffset _processStarted = time.GetUtcNow();
@@ -98,14 +96,6 @@ public sealed partial class EscalationReconciler(
             if (job.At < time.GetUtcNow() - TimeSpan.FromMinutes(10))
             {
                 _scheduled.TryRemove(id, out _);
-            }
-        }
-
-        foreach (var (id, at) in _woken)
-        {
-            if (at < time.GetUtcNow() - TimeSpan.FromMinutes(10))
-            {
-                _woken.TryRemove(id, out _);
             }
         }
 
@@ -231,7 +221,7 @@ public sealed partial class EscalationReconciler(
 
                 var at = item.Entry.NextEscalationAt!.Value;
                 await promise.EscalateAt(at);
-                _woken[item.Entry.Id] = at;
+                _scheduled[item.Entry.Id] = (null, at);
                 Interlocked.Increment(ref tally.Rescheduled);
             }, cancellationToken));
 
@@ -266,8 +256,8 @@ public sealed partial class EscalationReconciler(
     {
         var wokenUntil = entry.NextEscalationAt + options.Value.ReconcileGrace;
         return JobLiveness.IsLive(storage, entry.EscalationJob, wokenUntil, now, _processStarted)
-            || (_woken.TryGetValue(entry.Id, out var woken) && woken == entry.NextEscalationAt && wokenUntil > now)
-            || (_scheduled.TryGetValue(entry.Id, out var ours) && ours.At == entry.NextEscalationAt && JobLiveness.IsLive(storage, ours.JobId, wokenUntil, now, _processStarted));
+            || (_scheduled.TryGetValue(entry.Id, out var ours) && ours.At == entry.NextEscalationAt
+                && (ours.JobId is null ? wokenUntil > now : JobLiveness.IsLive(storage, ours.JobId, wokenUntil, now, _processStarted)));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconcile: {Checked} open plans of {Sites} sites read from {Source} in {PlannedMs} ms; {Escalated} promises escalated late (of {Taken} taken), {Rescheduled} put back on schedule ({Jobs} jobs from the index alone, scheduled by {ScheduledMs} ms); done in {ElapsedMs} ms")]

@@ -102,7 +102,7 @@ public sealed class StartupIndexSnapshot(IStoredSiteIndexes stored)
         {
             if (_read is null || _read.IsFaulted || _read.IsCanceled)
             {
-                _read = ReadAsync();
+                _read = stored.ReadAllAsync(CancellationToken.None).ToListAsync().AsTask();
             }
 
             return _read.WaitAsync(cancellationToken);
@@ -116,16 +116,5 @@ public sealed class StartupIndexSnapshot(IStoredSiteIndexes stored)
         {
             _read = null;
         }
-    }
-
-    private async Task<List<(string Site, IndexEntry Entry)>> ReadAsync()
-    {
-        var all = new List<(string Site, IndexEntry Entry)>();
-        await foreach (var item in stored.ReadAllAsync(CancellationToken.None))
-        {
-            all.Add(item);
-        }
-
-        return all;
     }
 }

@@ -254,11 +254,7 @@ public sealed class EscalationEndToEndTests(EscalationFixture fixture)
         await services.GetRequiredService<IGrainFactory>().GetGrain<ISiteIndexGrain>(site.Id).Flush();
 
         // What the start-up pass reads first: the index as last written, straight from storage.
-        var stored = new List<(string Site, IndexEntry Entry)>();
-        await foreach (var item in services.GetRequiredService<IStoredSiteIndexes>().ReadAllAsync(TestContext.Current.CancellationToken))
-        {
-            stored.Add(item);
-        }
+        var stored = await services.GetRequiredService<IStoredSiteIndexes>().ReadAllAsync(TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken);
 
         var entry = stored.Where(e => e.Site == site.Id).ShouldHaveSingleItem().Entry;
         entry.Id.ShouldBe(id);
