@@ -30,6 +30,7 @@ internal static class BenchHost
             ["Storage:TableName"] = table,
             ["Orleans:SiloPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
             ["Orleans:GatewayPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
+            ["Orleans:ClusterId"] = "bench-" + Guid.NewGuid().ToString("N"),
             ["Logging:LogLevel:Default"] = "Warning",
             // What the reconcile passes did (and how long they took) shows in the restart case.
             ["Logging:LogLevel:Commitments.Host.Escalation.EscalationReconciler"] = "Information",

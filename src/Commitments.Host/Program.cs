@@ -5,13 +5,14 @@ using Commitments.Host.Hosting;
 using Commitments.Host.Insights;
 using Commitments.Host.Sites;
 using Commitments.Host.Texts;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 
 // Storage first: in Development it starts Azurite before the silo needs it.
 builder.AddCommitmentsStorage();
+// One key ring for cookies and circuits, shared by every host of the cluster, kept in storage.
+builder.AddCommitmentsDataProtection();
 // The Orleans silo, co-hosted: grains are the aggregates, their stored state is the truth.
 builder.AddCommitmentsSilo();
 // Demo data in Development; the configured first site and manager elsewhere.
@@ -46,10 +47,8 @@ if (app.Environment.IsDevelopment())
     app.MapScalarApiReference();
 }
 
-app.MapHealthChecks("/health/ready", new HealthCheckOptions
-{
-    ResultStatusCodes = { [Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable },
-});
+// Health: live while the process answers; ready once the silo is active in cluster membership and storage answers.
+app.MapCommitmentsHealth();
 
 // The API: signed-in staff only, JSON bodies only, rate limited per client.
 var api = app.MapGroup("/api")

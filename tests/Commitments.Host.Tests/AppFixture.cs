@@ -31,6 +31,11 @@ public sealed class CommitmentsApp(AzuriteFixture azurite, string? tableName = n
         builder.UseSetting("Logging:LogLevel:Orleans", "Error");
         builder.UseSetting("Orleans:SiloPort", AzuriteFixture.GetFreeTcpPort().ToString());
         builder.UseSetting("Orleans:GatewayPort", AzuriteFixture.GetFreeTcpPort().ToString());
+        // Each app is a cluster of its own unless a test says otherwise (the membership table is shared).
+        builder.UseSetting("Orleans:ClusterId", "test-" + Guid.NewGuid().ToString("N"));
+        // Every host of the run shares the key ring in Azurite, so all encrypt it with the same certificate.
+        builder.UseSetting("DataProtection:CertificatePath", TestCertificate.Path);
+        builder.UseSetting("DataProtection:CertificatePassword", TestCertificate.Password);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

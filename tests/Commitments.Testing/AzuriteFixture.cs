@@ -178,6 +178,15 @@ public sealed class AzuriteFixture : IAsyncLifetime
     public async Task RestartAsync()
     {
         await StopGracefullyAsync();
+        await StartAgainAsync();
+    }
+
+    /// <summary>Stops Azurite for a while (it saves its data); <see cref="StartAgainAsync"/> brings it back.</summary>
+    public Task StopForNowAsync() => StopGracefullyAsync();
+
+    /// <summary>Starts a stopped Azurite again on its port and data folder (see <see cref="RestartAsync"/>).</summary>
+    public async Task StartAgainAsync()
+    {
         var stopped = TimeProvider.System.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {

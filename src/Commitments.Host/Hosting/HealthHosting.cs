@@ -1,9 +1,13 @@
 using Azure.Data.Tables;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Commitments.Host.Hosting;
 
-/// <summary>/health/ready: 200 when the silo is active and storage answers, else 503.</summary>
+/// <summary>
+/// /health/live: 200 while the process answers (a balancer or orchestrator restarts it otherwise).
+/// /health/ready: 200 once the silo is active in cluster membership and storage answers, else 503.
+/// </summary>
 internal static class HealthHosting
 {
     public static IHostApplicationBuilder AddCommitmentsHealth(this IHostApplicationBuilder builder)
@@ -12,6 +16,15 @@ internal static class HealthHosting
             .AddCheck<SiloHealthCheck>("silo")
             .AddCheck<StorageHealthCheck>("storage");
         return builder;
+    }
+
+    public static void MapCommitmentsHealth(this IEndpointRouteBuilder app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            ResultStatusCodes = { [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable },
+        });
     }
 }
 

@@ -1,8 +1,12 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Azure.Data.Tables;
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Index;
 using Commitments.Storage.AzureTables;
+using Microsoft.Extensions.Options;
+using Orleans.Clustering.AzureStorage;
 using Orleans.Configuration;
 using Orleans.Providers;
 using Orleans.Serialization;
@@ -10,17 +14,46 @@ using Orleans.Storage;
 
 namespace Commitments.Host.Hosting;
 
-/// <summary>The silo in this host (section "Orleans"): one silo on localhost by default.</summary>
+/// <summary>
+/// The silo in this host (section "Orleans"). Every host, alone or one of several, joins its cluster
+/// through the membership table in the storage account: a single host is a cluster of one.
+/// </summary>
 public sealed class SiloOptions
 {
-    /// <summary>Silo-to-silo port (default 11111).</summary>
+    /// <summary>Silo-to-silo port (default 11111); hosts on one machine need distinct ports.</summary>
     public int SiloPort { get; set; } = EndpointOptions.DEFAULT_SILO_PORT;
 
-    /// <summary>Gateway port for external clients (default 30000).</summary>
+    /// <summary>Gateway port for external clients (default 30000); hosts on one machine need distinct ports.</summary>
     public int GatewayPort { get; set; } = EndpointOptions.DEFAULT_GATEWAY_PORT;
 
-    /// <summary>Cluster and service ids; the service id is part of every stored key (default "commitments").</summary>
+    /// <summary>The service id is part of every stored key (default "commitments"); never change it for stored data.</summary>
     public string ServiceId { get; set; } = "commitments";
+
+    /// <summary>The cluster this host joins: the same for every host of one cluster (default: <see cref="ServiceId"/>).</summary>
+    public string? ClusterId { get; set; }
+
+    /// <summary>
+    /// The address other silos reach this one at (an IP or a host name). Default: 127.0.0.1 in
+    /// Development (nothing listens beyond this machine), elsewhere this machine's own address.
+    /// </summary>
+    public string? AdvertisedAddress { get; set; }
+
+    /// <summary>The membership table in the storage account (default "OrleansSiloInstances").</summary>
+    public string MembershipTableName { get; set; } = "OrleansSiloInstances";
+
+    /// <summary>
+    /// How long one liveness probe may take (default 2 s). A silo that misses
+    /// <see cref="MissedProbesLimit"/> probes in a row is suspected; enough suspicions declare it dead.
+    /// </summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Missed probes in a row before a silo is suspected (default 3).</summary>
+    public int MissedProbesLimit { get; set; } = 3;
+
+    /// <summary>Suspicions that declare a silo dead (default 2; one is enough in a cluster of two).</summary>
+    public int VotesForDeathDeclaration { get; set; } = 2;
+
+    public string EffectiveClusterId => string.IsNullOrWhiteSpace(ClusterId) ? ServiceId : ClusterId;
 }
 
 internal static class OrleansHosting
@@ -29,7 +62,9 @@ internal static class OrleansHosting
     {
         var silo = builder.Configuration.GetSection("Orleans").Get<SiloOptions>() ?? new SiloOptions();
         var storage = builder.Configuration.GetSection("Storage").Get<StorageOptions>() ?? new StorageOptions();
+        var advertised = AdvertisedAddress(silo, builder.Environment);
 
+        builder.Services.AddSingleton(silo);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddOptions<SiteIndexOptions>().BindConfiguration("Index");
         builder.Services.AddSingleton<ICommitmentStateSource, StoredCommitments>();
@@ -37,7 +72,32 @@ internal static class OrleansHosting
         builder.Services.AddSingleton<StartupIndexSnapshot>();
         builder.UseOrleans(orleans =>
         {
-            orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: silo.ServiceId, clusterId: silo.ServiceId);
+            orleans.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = silo.EffectiveClusterId;
+                o.ServiceId = silo.ServiceId;
+            });
+            orleans.Configure<EndpointOptions>(o =>
+            {
+                o.SiloPort = silo.SiloPort;
+                o.GatewayPort = silo.GatewayPort;
+                if (advertised is not null)
+                {
+                    o.AdvertisedIPAddress = advertised;
+                }
+            });
+            orleans.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = silo.ProbeTimeout;
+                o.NumMissedProbesLimit = silo.MissedProbesLimit;
+                o.NumVotesForDeathDeclaration = silo.VotesForDeathDeclaration;
+            });
+            // Membership in the same storage account as grain state: one code path for one host or many.
+            orleans.UseAzureStorageClustering((OptionsBuilder<AzureStorageClusteringOptions> options) => options.Configure<TableServiceClient>((o, tables) =>
+            {
+                o.TableServiceClient = tables;
+                o.TableName = silo.MembershipTableName;
+            }));
             // Orleans' own binary format: every stored type has explicit [Id]s, so it is version
             // tolerant, and it is a third the size of JSON and quicker to write (see the benchmark).
             orleans.AddAzureTableGrainStorageAsDefault(options => options.Configure<TableServiceClient, Serializer>((o, tables, serializer) =>
@@ -48,6 +108,23 @@ internal static class OrleansHosting
             }));
         });
         return builder;
+    }
+
+    private static IPAddress? AdvertisedAddress(SiloOptions silo, IHostEnvironment environment)
+    {
+        if (string.IsNullOrWhiteSpace(silo.AdvertisedAddress))
+        {
+            // Orleans picks this machine's address itself outside Development.
+            return environment.IsDevelopment() ? IPAddress.Loopback : null;
+        }
+
+        if (IPAddress.TryParse(silo.AdvertisedAddress, out var address))
+        {
+            return address;
+        }
+
+        return Dns.GetHostAddresses(silo.AdvertisedAddress).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+            ?? throw new InvalidOperationException($"Orleans:AdvertisedAddress '{silo.AdvertisedAddress}' does not resolve to an IPv4 address.");
     }
 }
 

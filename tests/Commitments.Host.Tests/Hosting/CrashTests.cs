@@ -76,6 +76,9 @@ internal sealed class HostProcess : IDisposable
         start.Environment["Storage__TableName"] = table;
         start.Environment["Orleans__SiloPort"] = AzuriteFixture.GetFreeTcpPort().ToString();
         start.Environment["Orleans__GatewayPort"] = AzuriteFixture.GetFreeTcpPort().ToString();
+        start.Environment["Orleans__ClusterId"] = "test-" + Guid.NewGuid().ToString("N");
+        start.Environment["DataProtection__CertificatePath"] = TestCertificate.Path;
+        start.Environment["DataProtection__CertificatePassword"] = TestCertificate.Password;
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;

@@ -42,17 +42,46 @@ public sealed class StartupTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task OutsideDevelopmentAHostWithoutAKeyCertificateRefusesToStartAndSaysWhy()
+    {
+        await using var app = new CommitmentsApp(azurite, settings: new Dictionary<string, string?>
+        {
+            ["Environment"] = "Production",
+            ["DataProtection:CertificatePath"] = "",
+        });
+
+        var ex = Should.Throw<InvalidOperationException>(() => app.CreateClient());
+
+        ex.Message.ShouldContain("DataProtection:CertificatePath");
+    }
+
+    [Fact]
+    public async Task LiveAnswersAtOnceAndReadyOnceTheSiloIsActive()
+    {
+        await using var app = new CommitmentsApp(azurite);
+        using var client = app.CreateClient();
+
+        (await client.GetAsync("/health/live")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await client.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task ReadinessIs503WhenStorageStopsAnswering()
     {
         var own = new AzuriteFixture();
         await own.InitializeAsync();
-        await using var app = new CommitmentsApp(own);
+        var app = new CommitmentsApp(own);
         using var client = app.CreateClient();
         (await client.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.OK);
 
-        await own.DisposeAsync();
-
+        await own.StopForNowAsync();
         (await client.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+
+        // Membership lives in storage too: the silo needs it back to leave the cluster cleanly.
+        await own.StartAgainAsync();
+        (await client.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        await app.DisposeAsync();
+        await own.DisposeAsync();
     }
 }
 

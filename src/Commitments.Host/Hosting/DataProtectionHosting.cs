@@ -1,0 +1,172 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Xml.Linq;
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.Extensions.Options;
+
+namespace Commitments.Host.Hosting;
+
+/// <summary>Where the keys behind cookies and circuits live (section "DataProtection").</summary>
+public sealed class DataProtectionSettings
+{
+    /// <summary>The table that holds the key ring, in the storage account (default "DataProtectionKeys").</summary>
+    public string TableName { get; set; } = "DataProtectionKeys";
+
+    /// <summary>A PFX file whose certificate encrypts the keys at rest; required outside Development.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>The PFX file's password, if it has one.</summary>
+    public string? CertificatePassword { get; set; }
+}
+
+/// <summary>
+/// One key ring for the whole cluster, kept in the storage account: a cookie made by one host is read
+/// by every other, and sign-ins and enrolled tablets survive restarts. Outside Development the keys
+/// are encrypted with a certificate, and a host without one refuses to start.
+/// </summary>
+internal static class DataProtectionHosting
+{
+    /// <summary>Shared by every host: the default discriminator is the content root, which differs between machines.</summary>
+    public const string ApplicationName = "Commitments";
+
+    public static IHostApplicationBuilder AddCommitmentsDataProtection(this IHostApplicationBuilder builder)
+    {
+        var settings = builder.Configuration.GetSection("DataProtection").Get<DataProtectionSettings>() ?? new DataProtectionSettings();
+        var protection = builder.Services.AddDataProtection().SetApplicationName(ApplicationName);
+        if (!string.IsNullOrWhiteSpace(settings.CertificatePath))
+        {
+            protection.ProtectKeysWithCertificate(LoadCertificate(settings));
+        }
+        else if (!builder.Environment.IsDevelopment())
+        {
+            throw new InvalidOperationException(
+                "DataProtection:CertificatePath is not set. Outside Development the keys that sign cookies are stored " +
+                "in the storage account encrypted with a certificate: give a PFX file (and DataProtection:CertificatePassword).");
+        }
+
+        builder.Services.AddOptions<KeyManagementOptions>().Configure<TableServiceClient>((o, tables) =>
+            o.XmlRepository = new TableXmlRepository(tables.GetTableClient(settings.TableName)));
+        builder.Services.AddHostedService<KeyRingAtStartup>();
+        return builder;
+    }
+
+    private static X509Certificate2 LoadCertificate(DataProtectionSettings settings)
+    {
+        try
+        {
+            var certificate = X509CertificateLoader.LoadPkcs12FromFile(settings.CertificatePath!, settings.CertificatePassword);
+            return certificate.HasPrivateKey
+                ? certificate
+                : throw new InvalidOperationException($"DataProtection:CertificatePath '{settings.CertificatePath}' has no private key; the keys could not be read back.");
+        }
+        catch (System.Security.Cryptography.CryptographicException ex)
+        {
+            throw new InvalidOperationException($"DataProtection:CertificatePath '{settings.CertificatePath}' could not be read as a PFX with the given password: {ex.Message}", ex);
+        }
+    }
+}
+
+/// <summary>The key ring as rows of one table: one row per key element, its XML as a string.</summary>
+internal sealed class TableXmlRepository(TableClient table) : IXmlRepository
+{
+    private const string Partition = "keys";
+    private const string XmlColumn = "Xml";
+    private bool _created;
+
+    public IReadOnlyCollection<XElement> GetAllElements()
+    {
+        EnsureTable();
+        return [.. table.Query<TableEntity>(e => e.PartitionKey == Partition).Select(e => XElement.Parse(e.GetString(XmlColumn)))];
+    }
+
+    public void StoreElement(XElement element, string friendlyName)
+    {
+        EnsureTable();
+        // Elements are never changed once written (revocations are new elements), so a name is written once.
+        table.UpsertEntity(new TableEntity(Partition, RowKeyOf(friendlyName)) { [XmlColumn] = element.ToString(SaveOptions.DisableFormatting) }, TableUpdateMode.Replace);
+    }
+
+    /// <summary>
+    /// Claims the right to create the ring's first key: true for one caller of the hour (a ring left to
+    /// expire while the cluster was down for months is started again by a later claim).
+    /// </summary>
+    public bool TryClaimFirstKey(string claimant, DateTimeOffset now)
+    {
+        EnsureTable();
+        try
+        {
+            table.AddEntity(new TableEntity("first-key", now.UtcDateTime.ToString("yyyyMMddHH", System.Globalization.CultureInfo.InvariantCulture)) { ["By"] = claimant });
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == StatusCodes.Status409Conflict)
+        {
+            return false;
+        }
+    }
+
+    private void EnsureTable()
+    {
+        if (!Volatile.Read(ref _created))
+        {
+            table.CreateIfNotExists();
+            Volatile.Write(ref _created, true);
+        }
+    }
+
+    private static string RowKeyOf(string friendlyName) =>
+        string.IsNullOrEmpty(friendlyName) ? Guid.NewGuid().ToString("N") : new string([.. friendlyName.Select(c => char.IsAsciiLetterOrDigit(c) || c == '-' ? c : '_')]);
+}
+
+/// <summary>
+/// Hosts of a new cluster start together: were each to make its own first key, a cookie made by one
+/// would be unknown to another that read the ring before that key was written. One host makes the
+/// first key; the others wait for it before they serve.
+/// </summary>
+internal sealed partial class KeyRingAtStartup(IOptions<KeyManagementOptions> options, IKeyManager keys, TimeProvider time, ILogger<KeyRingAtStartup> logger) : IHostedLifecycleService
+{
+    public async Task StartingAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.XmlRepository is not TableXmlRepository repository)
+        {
+            return;
+        }
+
+        var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(30);
+        while (!await Task.Run(() => keys.GetAllKeys().Any(k => !k.IsRevoked && k.ExpirationDate > time.GetUtcNow()), cancellationToken))
+        {
+            if (await Task.Run(() => repository.TryClaimFirstKey($"{Environment.MachineName}/{Environment.ProcessId}", time.GetUtcNow()), cancellationToken))
+            {
+                var now = time.GetUtcNow();
+                keys.CreateNewKey(now, now + options.Value.NewKeyLifetime);
+                LogCreatedFirstKey(logger);
+                return;
+            }
+
+            if (time.GetUtcNow() > deadline)
+            {
+                // The claimant died before writing its key: make one anyway (the ring copes with two).
+                var now = time.GetUtcNow();
+                keys.CreateNewKey(now, now + options.Value.NewKeyLifetime);
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken);
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created the cluster's first data-protection key")]
+    private static partial void LogCreatedFirstKey(ILogger logger);
+}
