@@ -139,10 +139,41 @@ public sealed class RecordingTextSignal : ITextSignal
     /// <summary>This process's dispatcher; a test sets another to play the process after a restart.</summary>
     public string DispatcherId { get; set; } = "test-dispatcher";
 
-    public void TextsReady(string site, Guid commitmentId) => _ready.Enqueue(commitmentId);
+    private readonly Lock _gate = new();
+    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void TextsReady(string site, Guid commitmentId)
+    {
+        _ready.Enqueue(commitmentId);
+        lock (_gate)
+        {
+            _next.TrySetResult();
+            _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
 
     /// <summary>How many times the promise told the dispatcher it has texts due.</summary>
     public int ReadyCount(Guid commitmentId) => _ready.Count(id => id == commitmentId);
+
+    /// <summary>Waits until the promise has told the dispatcher more than <paramref name="count"/> times.</summary>
+    public async Task WaitForReadyAsync(Guid commitmentId, int count)
+    {
+        while (true)
+        {
+            Task next;
+            lock (_gate)
+            {
+                next = _next.Task;
+            }
+
+            if (ReadyCount(commitmentId) > count)
+            {
+                return;
+            }
+
+            await next.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+    }
 
     public void Send(IReadOnlyList<TextToSend> texts)
     {

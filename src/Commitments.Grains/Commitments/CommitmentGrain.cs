@@ -19,6 +19,10 @@ public interface ICommitmentGrain : IGrainWithStringKey
 
     Task<CommitmentView?> Get();
 
+    /// <summary>Its site's sweep found texts due: the promise hands them to the dispatcher of the silo it lives on.</summary>
+    [Orleans.Concurrency.OneWay]
+    Task WakeTexts();
+
     Task<CommitmentView> ProposeHandoff(Actor actor, string? to, string? note);
 
     Task<CommitmentView> WithdrawHandoff(Actor actor);

@@ -49,6 +49,12 @@ public interface ISiteIndexGrain : IGrainWithStringKey
     /// <summary>Promises with a text due at or before <paramref name="now"/>.</summary>
     Task<IReadOnlyList<Guid>> DueTexts(DateTimeOffset now);
 
+    /// <summary>
+    /// Keeps this site's text sweep running every <paramref name="interval"/> (the one activation of
+    /// the site's index owns it, wherever it lives), and sweeps now, <paramref name="lookAhead"/> ahead.
+    /// </summary>
+    Task SweepTexts(TimeSpan interval, TimeSpan lookAhead);
+
     /// <summary>The manager's queue: open promises needing attention, most urgent first.</summary>
     Task<IReadOnlyList<IndexEntry>> Escalations(DateTimeOffset now);
 
@@ -280,6 +286,42 @@ public sealed partial class SiteIndexGrain(
 
     public Task<IReadOnlyList<Guid>> DueTexts(DateTimeOffset now) =>
         Task.FromResult<IReadOnlyList<Guid>>([.. _entries.Values.Where(e => e.NextTextAt <= now).OrderBy(e => e.NextTextAt).Select(e => e.Id)]);
+
+    public Task SweepTexts(TimeSpan interval, TimeSpan lookAhead)
+    {
+        if (_sweep is null || interval != _sweepInterval)
+        {
+            // The first sweep of an activation looks a claim's length ahead: texts claimed by a silo
+            // that died with this index's last activation are looked up and sent at once.
+            lookAhead = _sweep is null ? CommitmentGrain.AttemptLease : lookAhead;
+            _sweep?.Dispose();
+            _sweepInterval = interval;
+            _sweep = this.RegisterGrainTimer(() => WakeDueTexts(TimeSpan.Zero), new GrainTimerCreationOptions(interval, interval)
+            {
+                Interleave = true,
+                KeepAlive = true,
+            });
+        }
+
+        WakeDueTexts(lookAhead);
+        return Task.CompletedTask;
+    }
+
+    private IGrainTimer? _sweep;
+    private TimeSpan _sweepInterval;
+
+    // One-way: a promise may be waiting on this index (an upsert) while it is woken.
+    private Task WakeDueTexts(TimeSpan lookAhead)
+    {
+        var site = this.GetPrimaryKeyString();
+        var until = time.GetUtcNow() + lookAhead;
+        foreach (var entry in _entries.Values.Where(e => e.NextTextAt <= until))
+        {
+            GrainFactory.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, entry.Id)).WakeTexts().Ignore();
+        }
+
+        return Task.CompletedTask;
+    }
 
     private async Task<int> CatchUp(DateTimeOffset? since, CancellationToken cancellationToken)
     {

@@ -1,3 +1,6 @@
+using Commitments.Grains.Commitments;
+using Commitments.Grains.Index;
+
 namespace Commitments.Grains.Sites;
 
 /// <summary>Every site of this deployment (one grain, key <see cref="SiteRegistryGrain.Key"/>), for work that sweeps all sites.</summary>
@@ -6,6 +9,15 @@ public interface ISiteRegistryGrain : IGrainWithStringKey
     Task Add(string site);
 
     Task<IReadOnlyList<string>> List();
+
+    /// <summary>
+    /// Keeps every site's text sweep running (each in its site's index, once in the cluster). Every host
+    /// calls it now and then, so the registry's one activation comes back wherever a silo died.
+    /// </summary>
+    Task KeepSweeping(TimeSpan interval);
+
+    /// <summary>A silo died: every site sweeps now, a claim's length ahead, so that silo's claims are taken over at once.</summary>
+    Task SweepAhead();
 }
 
 [GenerateSerializer, Alias("commitments.site-registry-state")]
@@ -20,13 +32,47 @@ public sealed class SiteRegistryGrain(
     public const string Key = "all";
     public const string StateName = "sites";
 
+    /// <summary>How often every site's index is told to keep sweeping (an index that died with its silo comes back within this).</summary>
+    public static readonly TimeSpan KeepInterval = TimeSpan.FromSeconds(5);
+
+    private IGrainTimer? _keep;
+    private TimeSpan _interval;
+
     public async Task Add(string site)
     {
         if (registry.State.Sites.Add(site))
         {
             await registry.WriteStateAsync();
         }
+
+        if (_keep is not null)
+        {
+            await Index(site).SweepTexts(_interval, TimeSpan.Zero);
+        }
     }
 
     public Task<IReadOnlyList<string>> List() => Task.FromResult<IReadOnlyList<string>>([.. registry.State.Sites]);
+
+    public Task KeepSweeping(TimeSpan interval)
+    {
+        if (_keep is null || interval != _interval)
+        {
+            _keep?.Dispose();
+            _interval = interval;
+            _keep = this.RegisterGrainTimer(() => TellEverySite(TimeSpan.Zero), new GrainTimerCreationOptions(TimeSpan.Zero, KeepInterval)
+            {
+                Interleave = true,
+                KeepAlive = true,
+            });
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task SweepAhead() => _keep is null ? Task.CompletedTask : TellEverySite(CommitmentGrain.AttemptLease);
+
+    private Task TellEverySite(TimeSpan lookAhead) =>
+        Task.WhenAll(registry.State.Sites.ToList().Select(site => Index(site).SweepTexts(_interval, lookAhead)));
+
+    private ISiteIndexGrain Index(string site) => GrainFactory.GetGrain<ISiteIndexGrain>(site);
 }

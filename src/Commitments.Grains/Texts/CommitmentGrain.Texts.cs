@@ -21,8 +21,8 @@ public sealed partial class CommitmentGrain
     {
         await EnsureLoadedAsync();
         var now = time.GetUtcNow();
-        // Due, or claimed by another dispatcher: one that is not this process's is gone (one dispatcher per cluster).
-        var due = State.Texts.Where(t => t.NextWorkAt <= now || (t.Stage == TextStage.Attempting && t.AttemptBy is { } by && by != dispatcherId)).ToList();
+        // Due, or claimed by a dispatcher whose silo is gone (a live one's claim holds until its lease ends).
+        var due = State.Texts.Where(t => t.NextWorkAt <= now || (t.Stage == TextStage.Attempting && t.AttemptBy is { } by && by != dispatcherId && ClaimantGone(by))).ToList();
         if (due.Count == 0)
         {
             return TextWork.None;
@@ -242,14 +242,26 @@ public sealed partial class CommitmentGrain
     private void SignalDueTexts()
     {
         var now = time.GetUtcNow();
-        // Attempts by another dispatcher whose moment has passed belong to a process that is gone (one
-        // dispatcher per cluster): their texts may never have reached Twilio, and are looked up and sent now.
+        // Attempts by a dispatcher whose silo is gone, their moment passed: their texts may never have
+        // reached Twilio, and are looked up and sent now.
         if (textSignal is not null && State.Texts.Any(t => (t.Stage == TextStage.Waiting && t.NotBefore <= now)
-            || (t.Stage == TextStage.Attempting && (t.AttemptBy == EarlierActivation || (t.AttemptBy is { } by && by != textSignal.DispatcherId && t.AttemptStartedAt <= now)))))
+            || (t.Stage == TextStage.Attempting && (t.AttemptBy == EarlierActivation || (t.AttemptBy is { } by && by != textSignal.DispatcherId && t.AttemptStartedAt <= now && ClaimantGone(by))))))
         {
             textSignal.TextsReady(SiteId, State.Id);
         }
     }
+
+    public async Task WakeTexts()
+    {
+        await EnsureLoadedAsync();
+        var now = time.GetUtcNow();
+        if (textSignal is not null && State.Texts.Any(t => t.NextWorkAt <= now || (t.Stage == TextStage.Attempting && t.AttemptBy is { } by && by != textSignal.DispatcherId && ClaimantGone(by))))
+        {
+            textSignal.TextsReady(SiteId, State.Id);
+        }
+    }
+
+    private bool ClaimantGone(string dispatcherId) => textSignal is null || !textSignal.IsAlive(dispatcherId);
 
     private async Task<string?> SkipReason(OutboundText text, IReadOnlyDictionary<string, StaffInfo> staff)
     {

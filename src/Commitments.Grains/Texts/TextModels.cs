@@ -129,13 +129,22 @@ public sealed record SendOutcome(
     [property: Id(4)] bool Final,
     [property: Id(5)] bool OptedOut = false);
 
-/// <summary>Wakes the dispatcher when a promise has a text ready, so texts go out within a second, not on the next sweep.</summary>
+/// <summary>
+/// The dispatcher of the silo a promise lives on: the promise wakes it when a text is ready, so each
+/// text is sent by the silo that holds its promise, and responsibility moves with the promise.
+/// </summary>
 public interface ITextSignal
 {
     void TextsReady(string site, Guid commitmentId);
 
-    /// <summary>This process's dispatcher, for attempts a promise records ahead of time.</summary>
+    /// <summary>This silo's dispatcher, for attempts a promise records ahead of time.</summary>
     string DispatcherId { get; }
+
+    /// <summary>
+    /// Whether the dispatcher that claimed a text may still send it: a claim by a live silo is never
+    /// taken over; one by a silo the cluster declared dead is looked up at Twilio, then sent.
+    /// </summary>
+    bool IsAlive(string dispatcherId) => dispatcherId == DispatcherId;
 
     /// <summary>
     /// Sends texts whose attempt the promise already recorded for <see cref="DispatcherId"/> (an

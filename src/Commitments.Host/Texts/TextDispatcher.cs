@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Commitments.Grains.Commitments;
-using Commitments.Grains.Index;
 using Commitments.Grains.Sites;
 using Commitments.Grains.Texts;
 using Commitments.Twilio;
@@ -11,7 +10,7 @@ namespace Commitments.Host.Texts;
 /// <summary>How texts are dispatched (section "Texting").</summary>
 public sealed class TextingOptions
 {
-    /// <summary>How often every site is checked for texts that came due (default 1 s); new texts wake it at once.</summary>
+    /// <summary>How often each site's sweep (in its index, once in the cluster) looks for texts that came due (default 1 s); new texts wake the dispatcher at once.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Tries within one pass before a text is left for a later one (default 5).</summary>
@@ -25,10 +24,12 @@ public sealed class TextingOptions
 }
 
 /// <summary>
-/// Delivers the outbox: finds promises with texts due, lets each grain record the attempt, then
-/// sends through Twilio — paced per sender, a bounded number in flight — and reports back. A text
-/// whose earlier attempt has an unknown outcome is looked up at Twilio before it is sent again, so
-/// a text Twilio accepted is never repeated. Thin by design: every rule is in the grain.
+/// Delivers the outbox of the promises that live on this silo: a promise with texts due (woken by its
+/// site's sweep, which runs once in the cluster in the site's index) wakes the dispatcher of its own
+/// silo, which lets the grain record the attempt under this silo's identity, then sends through
+/// Twilio — paced per sender for the whole cluster, a bounded number in flight — and reports back.
+/// A text whose earlier attempt has an unknown outcome is looked up at Twilio before it is sent
+/// again, so a text Twilio accepted is never repeated. Thin by design: every rule is in the grain.
 /// </summary>
 internal sealed partial class TextDispatcher(
     IGrainFactory grains,
@@ -37,8 +38,13 @@ internal sealed partial class TextDispatcher(
     IOptions<TextingOptions> options,
     TimeProvider time,
     ILogger<TextDispatcher> logger,
-    Hosting.StartupIndexSnapshot startupIndexes) : BackgroundService, ITextSignal
+    Hosting.StartupIndexSnapshot startupIndexes,
+    ILocalSiloDetails silo,
+    IClusterMembershipService membership) : BackgroundService, ITextSignal
 {
+    /// <summary>A text still waiting in this process this close to the end of its claim is left for a later attempt (looked up first).</summary>
+    private static readonly TimeSpan ClaimMargin = TimeSpan.FromSeconds(15);
+
     private readonly Channel<(string Site, Guid Id)> _ready = Channel.CreateUnbounded<(string, Guid)>();
     private readonly HashSet<(string, Guid)> _queued = [];
 
@@ -47,12 +53,32 @@ internal sealed partial class TextDispatcher(
     private readonly HashSet<(Guid, string)> _inHand = [];
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _inFlight = new(Math.Max(1, twilioOptions.Value.MaxConcurrentRequests));
-    private readonly SendPacer _pacer = new(time, twilioOptions.Value.MessagesPerSecond);
 
-    /// <summary>This process's dispatcher: an attempt recorded under another id belongs to a process that is gone.</summary>
-    public string Id { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+    /// <summary>This silo's identity (address and generation): a claim under it holds while membership says the silo lives.</summary>
+    public string Id { get; } = silo.SiloAddress.ToParsableString();
 
     public string DispatcherId => Id;
+
+    public bool IsAlive(string dispatcherId)
+    {
+        if (dispatcherId == Id)
+        {
+            return true;
+        }
+
+        try
+        {
+            // Dead, or unknown to membership (gone long ago, or a claim made before silos had identities).
+            return membership.CurrentSnapshot.GetSiloStatus(SiloAddress.FromParsableString(dispatcherId))
+                is SiloStatus.Created or SiloStatus.Joining or SiloStatus.Active or SiloStatus.ShuttingDown or SiloStatus.Stopping;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    private ISenderPaceGrain Pace => grains.GetGrain<ISenderPaceGrain>(twilioOptions.Value.From ?? twilioOptions.Value.MessagingServiceSid ?? "default");
 
     private readonly Channel<TextToSend> _direct = Channel.CreateUnbounded<TextToSend>();
 
@@ -79,34 +105,30 @@ internal sealed partial class TextDispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var sweeping = SweepAsync(stoppingToken);
+        // The first host of a cluster starts from what the indexes last wrote, before they load.
+        if (!Hosting.ClusterMembership.OthersActive(membership, silo.SiloAddress))
+        {
+            await SweepStoredAsync(time.GetUtcNow() + CommitmentGrain.AttemptLease, stoppingToken);
+        }
+
         // More workers than requests in flight, so the grain writes around each send never starve the sender's rate.
         var workers = Enumerable.Range(0, Math.Max(8, twilioOptions.Value.MaxConcurrentRequests * 4))
             .Select(_ => WorkAsync(stoppingToken)).ToList();
-        await Task.WhenAll([sweeping, SendDirectAsync(stoppingToken), .. workers]);
+        await Task.WhenAll([KeepSweepingAsync(stoppingToken), WatchForDeadSilosAsync(stoppingToken), SendDirectAsync(stoppingToken), .. workers]);
     }
 
-    private async Task SweepAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// Every host keeps the registry's one activation telling every site to sweep: wherever a silo
+    /// died, the registry and the site indexes it held come back within a few seconds.
+    /// </summary>
+    private async Task KeepSweepingAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.SweepInterval, time);
-
-        // The first sweep also looks ahead by a claim's length: texts a previous process claimed and
-        // never finished are picked up (and looked up at Twilio) at once, not when the claim runs out.
-        var horizon = CommitmentGrain.AttemptLease;
-        await SweepStoredAsync(time.GetUtcNow() + horizon, stoppingToken);
+        using var timer = new PeriodicTimer(SiteRegistryGrain.KeepInterval, time);
         do
         {
             try
             {
-                var now = time.GetUtcNow() + horizon;
-                horizon = TimeSpan.Zero;
-                foreach (var site in await grains.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).List())
-                {
-                    foreach (var id in await grains.GetGrain<ISiteIndexGrain>(site).DueTexts(now))
-                    {
-                        TextsReady(site, id);
-                    }
-                }
+                await grains.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).KeepSweeping(options.Value.SweepInterval);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -116,9 +138,32 @@ internal sealed partial class TextDispatcher(
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    // Before the first sweep: each site's index first reads its shards and catches up, one site after
-    // another, so the promises with texts due are first taken from what the indexes last wrote (the
-    // sweep then finds what that missed; a promise signalled twice is queued once).
+    /// <summary>A silo declared dead: every site sweeps a claim's length ahead, so its claims are looked up and taken over now.</summary>
+    private async Task WatchForDeadSilosAsync(CancellationToken stoppingToken)
+    {
+        var dead = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet();
+        await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
+        {
+            var newlyDead = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead && dead.Add(m.SiloAddress)).ToList();
+            if (newlyDead.Count == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                await grains.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).SweepAhead();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogSweepFailed(logger, ex);
+            }
+        }
+    }
+
+    // Before the indexes load: each site's index first reads its shards and catches up, so the promises
+    // with texts due are first taken from what the indexes last wrote (the sites' sweeps then find what
+    // that missed; a promise signalled twice is queued once).
     private async Task SweepStoredAsync(DateTimeOffset until, CancellationToken stoppingToken)
     {
         try
@@ -180,12 +225,15 @@ internal sealed partial class TextDispatcher(
 
     private async Task SendAsync(ICommitmentGrain grain, TextToSend text, CancellationToken stoppingToken)
     {
+        // The claim was made a moment ago (or at a prepared step's moment, which is now): past its end
+        // another silo may take the text over, so nothing is sent from here that late.
+        var claimEnds = time.GetUtcNow() + CommitmentGrain.AttemptLease - ClaimMargin;
         try
         {
             SendOutcome outcome;
             try
             {
-                outcome = await DeliverAsync(grain, text, stoppingToken);
+                outcome = await DeliverAsync(grain, text, claimEnds, stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -209,7 +257,7 @@ internal sealed partial class TextDispatcher(
         }
     }
 
-    private async Task<SendOutcome> DeliverAsync(ICommitmentGrain grain, TextToSend text, CancellationToken stoppingToken)
+    private async Task<SendOutcome> DeliverAsync(ICommitmentGrain grain, TextToSend text, DateTimeOffset claimEnds, CancellationToken stoppingToken)
     {
         if (text.LookUpSince is { } since && await FindSentAsync(text, since, stoppingToken) is { } earlier)
         {
@@ -242,7 +290,13 @@ internal sealed partial class TextDispatcher(
             await _inFlight.WaitAsync(stoppingToken);
             try
             {
-                await _pacer.WaitAsync(segments, stoppingToken);
+                await Task.Delay(await Pace.Reserve(segments, twilioOptions.Value.MessagesPerSecond), time, stoppingToken);
+                if (time.GetUtcNow() > claimEnds)
+                {
+                    // Not sent: the grain has it tried again later, looked up first.
+                    return new SendOutcome(null, null, null, "The claim ran out before the text's turn came.", Final: false);
+                }
+
                 var sent = await twilio.SendAsync(new SendMessage(text.To, text.Body, StatusCallback(text)), stoppingToken);
                 return new SendOutcome(sent.Sid, sent.Status, null, null, Final: true);
             }
@@ -256,7 +310,7 @@ internal sealed partial class TextDispatcher(
                     case TwilioFailureKind.Permanent:
                         return new SendOutcome(null, null, ex.Code, ex.Code is null ? ex.Message : null, Final: true);
                     case TwilioFailureKind.SlowDown:
-                        _pacer.Pause(options.Value.SlowDownPause);
+                        await Pace.Pause(options.Value.SlowDownPause);
                         break;
                 }
             }
@@ -317,7 +371,7 @@ internal sealed partial class TextDispatcher(
     [LoggerMessage(Level = LogLevel.Warning, Message = "The outcome of text {TextId} could not be recorded; it will be looked up and recorded later")]
     private static partial void LogRecordFailed(ILogger logger, Exception exception, string textId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweeping for due texts failed")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Keeping the sites' text sweeps running failed; the next try is in a few seconds")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Texts of promise {CommitmentId} could not be dispatched now; the next sweep tries again")]

@@ -1,5 +1,6 @@
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Common;
+using Commitments.Grains.Index;
 using Commitments.Grains.Texts;
 
 namespace Commitments.Grains.Tests.Texts;
@@ -40,18 +41,48 @@ public sealed class OutboxTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task AnAttemptWhoseOutcomeIsUnknownIsLookedUpByTheNextDispatcher()
+    public async Task AnAttemptByASiloThatIsGoneIsLookedUpByTheNextDispatcher()
     {
         var site = await fixture.NewSiteAsync();
         var (grain, _) = await site.PromiseAsync(by: "desk1");
-        var first = (await grain.BeginDueTexts(Dispatcher)).Send.Single();
+        // A silo membership does not know as alive (declared dead, or long gone).
+        var first = (await grain.BeginDueTexts("gone-silo")).Send.Single();
         first.LookUpSince.ShouldBeNull();
 
-        (await grain.BeginDueTexts(Dispatcher)).Send.ShouldBeEmpty();
-        var other = (await grain.BeginDueTexts("another-process")).Send.Single();
+        (await grain.BeginDueTexts("gone-silo")).Send.ShouldBeEmpty();
+        var other = (await grain.BeginDueTexts(Dispatcher)).Send.Single();
 
         other.LookUpSince.ShouldBe(fixture.Time.GetUtcNow());
         other.Body.ShouldBe(first.Body);
+    }
+
+    [Fact]
+    public async Task AnAttemptByALiveSiloIsNotTakenOverUntilItsClaimRunsOut()
+    {
+        var site = await fixture.NewSiteAsync();
+        var (grain, _) = await site.PromiseAsync(by: "desk1");
+        var claimedAt = fixture.Time.GetUtcNow();
+        var first = (await grain.BeginDueTexts(Dispatcher)).Send.Single();
+
+        (await grain.BeginDueTexts("another-silo")).Send.ShouldBeEmpty();
+        fixture.Time.Advance(CommitmentGrain.AttemptLease);
+        var other = (await grain.BeginDueTexts("another-silo")).Send.Single();
+
+        other.LookUpSince.ShouldBe(claimedAt);
+        other.Body.ShouldBe(first.Body);
+    }
+
+    [Fact]
+    public async Task TheSitesSweepWakesAPromiseWithATextDueSoItsOwnSilosDispatcherSendsIt()
+    {
+        var site = await fixture.NewSiteAsync();
+        var (grain, view) = await site.PromiseAsync(by: "desk1");
+        await fixture.Grains.GetGrain<ISiteIndexGrain>(site.Id).Flush();
+        var before = fixture.Signal.ReadyCount(view.Id);
+
+        await fixture.Grains.GetGrain<ISiteIndexGrain>(site.Id).SweepTexts(TimeSpan.FromMinutes(1), TimeSpan.Zero);
+
+        await fixture.Signal.WaitForReadyAsync(view.Id, before);
     }
 
     [Fact]
