@@ -184,12 +184,34 @@ internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler
 /// The jobs. Thin on purpose: they carry ids and a moment, and the promise grain decides; a job
 /// run twice, late, or after the plan moved changes nothing.
 /// </summary>
-public sealed class EscalationJobs(IGrainFactory grains, EscalationReconciler reconciler)
+public sealed class EscalationJobs(IGrainFactory grains, EscalationReconciler reconciler, TimeProvider time)
 {
+    /// <summary>How long a job keeps calling a promise whose silo stopped answering (membership declares a dead silo within seconds).</summary>
+    public static readonly TimeSpan SiloLossPatience = TimeSpan.FromMinutes(1);
+
+    private static readonly TimeSpan SiloLossRetry = TimeSpan.FromMilliseconds(250);
+
     [DisplayName("Escalation step of {0} at {1:u}")]
     [AutomaticRetry(Attempts = 3, DelaysInSeconds = [1, 5, 15])]
-    public Task Wake(string commitmentKey, DateTimeOffset at) =>
-        grains.GetGrain<ICommitmentGrain>(commitmentKey).EscalateAt(at);
+    public async Task Wake(string commitmentKey, DateTimeOffset at)
+    {
+        // The promise's silo may have just died: once membership declares it dead, the promise
+        // activates on a live silo. Tried again every moment until then, so the step is late by the
+        // failure's detection, not by Hangfire's retry delays.
+        var giveUp = time.GetUtcNow() + SiloLossPatience;
+        while (true)
+        {
+            try
+            {
+                await grains.GetGrain<ICommitmentGrain>(commitmentKey).EscalateAt(at);
+                return;
+            }
+            catch (Exception ex) when (ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException && time.GetUtcNow() < giveUp)
+            {
+                await Task.Delay(SiloLossRetry, time);
+            }
+        }
+    }
 
     [DisplayName("Reconcile escalations with the promises")]
     [AutomaticRetry(Attempts = 0)]

@@ -30,6 +30,14 @@ public sealed partial class EscalationReconciler(
     // Built with the host: a job that ran before this moment woke a promise in an earlier process.
     private readonly DateTimeOffset _processStarted = time.GetUtcNow();
 
+    // A silo of the cluster died then: a job that ran (or was running) before may have woken an activation that died with it.
+    private DateTimeOffset _lastSiloLoss = DateTimeOffset.MinValue;
+
+    private DateTimeOffset LiveSince => _processStarted > _lastSiloLoss ? _processStarted : _lastSiloLoss;
+
+    /// <summary>A silo was declared dead: jobs that ran before now no longer count as having woken a live promise.</summary>
+    public void SiloLost() => _lastSiloLoss = time.GetUtcNow();
+
     /// <summary>What one pass did: promises whose overdue steps it took, and jobs it scheduled again (at start-up, <paramref name="FromStoredShards"/> of them from the indexes' stored copy).</summary>
     public sealed record Result(int Checked, int Escalated, int Rescheduled, int FromStoredShards = 0);
 
@@ -255,9 +263,9 @@ public sealed partial class EscalationReconciler(
     private bool IsLive(IndexEntry entry, DateTimeOffset now)
     {
         var wokenUntil = entry.NextEscalationAt + options.Value.ReconcileGrace;
-        return JobLiveness.IsLive(storage, entry.EscalationJob, wokenUntil, now, _processStarted)
+        return JobLiveness.IsLive(storage, entry.EscalationJob, wokenUntil, now, LiveSince)
             || (_scheduled.TryGetValue(entry.Id, out var ours) && ours.At == entry.NextEscalationAt
-                && (ours.JobId is null ? wokenUntil > now : JobLiveness.IsLive(storage, ours.JobId, wokenUntil, now, _processStarted)));
+                && (ours.JobId is null ? wokenUntil > now : JobLiveness.IsLive(storage, ours.JobId, wokenUntil, now, LiveSince)));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconcile: {Checked} open plans of {Sites} sites read from {Source} in {PlannedMs} ms; {Escalated} promises escalated late (of {Taken} taken), {Rescheduled} put back on schedule ({Jobs} jobs from the index alone, scheduled by {ScheduledMs} ms); done in {ElapsedMs} ms")]
@@ -274,8 +282,11 @@ public sealed partial class EscalationReconciler(
 internal sealed partial class ReconcileAtStartup(
     EscalationReconciler reconciler,
     IRecurringJobManager recurring,
+    IBackgroundJobClient jobs,
     IOptions<EscalationOptions> options,
     IHostApplicationLifetime lifetime,
+    IClusterMembershipService membership,
+    ILocalSiloDetails silo,
     ILogger<ReconcileAtStartup> logger) : BackgroundService
 {
     public const string RecurringJobId = "escalation-reconcile";
@@ -290,6 +301,21 @@ internal sealed partial class ReconcileAtStartup(
         }
 
         recurring.AddOrUpdate<EscalationJobs>(RecurringJobId, j => j.Reconcile(CancellationToken.None), options.Value.ReconcileCron);
+        if (Hosting.ClusterMembership.OthersActive(membership, silo.SiloAddress))
+        {
+            // The running hosts have kept every promise's jobs (in Redis, shared): nothing to catch up on.
+            LogJoined(logger);
+        }
+        else
+        {
+            await RunStartupPassAsync(stoppingToken);
+        }
+
+        await PassOnSiloLossAsync(stoppingToken);
+    }
+
+    private async Task RunStartupPassAsync(CancellationToken stoppingToken)
+    {
         for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
         {
             try
@@ -310,6 +336,44 @@ internal sealed partial class ReconcileAtStartup(
             }
         }
     }
+
+    /// <summary>
+    /// A silo died: promises it held had been woken early for steps it was about to take, and those
+    /// activations are gone. One host (the live silo with the lowest address, the same answer on every
+    /// host) queues a pass at once rather than leaving them to the next minute's.
+    /// </summary>
+    private async Task PassOnSiloLossAsync(CancellationToken stoppingToken)
+    {
+        var dead = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet();
+        await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
+        {
+            if (!snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToList().Any(dead.Add))
+            {
+                continue;
+            }
+
+            reconciler.SiloLost();
+            var leader = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).Min();
+            if (silo.SiloAddress.Equals(leader))
+            {
+                try
+                {
+                    jobs.Enqueue<EscalationJobs>(j => j.Reconcile(CancellationToken.None));
+                    LogPassAfterSiloLoss(logger);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    LogRetry(logger, ex, 1);
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Joined a running cluster: its hosts keep the escalation jobs, so no start-up pass")]
+    private static partial void LogJoined(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "A silo of the cluster died: queued a reconcile pass for the steps its promises were about to take")]
+    private static partial void LogPassAfterSiloLoss(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Start-up reconcile attempt {Attempt} of 5 failed; after the fifth the recurring pass takes over")]
     private static partial void LogRetry(ILogger logger, Exception exception, int attempt);

@@ -72,6 +72,11 @@ internal static class EscalationHosting
         builder.Services.AddSingleton<EscalationReconciler>();
         builder.Services.AddTransient<EscalationJobs>();
         builder.Services.AddHostedService<ReconcileAtStartup>();
+        if (settings.Storage.Equals("inmemory", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Services.AddHostedService<InMemoryJobsStayAlone>();
+        }
+
         return builder;
     }
 
@@ -127,4 +132,41 @@ internal sealed class HostLogProvider(ILoggerFactory factory) : Hangfire.Logging
 
         public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null) => false;
     }
+}
+
+/// <summary>
+/// In-memory job storage belongs to one process: in a cluster each host would run its own recurring
+/// pass and keep the jobs of its promises' steps where no other host can run them. A host with it
+/// refuses to join a cluster that has other hosts, and stops if another host joins its own.
+/// </summary>
+internal sealed partial class InMemoryJobsStayAlone(
+    IClusterMembershipService membership,
+    ILocalSiloDetails silo,
+    IHostApplicationLifetime lifetime,
+    ILogger<InMemoryJobsStayAlone> logger) : BackgroundService
+{
+    public const string Why = "Hangfire:Storage is 'inmemory', which keeps escalation jobs in this one process, but other hosts are active " +
+        "in this cluster. Every host of a cluster needs Hangfire:Storage=redis and Hangfire:Redis (the same Redis for all).";
+
+    // Registered after the silo: when this runs the silo is active and membership is known.
+    public override Task StartAsync(CancellationToken cancellationToken) =>
+        ClusterMembership.OthersActive(membership, silo.SiloAddress)
+            ? throw new InvalidOperationException(Why)
+            : base.StartAsync(cancellationToken);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var _ in membership.MembershipUpdates.WithCancellation(stoppingToken))
+        {
+            if (ClusterMembership.OthersActive(membership, silo.SiloAddress))
+            {
+                LogStopping(logger, Why);
+                lifetime.StopApplication();
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Stopping: {Why}")]
+    private static partial void LogStopping(ILogger logger, string why);
 }

@@ -8,8 +8,15 @@ namespace Commitments.Host.Hosting;
 /// <summary>The web app people touch: Blazor, interactive on the server, in the same host as the grains.</summary>
 internal static class WebHosting
 {
-    public static IHostApplicationBuilder AddCommitmentsWeb(this IHostApplicationBuilder builder)
+    public static WebApplicationBuilder AddCommitmentsWeb(this WebApplicationBuilder builder)
     {
+        // A published app carries its assets (Blazor's, MudBlazor's) in wwwroot; a build run as it is
+        // finds them through the build's manifest, which only Development reads unless told to.
+        if (!builder.Environment.IsDevelopment() && builder.Configuration.GetValue<bool>("Web:ServeBuildAssets"))
+        {
+            builder.WebHost.UseStaticWebAssets();
+        }
+
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddMudServices();

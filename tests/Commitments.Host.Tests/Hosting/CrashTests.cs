@@ -47,21 +47,40 @@ public sealed class HostProcessCollection
 }
 
 /// <summary>Runs the built host (Commitments.Host.dll) as a child process on free loopback ports.</summary>
-internal sealed class HostProcess : IDisposable
+public sealed class HostProcess : IDisposable
 {
     private readonly Process _process;
-    private readonly int _port;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output;
 
-    private HostProcess(Process process, int port)
+    private HostProcess(Process process, Uri baseAddress, int httpPort, System.Collections.Concurrent.ConcurrentQueue<string> output)
     {
         _process = process;
-        _port = port;
+        BaseAddress = baseAddress;
+        HttpPort = httpPort;
+        _output = output;
     }
 
-    public static async Task<HostProcess> StartAsync(AzuriteFixture azurite, string table, IDictionary<string, string>? environment = null, int? port = null)
+    /// <summary>Where clients talk to it (https when started with <c>https: true</c>).</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>Its plain-http port (the same as <see cref="BaseAddress"/>'s unless https).</summary>
+    public int HttpPort { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>What it printed, for a failing test's message.</summary>
+    public string Output => string.Join('\n', _output);
+
+    /// <summary>
+    /// Starts the host. With <paramref name="https"/> it also listens on https (the test certificate),
+    /// as a host outside Development must: its cookies are Secure.
+    /// </summary>
+    public static async Task<HostProcess> StartAsync(
+        AzuriteFixture azurite, string table, IDictionary<string, string>? environment = null, int? port = null, bool https = false, int? httpsPort = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Commitments.Host.dll");
         var listen = port ?? AzuriteFixture.GetFreeTcpPort();
+        var secure = https ? httpsPort ?? AzuriteFixture.GetFreeTcpPort() : 0;
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = AppContext.BaseDirectory,
@@ -71,7 +90,9 @@ internal sealed class HostProcess : IDisposable
         };
         start.ArgumentList.Add(dll);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{listen}";
+        start.Environment["ASPNETCORE_URLS"] = https ? $"https://127.0.0.1:{secure};http://127.0.0.1:{listen}" : $"http://127.0.0.1:{listen}";
+        start.Environment["Kestrel__Certificates__Default__Path"] = TestCertificate.Path;
+        start.Environment["Kestrel__Certificates__Default__Password"] = TestCertificate.Password;
         start.Environment["ConnectionStrings__Storage"] = azurite.ConnectionString;
         start.Environment["Storage__TableName"] = table;
         start.Environment["Orleans__SiloPort"] = AzuriteFixture.GetFreeTcpPort().ToString();
@@ -106,10 +127,10 @@ internal sealed class HostProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var host = new HostProcess(process, listen);
+        var host = new HostProcess(process, new Uri(https ? $"https://127.0.0.1:{secure}" : $"http://127.0.0.1:{listen}"), listen, output);
         try
         {
-            await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            await ready.Task.WaitAsync(TimeSpan.FromSeconds(90));
         }
         catch
         {
@@ -120,14 +141,22 @@ internal sealed class HostProcess : IDisposable
         return host;
     }
 
-    public async Task<HttpClient> SignInAsync(string staff, string pin)
-    {
-        var client = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() })
+    /// <summary>A client of its own cookies (the test certificate is trusted only here).</summary>
+    public HttpClient NewClient(CookieContainer? cookies = null) =>
+        new(new HttpClientHandler
         {
-            BaseAddress = new Uri($"http://127.0.0.1:{_port}"),
+            CookieContainer = cookies ?? new CookieContainer(),
+            ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
+        })
+        {
+            BaseAddress = BaseAddress,
         };
-        var response = await client.PostAsJsonAsync("/api/auth/pin", new { site = "demo", staff, pin });
-        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+
+    public async Task<HttpClient> SignInAsync(string staff, string pin, string site = "demo")
+    {
+        var client = NewClient();
+        var response = await client.PostAsJsonAsync("/api/auth/pin", new { site, staff, pin });
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         return client;
     }
 
@@ -136,6 +165,17 @@ internal sealed class HostProcess : IDisposable
     {
         _process.Kill(entireProcessTree: true);
         _process.WaitForExit();
+    }
+
+    /// <summary>SIGTERM, as an orchestrator stops a container: the host drains and leaves the cluster.</summary>
+    public async Task StopAsync(TimeSpan within)
+    {
+        using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await term.WaitForExitAsync();
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(within);
     }
 
     public void Dispose()

@@ -13,7 +13,7 @@ namespace Commitments.Host.Tests.Web;
 /// </summary>
 public sealed class BrowserFixture(AzuriteFixture azurite) : IAsyncLifetime
 {
-    private static readonly string[] ChromiumArgs =
+    internal static readonly string[] ChromiumArgs =
         ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
     private IPlaywright? _playwright;
@@ -88,7 +88,7 @@ public sealed class BrowserFixture(AzuriteFixture azurite) : IAsyncLifetime
         return await context.NewPageAsync();
     }
 
-    private static string ChromiumPath()
+    internal static string ChromiumPath()
     {
         if (Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } configured)
         {

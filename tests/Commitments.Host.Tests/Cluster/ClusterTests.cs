@@ -1,0 +1,212 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Commitments.Host.Tests.Escalation;
+using Commitments.Host.Tests.Hosting;
+using Commitments.Host.Tests.Texts;
+using Commitments.Host.Tests.Web;
+using Microsoft.Playwright;
+
+namespace Commitments.Host.Tests.Cluster;
+
+/// <summary>Three host processes, one cluster: the work is shared, and a host killed under load loses nothing and repeats nothing.</summary>
+[Collection(HostProcessCollection.Name)]
+public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<ClusterFixture>
+{
+    [Fact]
+    public async Task MadeOnAAcceptedThroughBListedOnCAndABrowserOnCSeesBsChangeLive()
+    {
+        var deskCookies = new CookieContainer();
+        using var desk = await ClusterFixture.SignInAsync(cluster.A, "desk1", "1111", deskCookies);
+        var created = await desk.PostAsJsonAsync($"/api/sites/{ClusterFixture.Site}/commitments", new
+        {
+            what = "Iron and board for 508",
+            customer = new { name = "Ana Silva", room = "508" },
+            dueAt = DateTimeOffset.UtcNow.AddHours(2).ToString("O"),
+            handoffTo = "hk1",
+        });
+        created.StatusCode.ShouldBe(HttpStatusCode.Created);
+        var id = (await created.JsonAsync()).GetProperty("id").GetGuid();
+
+        // The cookie made by A is read by B and C: one key ring for the cluster.
+        using var deskOnC = cluster.C.NewClient(deskCookies);
+        (await deskOnC.GetAsync("/api/auth/me")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        // The manager watches the promise's record on C, in a browser.
+        using var browser = await ClusterBrowser.StartAsync();
+        var page = await browser.NewPageAsync(cluster.C.BaseAddress);
+        await page.SignInAsync(ClusterFixture.Site, "boss", ClusterFixture.ManagerPin, $"/promises/{id:D}");
+        await page.GetByTestId("record-history").GetByText("Dana Whitfield offered it to Maria Lopez").WaitForAsync();
+
+        using var lead = await ClusterFixture.SignInAsync(cluster.B, "hk1", "2222");
+        (await lead.PostJsonAsync($"/api/sites/{ClusterFixture.Site}/commitments/{id}/handoff/accept")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        await page.GetByTestId("record-history").GetByText("Maria Lopez accepted it and owns it now").WaitForAsync();
+        await Assertions.Expect(page.GetByTestId("record-owner")).ToContainTextAsync("Maria Lopez");
+
+        using var manager = await ClusterFixture.SignInAsync(cluster.C, "boss", ClusterFixture.ManagerPin);
+        var listed = await (await manager.GetAsync($"/api/sites/{ClusterFixture.Site}/commitments?owner=hk1")).JsonAsync();
+        listed.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid()).ShouldContain(id);
+    }
+
+    [Fact]
+    public async Task AHostKilledUnderLoadLosesNoPromiseTakesEveryStepOnceAndTextsNothingTwice()
+    {
+        // Signed in once, on A: cookies are per host name, not per port, so every host gets the same one.
+        var cookies = new CookieContainer();
+        using var signedIn = await ClusterFixture.SignInAsync(cluster.A, "desk1", "1111", cookies);
+        var clients = cluster.Hosts.Select(h => h.NewClient(cookies)).ToArray();
+        var killed = 0;
+        var acknowledged = new ConcurrentBag<(Guid Id, string Mobile, string What)>();
+        using var stop = new CancellationTokenSource();
+
+        async Task CreateLoopAsync(int worker)
+        {
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                // Spread over the hosts; B only until it is killed.
+                var host = (worker + n) % 3;
+                if (host == 1 && Volatile.Read(ref killed) == 1)
+                {
+                    host = 2;
+                }
+
+                var mobile = TextingApp.NewMobile();
+                var what = $"Load {worker}-{n}";
+                try
+                {
+                    var response = await clients[host].PostAsJsonAsync($"/api/sites/{ClusterFixture.Site}/commitments", new
+                    {
+                        what,
+                        customer = new { name = "Guest", room = "1", mobile, smsConsent = true },
+                        dueAt = DateTimeOffset.UtcNow.AddSeconds(4 + (n % 5)).ToString("O"),
+                    });
+                    if (response.StatusCode == HttpStatusCode.Created)
+                    {
+                        acknowledged.Add(((await response.JsonAsync()).GetProperty("id").GetGuid(), mobile, what));
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    // B went away mid-request: not acknowledged, so nothing is owed.
+                }
+
+                // A steady load of about ten promises a second across the workers, not as fast as they go.
+                await Task.Delay(250);
+            }
+        }
+
+        var load = Enumerable.Range(0, 3).Select(CreateLoopAsync).ToList();
+        await WaitForAsync(() => acknowledged.Count >= 30, TimeSpan.FromSeconds(60), "30 promises acknowledged before the kill");
+        Volatile.Write(ref killed, 1);
+        cluster.B.Kill();
+        var killedAt = DateTimeOffset.UtcNow;
+        await WaitForAsync(() => DateTimeOffset.UtcNow - killedAt > TimeSpan.FromSeconds(15) && acknowledged.Count >= 60, TimeSpan.FromSeconds(90), "more promises after the kill");
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+
+        // Every acknowledged promise reads back through A or C, with both steps taken exactly once.
+        var survivors = new[] { clients[0], clients[2] };
+        foreach (var (id, _, what) in acknowledged)
+        {
+            var view = await TextingApp.EventuallyAsync(
+                () => ReadAsync(survivors, id),
+                v => v is { } found && EscalationSite.Events(found, "escalated").Count >= 2 && AllSent(found),
+                $"promise '{what}' with both steps taken and its texts sent", TimeSpan.FromSeconds(120));
+            view!.Value.GetProperty("what").GetString().ShouldBe(what);
+            EscalationSite.Events(view.Value, "escalated").Count.ShouldBe(2, what);
+        }
+
+        // The local Twilio got each text once: no recipient was sent the same words twice.
+        var sent = await cluster.SentAsync();
+        sent.GroupBy(s => s).Where(g => g.Count() > 1).Select(g => $"{g.Key.To}: {g.Key.Body}").ShouldBeEmpty();
+        foreach (var (_, mobile, what) in acknowledged)
+        {
+            sent.Count(s => s.To == mobile).ShouldBe(1, $"the customer of '{what}'");
+        }
+
+        // B comes back and rejoins: it serves the cluster's promises again.
+        await cluster.RestartAsync(1);
+        using var again = cluster.B.NewClient(cookies);
+        var (anyId, _, anyWhat) = acknowledged.First();
+        var read = await again.GetAsync($"/api/sites/{ClusterFixture.Site}/commitments/{anyId}");
+        read.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await read.JsonAsync()).GetProperty("what").GetString().ShouldBe(anyWhat);
+    }
+
+    private static async Task<JsonElement?> ReadAsync(HttpClient[] clients, Guid id)
+    {
+        foreach (var client in clients)
+        {
+            try
+            {
+                var response = await client.GetAsync($"/api/sites/{ClusterFixture.Site}/commitments/{id}");
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return await response.JsonAsync();
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // A host may be settling the failure; the other answers.
+            }
+        }
+
+        return null;
+    }
+
+    // Accepted by Twilio (a delivery callback that met the dying host is fetched later by the status poll).
+    private static bool AllSent(JsonElement view) =>
+        view.GetProperty("texts").EnumerateArray().All(t => t.GetProperty("sentAt").ValueKind == JsonValueKind.String || t.GetProperty("status").GetString() == "skipped");
+
+    private static async Task WaitForAsync(Func<bool> condition, TimeSpan within, string what)
+    {
+        var until = DateTimeOffset.UtcNow + within;
+        while (!condition())
+        {
+            DateTimeOffset.UtcNow.ShouldBeLessThan(until, $"waiting for {what}");
+            // Waiting on load this test itself generates: a short pause between looks.
+            await Task.Delay(100);
+        }
+    }
+}
+
+/// <summary>Debian's Chromium for one test, trusting the hosts' test certificate.</summary>
+internal sealed class ClusterBrowser : IDisposable
+{
+    private readonly IPlaywright _playwright;
+    private readonly IBrowser _browser;
+
+    private ClusterBrowser(IPlaywright playwright, IBrowser browser)
+    {
+        _playwright = playwright;
+        _browser = browser;
+    }
+
+    public static async Task<ClusterBrowser> StartAsync()
+    {
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = BrowserFixture.ChromiumPath(),
+            Headless = true,
+            Args = BrowserFixture.ChromiumArgs,
+        });
+        return new ClusterBrowser(playwright, browser);
+    }
+
+    public async Task<IPage> NewPageAsync(Uri baseAddress)
+    {
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseAddress.ToString(), IgnoreHTTPSErrors = true });
+        context.SetDefaultTimeout(30_000);
+        context.SetDefaultNavigationTimeout(30_000);
+        return await context.NewPageAsync();
+    }
+
+    public void Dispose()
+    {
+        _browser.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _playwright.Dispose();
+    }
+}
