@@ -15,8 +15,10 @@ namespace Commitments.Grains.Commitments;
 /// </summary>
 public interface ICommitmentGrain : IGrainWithStringKey
 {
+    [Idempotent]
     Task<CreateResult> Create(Actor actor, NewCommitment input);
 
+    [Idempotent]
     Task<CommitmentView?> Get();
 
     /// <summary>Its site's sweep found texts due: the promise hands them to the dispatcher of the silo it lives on.</summary>
@@ -48,12 +50,14 @@ public interface ICommitmentGrain : IGrainWithStringKey
     Task<EscalationRun> Escalate();
 
     /// <summary>When the next escalation step is due, if the promise is open.</summary>
+    [Idempotent]
     Task<DateTimeOffset?> NextEscalationAt();
 
     /// <summary>
     /// A scheduled job woke the promise for the step due at <paramref name="at"/>: if that is still
     /// ahead, the grain waits for the exact moment itself (jobs run a little early), else it escalates now.
     /// </summary>
+    [Idempotent]
     Task EscalateAt(DateTimeOffset at);
 
     /// <summary>The reconcile pass: takes any step that came due unseen, and schedules the next one again if its job was lost.</summary>
@@ -71,6 +75,7 @@ public interface ICommitmentGrain : IGrainWithStringKey
     Task UpdateTextStatus(string textId, string messageSid, string status, int? errorCode);
 
     /// <summary>The SID Twilio gave this text, once it is known (a 201 or a callback).</summary>
+    [Idempotent]
     Task<string?> SubmittedSid(string textId);
 
     /// <summary>The customer texted back about this promise; returns what to answer them, if anything.</summary>

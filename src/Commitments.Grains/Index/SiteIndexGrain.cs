@@ -24,51 +24,65 @@ namespace Commitments.Grains.Index;
 /// </remarks>
 public interface ISiteIndexGrain : IGrainWithStringKey
 {
+    [Idempotent]
     Task Upsert(IndexEntry entry);
 
+    [Idempotent]
     Task<IReadOnlyList<IndexEntry>> Query(IndexQuery query);
 
     /// <summary>Open promises with a handoff offered to <paramref name="staffId"/>, soonest due first.</summary>
+    [Idempotent]
     Task<IReadOnlyList<IndexEntry>> OfferedTo(string staffId);
 
     /// <summary>How many open promises each person owns (people with none are left out).</summary>
+    [Idempotent]
     Task<IReadOnlyDictionary<string, int>> OpenCountsByOwner();
 
     /// <summary>Reads every stored promise of the site back into the index; returns how many were read.</summary>
     Task<int> Rebuild();
 
     /// <summary>Writes pending changes now (shutdown and tests; otherwise a timer does it).</summary>
+    [Idempotent]
     Task Flush();
 
     /// <summary>A reply code (e.g. K7) no other open promise of the site holds, reserved for this one.</summary>
     Task<string> AllocateReplyCode(Guid commitmentId);
 
     /// <summary>The open promise holding <paramref name="code"/> (case-insensitive), if any.</summary>
+    [Idempotent]
     Task<IndexEntry?> FindByReplyCode(string code);
 
     /// <summary>Promises with a text due at or before <paramref name="now"/>.</summary>
+    [Idempotent]
     Task<IReadOnlyList<Guid>> DueTexts(DateTimeOffset now);
 
     /// <summary>
     /// Keeps this site's text sweep running every <paramref name="interval"/> (the one activation of
     /// the site's index owns it, wherever it lives), and sweeps now, <paramref name="lookAhead"/> ahead.
     /// </summary>
+    [Idempotent]
     Task SweepTexts(TimeSpan interval, TimeSpan lookAhead);
 
     /// <summary>The manager's queue: open promises needing attention, most urgent first.</summary>
+    [Idempotent]
     Task<IReadOnlyList<IndexEntry>> Escalations(DateTimeOffset now);
 
     /// <summary>Open promises whose escalation the reconcile pass must check: never planned, or with a next step.</summary>
+    [Idempotent]
     Task<IReadOnlyList<IndexEntry>> EscalationPlans();
 
     /// <summary>Tells <paramref name="observer"/> about every change to the queue for a while (re-subscribe within <see cref="SiteIndexGrain.ObserverLifetime"/>).</summary>
+    [Idempotent]
     Task Subscribe(IEscalationQueueObserver observer);
 
+    [Idempotent]
     Task Unsubscribe(IEscalationQueueObserver observer);
 
     /// <summary>Tells <paramref name="observer"/> about every change to any promise of the site for a while (re-subscribe within <see cref="SiteIndexGrain.ObserverLifetime"/>).</summary>
+    [Idempotent]
     Task SubscribeChanges(ISiteIndexObserver observer);
 
+    [Idempotent]
     Task UnsubscribeChanges(ISiteIndexObserver observer);
 }
 

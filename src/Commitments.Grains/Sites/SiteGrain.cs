@@ -17,22 +17,27 @@ namespace Commitments.Grains.Sites;
 public interface ISiteGrain : IGrainWithStringKey
 {
     /// <summary>Creates the site if it does not exist yet; an existing site is left as it is.</summary>
+    [Idempotent]
     Task<SiteInfo> Ensure(SiteSetup setup);
 
     [AlwaysInterleave]
+    [Idempotent]
     Task<SiteInfo?> GetInfo();
 
     Task<TeamInfo> UpsertTeam(Actor actor, TeamInput input);
 
     [AlwaysInterleave]
+    [Idempotent]
     Task<IReadOnlyList<StaffInfo>> ListStaff(bool includeInactive);
 
     [AlwaysInterleave]
+    [Idempotent]
     Task<StaffInfo?> GetStaff(string staffId);
 
     Task<StaffInfo> AddStaff(Actor actor, StaffInput input);
 
     /// <summary>Adds the staff member unless one with that id exists (seeding and first-run set-up).</summary>
+    [Idempotent]
     Task<StaffInfo> EnsureStaff(StaffInput input);
 
     Task<StaffInfo> UpdateStaff(Actor actor, string staffId, StaffInput input);
@@ -44,6 +49,7 @@ public interface ISiteGrain : IGrainWithStringKey
 
     /// <summary>The team's escalation policy (the defaults until a manager sets one).</summary>
     [AlwaysInterleave]
+    [Idempotent]
     Task<EscalationPolicy> GetPolicy(string team);
 
     Task<EscalationPolicy> SetPolicy(Actor actor, string team, EscalationPolicy policy);
@@ -53,6 +59,7 @@ public interface ISiteGrain : IGrainWithStringKey
 
     /// <summary>The site's one-tap request types, the most used first (the defaults until a manager sets them).</summary>
     [AlwaysInterleave]
+    [Idempotent]
     Task<IReadOnlyList<RequestTypeInfo>> ListRequestTypes();
 
     /// <summary>A promise was made from this request type, so it moves up the list.</summary>

@@ -1,3 +1,4 @@
+using Commitments.Grains.Common;
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Index;
 
@@ -6,17 +7,21 @@ namespace Commitments.Grains.Sites;
 /// <summary>Every site of this deployment (one grain, key <see cref="SiteRegistryGrain.Key"/>), for work that sweeps all sites.</summary>
 public interface ISiteRegistryGrain : IGrainWithStringKey
 {
+    [Idempotent]
     Task Add(string site);
 
+    [Idempotent]
     Task<IReadOnlyList<string>> List();
 
     /// <summary>
     /// Keeps every site's text sweep running (each in its site's index, once in the cluster). Every host
     /// calls it now and then, so the registry's one activation comes back wherever a silo died.
     /// </summary>
+    [Idempotent]
     Task KeepSweeping(TimeSpan interval);
 
     /// <summary>A silo died: every site sweeps now, a claim's length ahead, so that silo's claims are taken over at once.</summary>
+    [Idempotent]
     Task SweepAhead();
 }
 

@@ -92,6 +92,8 @@ internal static class OrleansHosting
                 o.NumMissedProbesLimit = silo.MissedProbesLimit;
                 o.NumVotesForDeathDeclaration = silo.VotesForDeathDeclaration;
             });
+            // A call that meets a silo leaving the cluster goes again where the grain lives now.
+            orleans.AddOutgoingGrainCallFilter<ClusterCallRetry>();
             // Membership in the same storage account as grain state: one code path for one host or many.
             orleans.UseAzureStorageClustering((OptionsBuilder<AzureStorageClusteringOptions> options) => options.Configure<TableServiceClient>((o, tables) =>
             {

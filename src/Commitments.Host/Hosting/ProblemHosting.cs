@@ -31,6 +31,7 @@ internal sealed partial class RuleViolationHandler(IProblemDetailsService proble
             UnauthorizedException unauthorized => Validation(StatusCodes.Status401Unauthorized, "Not signed in",
                 unauthorized.Message, unauthorized.Field, unauthorized.Message),
             BadHttpRequestException bad => FromBadRequest(bad),
+            SiloUnavailableException or OrleansMessageRejectionException or TimeoutException => Unavailable(http),
             _ => null,
         };
         if (problem is null)
@@ -60,6 +61,18 @@ internal sealed partial class RuleViolationHandler(IProblemDetailsService proble
         }
 
         return new HttpValidationProblemDetails(rule.Errors) { Status = status, Title = title, Detail = rule.Message };
+    }
+
+    /// <summary>A host of the cluster went away while this request needed it (the retries ran out): try again in a moment.</summary>
+    private static ProblemDetails Unavailable(HttpContext http)
+    {
+        http.Response.Headers.RetryAfter = "2";
+        return new ProblemDetails
+        {
+            Status = StatusCodes.Status503ServiceUnavailable,
+            Title = "Briefly unavailable",
+            Detail = "A server of the service went away while this was being done; it may or may not have happened. Look, then try again in a moment.",
+        };
     }
 
     private static ProblemDetails FromBadRequest(BadHttpRequestException bad)

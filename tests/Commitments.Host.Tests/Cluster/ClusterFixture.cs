@@ -27,6 +27,11 @@ public sealed class ClusterFixture(AzuriteFixture azurite) : IAsyncLifetime
     private readonly string _clusterId = "cluster-" + Guid.NewGuid().ToString("N")[..12];
     private readonly HostPorts[] _ports = [.. Enumerable.Range(0, 3).Select(_ => HostPorts.Pick())];
 
+    private readonly List<string> _earlierOutput = [];
+
+    /// <summary>What every host printed, stopped ones included, for a failing test's message.</summary>
+    public string Output => string.Join('\n', _earlierOutput.Concat(Hosts.Where(h => h is not null).Select(h => h.Output)));
+
     public LocalTwilioServer Twilio { get; private set; } = null!;
 
     /// <summary>The local Twilio's control API.</summary>
@@ -80,6 +85,7 @@ public sealed class ClusterFixture(AzuriteFixture azurite) : IAsyncLifetime
     /// <summary>Starts host <paramref name="index"/> again on its own ports (after a kill or a stop): it rejoins the cluster.</summary>
     public async Task RestartAsync(int index)
     {
+        _earlierOutput.Add(Hosts[index].Output);
         Hosts[index].Dispose();
         Hosts[index] = await StartAsync(index);
     }

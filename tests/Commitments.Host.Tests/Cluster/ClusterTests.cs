@@ -135,6 +135,84 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
         (await read.JsonAsync()).GetProperty("what").GetString().ShouldBe(anyWhat);
     }
 
+    [Fact]
+    public async Task ARollingRestartBehindTheBalancerFailsNoRequestAndLosesOrRepeatsNoText()
+    {
+        using var balancer = await BalancerProcess.StartAsync(cluster.Hosts);
+        var cookies = new CookieContainer();
+        using var client = balancer.NewClient(cookies);
+        (await client.PostAsJsonAsync("/api/auth/pin", new { site = ClusterFixture.Site, staff = "desk1", pin = "1111" })).EnsureSuccessStatusCode();
+        var failures = new ConcurrentQueue<string>();
+        var acknowledged = new ConcurrentBag<(Guid Id, string Mobile)>();
+        using var stop = new CancellationTokenSource();
+
+        async Task TrafficAsync()
+        {
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                var mobile = TextingApp.NewMobile();
+                try
+                {
+                    var created = await client.PostAsJsonAsync($"/api/sites/{ClusterFixture.Site}/commitments", new
+                    {
+                        what = $"Rolling {n}",
+                        customer = new { name = "Guest", room = "1", mobile, smsConsent = true },
+                        dueAt = DateTimeOffset.UtcNow.AddHours(1).ToString("O"),
+                    });
+                    if (created.StatusCode != HttpStatusCode.Created)
+                    {
+                        failures.Enqueue($"create: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+                        continue;
+                    }
+
+                    var id = (await created.JsonAsync()).GetProperty("id").GetGuid();
+                    acknowledged.Add((id, mobile));
+                    var read = await client.GetAsync($"/api/sites/{ClusterFixture.Site}/commitments/{id}");
+                    if (read.StatusCode != HttpStatusCode.OK)
+                    {
+                        failures.Enqueue($"read: {(int)read.StatusCode}");
+                    }
+                }
+                catch (HttpRequestException ex)
+                {
+                    failures.Enqueue($"transport: {ex.Message}");
+                }
+
+                // A steady trickle, as a front desk makes them.
+                await Task.Delay(100);
+            }
+        }
+
+        var traffic = TrafficAsync();
+        for (var i = 0; i < cluster.Hosts.Length; i++)
+        {
+            // Graceful, one at a time: each host drains, stops, comes back and is taken in again.
+            await cluster.Hosts[i].StopAsync(TimeSpan.FromSeconds(60));
+            await cluster.RestartAsync(i);
+            await balancer.WaitForHostsAsync(3, TimeSpan.FromSeconds(60));
+        }
+
+        await stop.CancelAsync();
+        await traffic;
+
+        failures.ShouldBeEmpty(cluster.Output + "\n" + balancer.Output);
+        acknowledged.Count.ShouldBeGreaterThan(10);
+        foreach (var (id, mobile) in acknowledged)
+        {
+            await TextingApp.EventuallyAsync(
+                () => ReadAsync([client], id),
+                v => v is { } found && AllSent(found),
+                $"promise {id} readable with its text sent", TimeSpan.FromSeconds(60));
+        }
+
+        var sent = await cluster.SentAsync();
+        sent.GroupBy(s => s).Where(g => g.Count() > 1).Select(g => $"{g.Key.To}: {g.Key.Body}").ShouldBeEmpty();
+        foreach (var (id, mobile) in acknowledged)
+        {
+            sent.Count(s => s.To == mobile).ShouldBe(1, $"the customer of {id}");
+        }
+    }
+
     private static async Task<JsonElement?> ReadAsync(HttpClient[] clients, Guid id)
     {
         foreach (var client in clients)

@@ -1,0 +1,44 @@
+using System.Reflection;
+using Commitments.Grains.Common;
+
+namespace Commitments.Host.Hosting;
+
+/// <summary>
+/// While a silo leaves the cluster (a rolling restart) or after one died, a call can meet it: a
+/// rejection ("silo stopping") means the call never ran, and goes again at once to wherever the grain
+/// lives now; a call whose silo went away mid-way may have run, and goes again only if it is
+/// <see cref="IdempotentAttribute">idempotent</see>. Anything else, or the same failure for longer
+/// than <see cref="Patience"/>, goes to the caller as before.
+/// </summary>
+internal sealed class ClusterCallRetry(TimeProvider time) : IOutgoingGrainCallFilter
+{
+    /// <summary>Membership declares a dead silo within seconds; a leaving one hands its grains on faster.</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    public async Task Invoke(IOutgoingGrainCallContext context)
+    {
+        var giveUp = time.GetUtcNow() + Patience;
+        var pause = TimeSpan.FromMilliseconds(50);
+        while (true)
+        {
+            try
+            {
+                await context.Invoke();
+                return;
+            }
+            catch (Exception ex) when (Retriable(ex, context) && time.GetUtcNow() < giveUp)
+            {
+                await Task.Delay(pause, time);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+            }
+        }
+    }
+
+    private static bool Retriable(Exception exception, IOutgoingGrainCallContext context) => exception switch
+    {
+        // (A SiloUnavailableException is a rejection too, but one the target may have acted on.)
+        SiloUnavailableException => context.InterfaceMethod?.GetCustomAttribute<IdempotentAttribute>() is not null,
+        OrleansMessageRejectionException => true,
+        _ => false,
+    };
+}

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Commitments.Host.Tests.Hosting;
+using Commitments.Testing;
+
+namespace Commitments.Host.Tests.Cluster;
+
+/// <summary>The real balancer (tools/Commitments.Balancer, YARP) as a child process: https in front, the hosts' http ports behind.</summary>
+public sealed class BalancerProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
+
+    private BalancerProcess(Process process, Uri baseAddress)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+
+    public string Output => string.Join('\n', _output);
+
+    public static async Task<BalancerProcess> StartAsync(IEnumerable<HostProcess> hosts)
+    {
+        var port = AzuriteFixture.GetFreeTcpPort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(FindDll());
+        start.Environment["ASPNETCORE_URLS"] = $"https://127.0.0.1:{port}";
+        start.Environment["Kestrel__Certificates__Default__Path"] = TestCertificate.Path;
+        start.Environment["Kestrel__Certificates__Default__Password"] = TestCertificate.Password;
+        start.Environment["Logging__LogLevel__Default"] = "Information";
+        var index = 0;
+        foreach (var host in hosts)
+        {
+            start.Environment[$"Balancer__Hosts__{index++}"] = $"http://127.0.0.1:{host.HttpPort}";
+        }
+
+        var process = Process.Start(start)!;
+        var balancer = new BalancerProcess(process, new Uri($"https://127.0.0.1:{port}"));
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { balancer._output.Enqueue(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { balancer._output.Enqueue(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await balancer.WaitForHostsAsync(index, TimeSpan.FromSeconds(60));
+        return balancer;
+    }
+
+    public HttpClient NewClient(CookieContainer cookies) =>
+        new(new HttpClientHandler { CookieContainer = cookies, ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator })
+        {
+            BaseAddress = BaseAddress,
+        };
+
+    /// <summary>Waits until the balancer's health probes find <paramref name="count"/> hosts available.</summary>
+    public async Task WaitForHostsAsync(int count, TimeSpan within)
+    {
+        using var client = NewClient(new CookieContainer());
+        var until = DateTimeOffset.UtcNow + within;
+        while (true)
+        {
+            try
+            {
+                var health = await client.GetFromJsonAsync<System.Text.Json.JsonElement>("/balancer/health");
+                if (health.GetProperty("hostsAvailable").GetInt32() == count)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException) when (!_process.HasExited)
+            {
+                // Not listening yet.
+            }
+
+            DateTimeOffset.UtcNow.ShouldBeLessThan(until, $"the balancer to see {count} hosts available:\n{Output}");
+            // The balancer probes every 2 s: look a few times within one probe.
+            await Task.Delay(200);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+    }
+
+    private static string FindDll()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var bin = Path.Combine(dir.FullName, "tools", "Commitments.Balancer", "bin");
+            if (Directory.Exists(bin))
+            {
+                return Directory.EnumerateFiles(bin, "Commitments.Balancer.dll", SearchOption.AllDirectories)
+                    .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}ref{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+                    .OrderByDescending(File.GetLastWriteTimeUtc)
+                    .First();
+            }
+        }
+
+        throw new InvalidOperationException("tools/Commitments.Balancer is not built (the test project builds it).");
+    }
+}
