@@ -1,9 +1,10 @@
+using Commitments.Bench.Cluster;
 using Commitments.Bench.Escalation;
 using Commitments.Bench.Insights;
 using Commitments.Bench.Ledger;
 using Commitments.Bench.Texts;
 
-// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|insights|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabcd] [--promises N]
+// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|insights|cluster|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabcd] [--promises N]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 if (which is "ledger" or "all")
 {
@@ -23,6 +24,11 @@ if (which is "escalation" or "all")
 if (which is "insights" or "all")
 {
     await GapMapBenchmark.RunAsync(Argument("--promises", 150_000), Argument("--rounds", 10));
+}
+
+if (which is "cluster" or "all")
+{
+    await ClusterBenchmark.RunAsync(Argument("--creates", 5000), Argument("--callers", 16), Argument("--promises", 300), Argument("--memory", 100_000));
 }
 
 string Text(string name, string fallback)

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Commitments.Grains.Common;
 using Commitments.Grains.Escalation;
 using Commitments.Host.Auth;
@@ -137,36 +138,64 @@ internal sealed class HostLogProvider(ILoggerFactory factory) : Hangfire.Logging
 /// <summary>
 /// In-memory job storage belongs to one process: in a cluster each host would run its own recurring
 /// pass and keep the jobs of its promises' steps where no other host can run them. A host with it
-/// refuses to join a cluster that has other hosts, and stops if another host joins its own.
+/// refuses to start when the membership table shows another live host in its cluster (before its own
+/// silo joins, so the hosts already running never see it), and says so loudly if one joins later.
 /// </summary>
 internal sealed partial class InMemoryJobsStayAlone(
-    IClusterMembershipService membership,
-    ILocalSiloDetails silo,
-    IHostApplicationLifetime lifetime,
-    ILogger<InMemoryJobsStayAlone> logger) : BackgroundService
+    TableServiceClient tables,
+    SiloOptions silo,
+    IServiceProvider services,
+    TimeProvider time,
+    ILogger<InMemoryJobsStayAlone> logger) : BackgroundService, IHostedLifecycleService
 {
     public const string Why = "Hangfire:Storage is 'inmemory', which keeps escalation jobs in this one process, but other hosts are active " +
         "in this cluster. Every host of a cluster needs Hangfire:Storage=redis and Hangfire:Redis (the same Redis for all).";
 
-    // Registered after the silo: when this runs the silo is active and membership is known.
-    public override Task StartAsync(CancellationToken cancellationToken) =>
-        ClusterMembership.OthersActive(membership, silo.SiloAddress)
-            ? throw new InvalidOperationException(Why)
-            : base.StartAsync(cancellationToken);
+    // A live silo writes its row at least every 30 s; a row older than three of those belongs to a host that is gone.
+    private static readonly TimeSpan Stale = TimeSpan.FromSeconds(90);
+
+    // Before the silo starts (and after Azurite, in Development).
+    public async Task StartingAsync(CancellationToken cancellationToken)
+    {
+        var rows = tables.GetTableClient(silo.MembershipTableName);
+        try
+        {
+            var since = time.GetUtcNow() - Stale;
+            await foreach (var row in rows.QueryAsync<TableEntity>(e => e.PartitionKey == silo.EffectiveClusterId, cancellationToken: cancellationToken))
+            {
+                // This host's own earlier life (the same port, an older generation) does not count.
+                if (row.GetString("Status") == "Active" && row.Timestamp > since && row.GetString("Port") != silo.SiloPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                {
+                    throw new InvalidOperationException(Why);
+                }
+            }
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == StatusCodes.Status404NotFound)
+        {
+            // No membership table yet: the first host of the first cluster.
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var membership = services.GetRequiredService<IClusterMembershipService>();
+        var self = services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
         await foreach (var _ in membership.MembershipUpdates.WithCancellation(stoppingToken))
         {
-            if (ClusterMembership.OthersActive(membership, silo.SiloAddress))
+            if (ClusterMembership.OthersActive(membership, self))
             {
-                LogStopping(logger, Why);
-                lifetime.StopApplication();
+                LogJoined(logger, Why);
                 return;
             }
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "Stopping: {Why}")]
-    private static partial void LogStopping(ILogger logger, string why);
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Another host joined this host's cluster: {Why}")]
+    private static partial void LogJoined(ILogger logger, string why);
 }

@@ -53,6 +53,9 @@ public sealed class SiloOptions
     /// <summary>Suspicions that declare a silo dead (default 2; one is enough in a cluster of two).</summary>
     public int VotesForDeathDeclaration { get; set; } = 2;
 
+    /// <summary>How long an idle grain stays in memory (default: Orleans' own, 15 minutes); its state stays in storage.</summary>
+    public TimeSpan? CollectionAge { get; set; }
+
     public string EffectiveClusterId => string.IsNullOrWhiteSpace(ClusterId) ? ServiceId : ClusterId;
 }
 
@@ -92,6 +95,11 @@ internal static class OrleansHosting
                 o.NumMissedProbesLimit = silo.MissedProbesLimit;
                 o.NumVotesForDeathDeclaration = silo.VotesForDeathDeclaration;
             });
+            if (silo.CollectionAge is { } age)
+            {
+                orleans.Configure<GrainCollectionOptions>(o => o.CollectionAge = age);
+            }
+
             // A call that meets a silo leaving the cluster goes again where the grain lives now.
             orleans.AddOutgoingGrainCallFilter<ClusterCallRetry>();
             // Membership in the same storage account as grain state: one code path for one host or many.

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using Commitments.Host.Tests.Hosting;
 using Commitments.Testing;
 
 namespace Commitments.Host.Tests.Cluster;

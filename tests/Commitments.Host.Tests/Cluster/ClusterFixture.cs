@@ -3,7 +3,6 @@ extern alias localtwilio;
 using System.Net;
 using System.Net.Http.Json;
 using Commitments.Host.Tests.Escalation;
-using Commitments.Host.Tests.Hosting;
 using Commitments.Testing;
 using localtwilio::Commitments.LocalTwilio;
 

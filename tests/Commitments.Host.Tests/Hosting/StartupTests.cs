@@ -56,6 +56,21 @@ public sealed class StartupTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task AHostWithInMemoryJobsRefusesToJoinAClusterWithAnotherLiveHostAndSaysWhy()
+    {
+        var cluster = new Dictionary<string, string?> { ["Orleans:ClusterId"] = "solo-" + Guid.NewGuid().ToString("N") };
+        await using var first = new CommitmentsApp(azurite, settings: cluster);
+        using var client = first.CreateClient();
+        (await client.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        await using var second = new CommitmentsApp(azurite, first.TableName, cluster);
+        var ex = Should.Throw<InvalidOperationException>(() => second.CreateClient());
+
+        ex.Message.ShouldContain("Hangfire:Storage=redis");
+        (await client.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task LiveAnswersAtOnceAndReadyOnceTheSiloIsActive()
     {
         await using var app = new CommitmentsApp(azurite);
