@@ -4,7 +4,7 @@ using Commitments.Bench.Insights;
 using Commitments.Bench.Ledger;
 using Commitments.Bench.Texts;
 
-// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|insights|cluster|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabcd] [--promises N]
+// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|insights|cluster|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabcd] [--promises N] [--creates N] [--memory N] [--parts tfm]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 if (which is "ledger" or "all")
 {
@@ -28,7 +28,7 @@ if (which is "insights" or "all")
 
 if (which is "cluster" or "all")
 {
-    await ClusterBenchmark.RunAsync(Argument("--creates", 5000), Argument("--callers", 16), Argument("--promises", 300), Argument("--memory", 100_000));
+    await ClusterBenchmark.RunAsync(Argument("--creates", 5000), Argument("--callers", 16), Argument("--promises", 300), Argument("--memory", 100_000), Text("--parts", "tfm"));
 }
 
 string Text(string name, string fallback)

@@ -147,8 +147,16 @@ public sealed class HostProcess : IDisposable
         await _process.WaitForExitAsync().WaitAsync(within);
     }
 
+    private bool _disposed;
+
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (!_process.HasExited)
         {
             Kill();

@@ -175,6 +175,8 @@ public sealed partial class CommitmentGrain
             // Sent blind only if this activation prepared it before its moment; anything else may have gone already.
             var lookUpSince = _stagedHere.Contains(t.Id) && t.AttemptBy == textSignal.DispatcherId ? null : t.AttemptStartedAt;
             t.AttemptBy = textSignal.DispatcherId;
+            // The claim runs from the hand-off, as the dispatcher counts it.
+            t.NotBefore = now + AttemptLease;
             send.Add(new TextToSend(SiteId, State.Id, t.Id, t.To, t.Body!, lookUpSince, known));
         }
 

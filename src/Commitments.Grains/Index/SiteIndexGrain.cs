@@ -122,6 +122,10 @@ public sealed partial class SiteIndexGrain(
     private int _codeCursor;
     private StoredState<SiteIndexState>[] _shards = [];
 
+    // The site's text sweep (see SweepTexts), started by the site registry.
+    private IGrainTimer? _sweep;
+    private TimeSpan _sweepInterval;
+
     private SiteIndexOptions Options => options.Value;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -320,9 +324,6 @@ public sealed partial class SiteIndexGrain(
         WakeDueTexts(lookAhead);
         return Task.CompletedTask;
     }
-
-    private IGrainTimer? _sweep;
-    private TimeSpan _sweepInterval;
 
     // One-way: a promise may be waiting on this index (an upsert) while it is woken.
     private Task WakeDueTexts(TimeSpan lookAhead)

@@ -20,9 +20,12 @@ public interface ISiteRegistryGrain : IGrainWithStringKey
     [Idempotent]
     Task KeepSweeping(TimeSpan interval);
 
-    /// <summary>A silo died: every site sweeps now, a claim's length ahead, so that silo's claims are taken over at once.</summary>
+    /// <summary>
+    /// A silo died: every site sweeps now, a claim's length ahead, so that silo's claims are taken over at
+    /// once (and the sweeps keep going every <paramref name="interval"/>, should the registry have died with it).
+    /// </summary>
     [Idempotent]
-    Task SweepAhead();
+    Task SweepAhead(TimeSpan interval);
 }
 
 [GenerateSerializer, Alias("commitments.site-registry-state")]
@@ -48,11 +51,11 @@ public sealed class SiteRegistryGrain(
         if (registry.State.Sites.Add(site))
         {
             await registry.WriteStateAsync();
-        }
-
-        if (_keep is not null)
-        {
-            await Index(site).SweepTexts(_interval, TimeSpan.Zero);
+            if (_keep is not null)
+            {
+                // A new site sweeps from now on (a known one already does, or will at the next tick).
+                await Index(site).SweepTexts(_interval, TimeSpan.Zero);
+            }
         }
     }
 
@@ -74,7 +77,11 @@ public sealed class SiteRegistryGrain(
         return Task.CompletedTask;
     }
 
-    public Task SweepAhead() => _keep is null ? Task.CompletedTask : TellEverySite(CommitmentGrain.AttemptLease);
+    public async Task SweepAhead(TimeSpan interval)
+    {
+        await KeepSweeping(interval);
+        await TellEverySite(CommitmentGrain.AttemptLease);
+    }
 
     private Task TellEverySite(TimeSpan lookAhead) =>
         Task.WhenAll(registry.State.Sites.ToList().Select(site => Index(site).SweepTexts(_interval, lookAhead)));

@@ -226,8 +226,12 @@ public sealed partial class CommitmentGrain
         MarkForLookUp(added, site, staff);
     }
 
-    public Task<string?> SubmittedSid(string textId) =>
-        Task.FromResult(State.Texts.FirstOrDefault(t => t.Id == textId)?.MessageSid);
+    public async Task<string?> SubmittedSid(string textId)
+    {
+        // A fresh activation (the promise's silo died mid-send) reads its state first: a callback may have recorded the SID.
+        await EnsureLoadedAsync();
+        return State.Texts.FirstOrDefault(t => t.Id == textId)?.MessageSid;
+    }
 
     /// <summary>Twilio accepted the text: record its SID, and let the phone's grain know, so replies find this promise.</summary>
     private void MarkSubmitted(OutboundText text, string sid, DateTimeOffset now)

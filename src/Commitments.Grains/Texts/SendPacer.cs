@@ -1,3 +1,5 @@
+using Commitments.Grains.Common;
+
 namespace Commitments.Grains.Texts;
 
 /// <summary>
@@ -15,12 +17,20 @@ public sealed class SendPacer(TimeProvider time)
     private DateTimeOffset _nextFree = DateTimeOffset.MinValue;
     private DateTimeOffset _pausedUntil = DateTimeOffset.MinValue;
 
-    /// <summary>Claims the next slot for <paramref name="segments"/> at <paramref name="segmentsPerSecond"/>: how long to wait before sending.</summary>
-    public TimeSpan Reserve(int segments, double segmentsPerSecond)
+    /// <summary>
+    /// Claims the next slot for <paramref name="segments"/> at <paramref name="segmentsPerSecond"/>: how
+    /// long to wait before sending; null, and nothing claimed, when that would be longer than <paramref name="maxWait"/>.
+    /// </summary>
+    public TimeSpan? Reserve(int segments, double segmentsPerSecond, TimeSpan maxWait)
     {
         var now = time.GetUtcNow();
         var due = _nextFree > _pausedUntil ? _nextFree : _pausedUntil;
         var start = due > now ? due : now;
+        if (start - now > maxWait)
+        {
+            return null;
+        }
+
         var slot = TimeSpan.FromSeconds(Math.Max(1, segments) / (segmentsPerSecond * Margin));
         _nextFree = start - _nextFree < slot / 2 ? _nextFree + slot : start + slot;
         return start - now;
@@ -38,15 +48,21 @@ public sealed class SendPacer(TimeProvider time)
 }
 
 /// <summary>
-/// The pace of one sending number for the whole cluster (key: the sender): every silo's dispatcher
-/// takes its slots here, so the rate holds however many hosts send.
+/// The pace of one sending number for the whole cluster (key: a hash of the sender, so no number shows
+/// in Orleans' logs): every silo's dispatcher takes its slots here, so the rate holds however many hosts send.
 /// </summary>
 public interface ISenderPaceGrain : IGrainWithStringKey
 {
-    /// <summary>Claims a slot for a text of <paramref name="segments"/> segments: how long to wait before sending it.</summary>
-    Task<TimeSpan> Reserve(int segments, double segmentsPerSecond);
+    /// <summary>
+    /// Claims a slot for a text of <paramref name="segments"/> segments: how long to wait before sending
+    /// it, or null (nothing claimed) if its turn would come later than <paramref name="maxWait"/>.
+    /// </summary>
+    /// <remarks>Asked again when the grain's silo died mid-call: at worst a slot goes unused.</remarks>
+    [Idempotent]
+    Task<TimeSpan?> Reserve(int segments, double segmentsPerSecond, TimeSpan maxWait);
 
     /// <summary>Twilio said the sender's queue is full (21611): no slots for <paramref name="pause"/>.</summary>
+    [Idempotent]
     Task Pause(TimeSpan pause);
 }
 
@@ -54,7 +70,7 @@ public sealed class SenderPaceGrain(TimeProvider time) : Grain, ISenderPaceGrain
 {
     private readonly SendPacer _pacer = new(time);
 
-    public Task<TimeSpan> Reserve(int segments, double segmentsPerSecond) => Task.FromResult(_pacer.Reserve(segments, segmentsPerSecond));
+    public Task<TimeSpan?> Reserve(int segments, double segmentsPerSecond, TimeSpan maxWait) => Task.FromResult(_pacer.Reserve(segments, segmentsPerSecond, maxWait));
 
     public Task Pause(TimeSpan pause)
     {

@@ -141,8 +141,8 @@ public interface ITextSignal
     string DispatcherId { get; }
 
     /// <summary>
-    /// Whether the dispatcher that claimed a text may still send it: a claim by a live silo is never
-    /// taken over; one by a silo the cluster declared dead is looked up at Twilio, then sent.
+    /// Whether the dispatcher that claimed a text may still send it: a claim by a live silo is not taken
+    /// over while it lasts; one by a silo the cluster declared dead is looked up at Twilio, then sent.
     /// </summary>
     bool IsAlive(string dispatcherId) => dispatcherId == DispatcherId;
 

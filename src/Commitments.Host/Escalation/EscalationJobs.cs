@@ -186,37 +186,26 @@ internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler
 /// </summary>
 public sealed class EscalationJobs(IGrainFactory grains, EscalationReconciler reconciler, TimeProvider time)
 {
-    /// <summary>How long a job keeps calling a promise whose silo stopped answering (membership declares a dead silo within seconds).</summary>
-    public static readonly TimeSpan SiloLossPatience = TimeSpan.FromMinutes(1);
-
-    private static readonly TimeSpan SiloLossRetry = TimeSpan.FromMilliseconds(250);
-
     [DisplayName("Escalation step of {0} at {1:u}")]
     [AutomaticRetry(Attempts = 3, DelaysInSeconds = [1, 5, 15])]
-    public async Task Wake(string commitmentKey, DateTimeOffset at)
-    {
-        // The promise's silo may have just died: once membership declares it dead, the promise
-        // activates on a live silo. Tried again every moment until then, so the step is late by the
-        // failure's detection, not by Hangfire's retry delays.
-        var giveUp = time.GetUtcNow() + SiloLossPatience;
-        while (true)
-        {
-            try
-            {
-                await grains.GetGrain<ICommitmentGrain>(commitmentKey).EscalateAt(at);
-                return;
-            }
-            catch (Exception ex) when (ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException && time.GetUtcNow() < giveUp)
-            {
-                await Task.Delay(SiloLossRetry, time);
-            }
-        }
-    }
+    public Task Wake(string commitmentKey, DateTimeOffset at) =>
+        // A call that met the promise's dying silo may hang until Orleans' response timeout (30 s):
+        // each attempt gets a few seconds, then goes again (EscalateAt is safe to call twice).
+        SiloLoss.CallAsync(() => grains.GetGrain<ICommitmentGrain>(commitmentKey).EscalateAt(at), time, SiloLoss.AttemptTimeout);
 
     [DisplayName("Reconcile escalations with the promises")]
     [AutomaticRetry(Attempts = 0)]
     [DisableConcurrentExecution(timeoutInSeconds: 60)]
     public Task Reconcile(CancellationToken cancellationToken) => reconciler.RunAsync(cancellationToken);
+
+    /// <summary>
+    /// The pass after a silo died. Not behind the recurring pass's lock: the dead silo may have held
+    /// it, and then it frees only when its lease runs out. A pass beside another is safe (each promise
+    /// decides once); within a process passes still take turns.
+    /// </summary>
+    [DisplayName("Reconcile escalations after a silo died")]
+    [AutomaticRetry(Attempts = 0)]
+    public Task ReconcileAfterSiloLoss(CancellationToken cancellationToken) => reconciler.RunAsync(cancellationToken);
 }
 
 /// <summary>Whether a promise's Hangfire job is still going to wake it.</summary>
@@ -254,4 +243,38 @@ internal static class JobLiveness
         state.Data?.TryGetValue(key, out var text) == true && Hangfire.Common.JobHelper.DeserializeNullableDateTime(text) is { } at
             ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc))
             : null;
+}
+
+/// <summary>
+/// Calls a promise that decides for itself (safe to call again) through the death of the silo it
+/// lived on: until membership declares that silo dead (seconds), calls to the promise fail or hang;
+/// they go again every moment, so the step is late by the failure's detection, not by retry delays.
+/// </summary>
+internal static class SiloLoss
+{
+    /// <summary>How long to keep trying before the failure goes to the caller.</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long one attempt may take when the caller bounds it (an escalation step is a few milliseconds of work).</summary>
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(250);
+
+    public static async Task CallAsync(Func<Task> call, TimeProvider time, TimeSpan? attemptTimeout = null, CancellationToken cancellationToken = default)
+    {
+        var giveUp = time.GetUtcNow() + Patience;
+        while (true)
+        {
+            try
+            {
+                var attempt = call();
+                await (attemptTimeout is { } timeout ? attempt.WaitAsync(timeout, time, cancellationToken) : attempt.WaitAsync(cancellationToken));
+                return;
+            }
+            catch (Exception ex) when (ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException && time.GetUtcNow() < giveUp)
+            {
+                await Task.Delay(Pause, time, cancellationToken);
+            }
+        }
+    }
 }

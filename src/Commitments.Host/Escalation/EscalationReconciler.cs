@@ -250,7 +250,8 @@ public sealed partial class EscalationReconciler(
     {
         try
         {
-            await action();
+            // A promise whose silo just died answers again once membership says so.
+            await SiloLoss.CallAsync(action, time, cancellationToken: cancellationToken);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -347,7 +348,7 @@ internal sealed partial class ReconcileAtStartup(
         var dead = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet();
         await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
         {
-            if (!snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToList().Any(dead.Add))
+            if (snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).Where(dead.Add).ToList().Count == 0)
             {
                 continue;
             }
@@ -358,12 +359,13 @@ internal sealed partial class ReconcileAtStartup(
             {
                 try
                 {
-                    jobs.Enqueue<EscalationJobs>(j => j.Reconcile(CancellationToken.None));
+                    jobs.Enqueue<EscalationJobs>(j => j.ReconcileAfterSiloLoss(CancellationToken.None));
                     LogPassAfterSiloLoss(logger);
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
-                    LogRetry(logger, ex, 1);
+                    // The minutely pass still comes.
+                    LogEnqueueFailed(logger, ex);
                 }
             }
         }
@@ -371,6 +373,9 @@ internal sealed partial class ReconcileAtStartup(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Joined a running cluster: its hosts keep the escalation jobs, so no start-up pass")]
     private static partial void LogJoined(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Queuing a reconcile pass after a silo died failed; the minutely pass takes over")]
+    private static partial void LogEnqueueFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "A silo of the cluster died: queued a reconcile pass for the steps its promises were about to take")]
     private static partial void LogPassAfterSiloLoss(ILogger logger);

@@ -15,6 +15,8 @@ internal sealed class ClusterCallRetry(TimeProvider time) : IOutgoingGrainCallFi
     /// <summary>Membership declares a dead silo within seconds; a leaving one hands its grains on faster.</summary>
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
+    private static readonly TimeSpan MaxPause = TimeSpan.FromMilliseconds(250);
+
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
         var giveUp = time.GetUtcNow() + Patience;
@@ -29,7 +31,8 @@ internal sealed class ClusterCallRetry(TimeProvider time) : IOutgoingGrainCallFi
             catch (Exception ex) when (Retriable(ex, context) && time.GetUtcNow() < giveUp)
             {
                 await Task.Delay(pause, time);
-                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+                // Short pauses: the call should go through within moments of membership declaring the silo dead.
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxPause.Ticks));
             }
         }
     }

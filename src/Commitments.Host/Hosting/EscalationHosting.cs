@@ -139,12 +139,13 @@ internal sealed class HostLogProvider(ILoggerFactory factory) : Hangfire.Logging
 /// In-memory job storage belongs to one process: in a cluster each host would run its own recurring
 /// pass and keep the jobs of its promises' steps where no other host can run them. A host with it
 /// refuses to start when the membership table shows another live host in its cluster (before its own
-/// silo joins, so the hosts already running never see it), and says so loudly if one joins later.
+/// silo joins, so the hosts already running never see it), and stops if another host joins later.
 /// </summary>
 internal sealed partial class InMemoryJobsStayAlone(
     TableServiceClient tables,
     SiloOptions silo,
     IServiceProvider services,
+    IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<InMemoryJobsStayAlone> logger) : BackgroundService, IHostedLifecycleService
 {
@@ -163,8 +164,10 @@ internal sealed partial class InMemoryJobsStayAlone(
             var since = time.GetUtcNow() - Stale;
             await foreach (var row in rows.QueryAsync<TableEntity>(e => e.PartitionKey == silo.EffectiveClusterId, cancellationToken: cancellationToken))
             {
-                // This host's own earlier life (the same port, an older generation) does not count.
-                if (row.GetString("Status") == "Active" && row.Timestamp > since && row.GetString("Port") != silo.SiloPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                // This host's own earlier life (this machine, the same port, an older generation) does not count.
+                var earlierSelf = row.GetString("HostName") == System.Net.Dns.GetHostName()
+                    && row.GetString("Port") == silo.SiloPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (row.GetString("Status") == "Active" && row.Timestamp > since && !earlierSelf)
                 {
                     throw new InvalidOperationException(Why);
                 }
@@ -184,7 +187,10 @@ internal sealed partial class InMemoryJobsStayAlone(
         {
             if (ClusterMembership.OthersActive(membership, self))
             {
+                // A host that joined anyway (configured for Redis, or starting at the same moment): a
+                // cluster cannot keep jobs in one process's memory, so this one leaves it.
                 LogJoined(logger, Why);
+                lifetime.StopApplication();
                 return;
             }
         }
@@ -196,6 +202,6 @@ internal sealed partial class InMemoryJobsStayAlone(
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "Another host joined this host's cluster: {Why}")]
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Another host joined this host's cluster; stopping: {Why}")]
     private static partial void LogJoined(ILogger logger, string why);
 }

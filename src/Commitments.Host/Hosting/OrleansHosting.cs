@@ -53,7 +53,7 @@ public sealed class SiloOptions
     /// <summary>Suspicions that declare a silo dead (default 2; one is enough in a cluster of two).</summary>
     public int VotesForDeathDeclaration { get; set; } = 2;
 
-    /// <summary>How long an idle grain stays in memory (default: Orleans' own, 15 minutes); its state stays in storage.</summary>
+    /// <summary>How long an idle grain stays in memory (default: Orleans' own, 15 minutes; more than 1 minute); its state stays in storage.</summary>
     public TimeSpan? CollectionAge { get; set; }
 
     public string EffectiveClusterId => string.IsNullOrWhiteSpace(ClusterId) ? ServiceId : ClusterId;

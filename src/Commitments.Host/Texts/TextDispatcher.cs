@@ -42,8 +42,9 @@ internal sealed partial class TextDispatcher(
     ILocalSiloDetails silo,
     IClusterMembershipService membership) : BackgroundService, ITextSignal
 {
-    /// <summary>A text still waiting in this process this close to the end of its claim is left for a later attempt (looked up first).</summary>
-    private static readonly TimeSpan ClaimMargin = TimeSpan.FromSeconds(15);
+    // A text is not sent this close to the end of its claim (a silo that takes it over then looks it up
+    // at Twilio at once): a whole request timeout, plus time for Twilio's message list to show it.
+    private TimeSpan ClaimMargin => twilioOptions.Value.RequestTimeout + TimeSpan.FromSeconds(30);
 
     private readonly Channel<(string Site, Guid Id)> _ready = Channel.CreateUnbounded<(string, Guid)>();
     private readonly HashSet<(string, Guid)> _queued = [];
@@ -78,7 +79,11 @@ internal sealed partial class TextDispatcher(
         }
     }
 
-    private ISenderPaceGrain Pace => grains.GetGrain<ISenderPaceGrain>(twilioOptions.Value.From ?? twilioOptions.Value.MessagingServiceSid ?? "default");
+    private ISenderPaceGrain Pace => grains.GetGrain<ISenderPaceGrain>(_paceKey);
+
+    // The sender's number is the pace's identity, hashed: grain keys show in Orleans' logs.
+    private readonly string _paceKey = "sender-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
+        System.Text.Encoding.UTF8.GetBytes(twilioOptions.Value.From ?? twilioOptions.Value.MessagingServiceSid ?? "default")))[..16];
 
     private readonly Channel<TextToSend> _direct = Channel.CreateUnbounded<TextToSend>();
 
@@ -105,16 +110,15 @@ internal sealed partial class TextDispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // The first host of a cluster starts from what the indexes last wrote, before they load.
-        if (!Hosting.ClusterMembership.OthersActive(membership, silo.SiloAddress))
-        {
-            await SweepStoredAsync(time.GetUtcNow() + CommitmentGrain.AttemptLease, stoppingToken);
-        }
+        // The first host of a cluster starts from what the indexes last wrote, before they load (beside the workers).
+        var stored = Hosting.ClusterMembership.OthersActive(membership, silo.SiloAddress)
+            ? Task.CompletedTask
+            : SweepStoredAsync(time.GetUtcNow() + CommitmentGrain.AttemptLease, stoppingToken);
 
         // More workers than requests in flight, so the grain writes around each send never starve the sender's rate.
         var workers = Enumerable.Range(0, Math.Max(8, twilioOptions.Value.MaxConcurrentRequests * 4))
             .Select(_ => WorkAsync(stoppingToken)).ToList();
-        await Task.WhenAll([KeepSweepingAsync(stoppingToken), WatchForDeadSilosAsync(stoppingToken), SendDirectAsync(stoppingToken), .. workers]);
+        await Task.WhenAll([stored, KeepSweepingAsync(stoppingToken), WatchForDeadSilosAsync(stoppingToken), SendDirectAsync(stoppingToken), .. workers]);
     }
 
     /// <summary>
@@ -144,7 +148,7 @@ internal sealed partial class TextDispatcher(
         var dead = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet();
         await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
         {
-            var newlyDead = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead && dead.Add(m.SiloAddress)).ToList();
+            var newlyDead = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).Where(dead.Add).ToList();
             if (newlyDead.Count == 0)
             {
                 continue;
@@ -152,7 +156,7 @@ internal sealed partial class TextDispatcher(
 
             try
             {
-                await grains.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).SweepAhead();
+                await grains.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).SweepAhead(options.Value.SweepInterval);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -290,12 +294,14 @@ internal sealed partial class TextDispatcher(
             await _inFlight.WaitAsync(stoppingToken);
             try
             {
-                await Task.Delay(await Pace.Reserve(segments, twilioOptions.Value.MessagesPerSecond), time, stoppingToken);
-                if (time.GetUtcNow() > claimEnds)
+                // A turn that would come after the claim ends is not taken (the slot stays free for a text that can use it).
+                if (await Pace.Reserve(segments, twilioOptions.Value.MessagesPerSecond, claimEnds - time.GetUtcNow()) is not { } wait)
                 {
                     // Not sent: the grain has it tried again later, looked up first.
-                    return new SendOutcome(null, null, null, "The claim ran out before the text's turn came.", Final: false);
+                    return new SendOutcome(null, null, null, "The claim would run out before the text's turn came.", Final: false);
                 }
+
+                await Task.Delay(wait, time, stoppingToken);
 
                 var sent = await twilio.SendAsync(new SendMessage(text.To, text.Body, StatusCallback(text)), stoppingToken);
                 return new SendOutcome(sent.Sid, sent.Status, null, null, Final: true);

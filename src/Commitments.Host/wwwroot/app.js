@@ -36,3 +36,16 @@ window.commitments = {
   loadDraft(key) { try { return localStorage.getItem('commitments.draft.' + key); } catch { return null; } },
   clearDraft(key) { try { localStorage.removeItem('commitments.draft.' + key); } catch { } },
 };
+
+// A page whose server went away (a host of the cluster stopped or died) cannot resume its circuit on
+// another host, which rejects it: the page loads again at once (the balancer sends it to a live host),
+// and the drafts bring back what was typed. The banner said what was happening meanwhile.
+(() => {
+  const modal = document.getElementById('components-reconnect-modal');
+  if (!modal) return;
+  new MutationObserver(() => {
+    if (modal.classList.contains('components-reconnect-rejected') || modal.classList.contains('components-reconnect-resume-failed')) {
+      window.location.reload();
+    }
+  }).observe(modal, { attributes: true, attributeFilter: ['class'] });
+})();

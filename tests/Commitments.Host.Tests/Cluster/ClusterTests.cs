@@ -213,6 +213,47 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
         }
     }
 
+    [Fact]
+    public async Task ABrowserWhoseHostDiesComesBackOnAnotherThroughTheBalancerKeepingWhatWasTyped()
+    {
+        using var balancer = await BalancerProcess.StartAsync(cluster.Hosts);
+        using var browser = await ClusterBrowser.StartAsync();
+        var page = await browser.NewPageAsync(balancer.BaseAddress);
+        await page.SignInAsync(ClusterFixture.Site, "desk1", "1111");
+        await page.Locator("#customer-name").FillAsync("Ana Silva");
+        await page.Locator("#customer-room").FillAsync("412");
+
+        // The balancer keeps the browser on one host; which one only its cookie says. Each host in
+        // turn is killed until the page loads again (its circuit died with its host).
+        var reloaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        page.Load += (_, _) => reloaded.TrySetResult();
+        var found = false;
+        for (var i = 0; i < cluster.Hosts.Length && !found; i++)
+        {
+            cluster.Hosts[i].Kill();
+            try
+            {
+                // A circuit whose socket closed shows the banner and reloads within a second or two.
+                await reloaded.Task.WaitAsync(TimeSpan.FromSeconds(8));
+                found = true;
+            }
+            catch (TimeoutException)
+            {
+                // Not this host: bring it back and try the next.
+            }
+
+            await cluster.RestartAsync(i);
+            await balancer.WaitForHostsAsync(3, TimeSpan.FromSeconds(60));
+        }
+
+        found.ShouldBeTrue("the page loaded again when its host died");
+        await page.WaitForInteractiveAsync();
+        await Assertions.Expect(page.Locator("#customer-name")).ToHaveValueAsync("Ana Silva");
+        await page.GetByTestId("type-taxi").ClickAsync();
+        await page.GetByTestId("submit").ClickAsync();
+        await page.GetByTestId("made").WaitForAsync();
+    }
+
     private static async Task<JsonElement?> ReadAsync(HttpClient[] clients, Guid id)
     {
         foreach (var client in clients)

@@ -38,8 +38,11 @@ public sealed class CrashTests(AzuriteFixture azurite)
     }
 }
 
-/// <summary>Tests that run the host as child processes take turns: two hosts starting beside the browser tests on 2 cores starve them.</summary>
-[CollectionDefinition(Name)]
+/// <summary>
+/// Tests that run the host as child processes take turns, and run alone: three hosts starting, killed
+/// and started again beside the browser and escalation tests on 2 cores starve those tests' timing.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class HostProcessCollection
 {
     public const string Name = "host processes";
