@@ -19,6 +19,15 @@ internal sealed class ClusterCallRetry(TimeProvider time) : IOutgoingGrainCallFi
 
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
+        // The target clears a request's arguments once it has run it (Orleans resets them on Dispose):
+        // a call made again carries the arguments it was first made with.
+        var request = context.Request;
+        var arguments = new object?[request.GetArgumentCount()];
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            arguments[i] = request.GetArgument(i);
+        }
+
         var giveUp = time.GetUtcNow() + Patience;
         var pause = TimeSpan.FromMilliseconds(50);
         while (true)
@@ -30,6 +39,11 @@ internal sealed class ClusterCallRetry(TimeProvider time) : IOutgoingGrainCallFi
             }
             catch (Exception ex) when (Retriable(ex, context) && time.GetUtcNow() < giveUp)
             {
+                for (var i = 0; i < arguments.Length; i++)
+                {
+                    request.SetArgument(i, arguments[i]!);
+                }
+
                 await Task.Delay(pause, time);
                 // Short pauses: the call should go through within moments of membership declaring the silo dead.
                 pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxPause.Ticks));

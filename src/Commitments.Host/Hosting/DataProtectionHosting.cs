@@ -47,8 +47,10 @@ internal static class DataProtectionHosting
                 "in the storage account encrypted with a certificate: give a PFX file (and DataProtection:CertificatePassword).");
         }
 
+        // One ring per service: two services in one storage account (staging beside production) never read each other's cookies.
+        var service = builder.Configuration["Orleans:ServiceId"] is { Length: > 0 } id ? id : new SiloOptions().ServiceId;
         builder.Services.AddOptions<KeyManagementOptions>().Configure<TableServiceClient>((o, tables) =>
-            o.XmlRepository = new TableXmlRepository(tables.GetTableClient(settings.TableName)));
+            o.XmlRepository = new TableXmlRepository(tables.GetTableClient(settings.TableName), service));
         builder.Services.AddHostedService<KeyRingAtStartup>();
         return builder;
     }
@@ -69,24 +71,25 @@ internal static class DataProtectionHosting
     }
 }
 
-/// <summary>The key ring as rows of one table: one row per key element, its XML as a string.</summary>
-internal sealed class TableXmlRepository(TableClient table) : IXmlRepository
+/// <summary>The key ring as rows of one table (a partition per service): one row per key element, its XML as a string.</summary>
+internal sealed class TableXmlRepository(TableClient table, string service) : IXmlRepository
 {
-    private const string Partition = "keys";
     private const string XmlColumn = "Xml";
+    private readonly string _partition = "keys-" + TableKeyOf(service);
+    private readonly string _claims = "first-key-" + TableKeyOf(service);
     private bool _created;
 
     public IReadOnlyCollection<XElement> GetAllElements()
     {
         EnsureTable();
-        return [.. table.Query<TableEntity>(e => e.PartitionKey == Partition).Select(e => XElement.Parse(e.GetString(XmlColumn)))];
+        return [.. table.Query<TableEntity>(e => e.PartitionKey == _partition).Select(e => XElement.Parse(e.GetString(XmlColumn)))];
     }
 
     public void StoreElement(XElement element, string friendlyName)
     {
         EnsureTable();
         // Elements are never changed once written (revocations are new elements), so a name is written once.
-        table.UpsertEntity(new TableEntity(Partition, RowKeyOf(friendlyName)) { [XmlColumn] = element.ToString(SaveOptions.DisableFormatting) }, TableUpdateMode.Replace);
+        table.UpsertEntity(new TableEntity(_partition, TableKeyOf(friendlyName)) { [XmlColumn] = element.ToString(SaveOptions.DisableFormatting) }, TableUpdateMode.Replace);
     }
 
     /// <summary>
@@ -98,7 +101,7 @@ internal sealed class TableXmlRepository(TableClient table) : IXmlRepository
         EnsureTable();
         try
         {
-            table.AddEntity(new TableEntity("first-key", now.UtcDateTime.ToString("yyyyMMddHH", System.Globalization.CultureInfo.InvariantCulture)) { ["By"] = claimant });
+            table.AddEntity(new TableEntity(_claims, now.UtcDateTime.ToString("yyyyMMddHH", System.Globalization.CultureInfo.InvariantCulture)) { ["By"] = claimant });
             return true;
         }
         catch (RequestFailedException ex) when (ex.Status == StatusCodes.Status409Conflict)
@@ -116,8 +119,9 @@ internal sealed class TableXmlRepository(TableClient table) : IXmlRepository
         }
     }
 
-    private static string RowKeyOf(string friendlyName) =>
-        string.IsNullOrEmpty(friendlyName) ? Guid.NewGuid().ToString("N") : new string([.. friendlyName.Select(c => char.IsAsciiLetterOrDigit(c) || c == '-' ? c : '_')]);
+    // Table keys refuse / \ # ? and control characters.
+    private static string TableKeyOf(string text) =>
+        string.IsNullOrEmpty(text) ? Guid.NewGuid().ToString("N") : new string([.. text.Select(c => char.IsAsciiLetterOrDigit(c) || c == '-' ? c : '_')]);
 }
 
 /// <summary>
