@@ -51,8 +51,8 @@ public sealed class ClusterFixture(AzuriteFixture azurite) : IAsyncLifetime
         Control = new HttpClient { BaseAddress = Twilio.BaseUrl };
 
         // The first host starts the cluster (and runs its start-up passes); the others join it.
-        Hosts[0] = await StartAsync(0);
-        var joining = await Task.WhenAll(StartAsync(1), StartAsync(2));
+        Hosts[0] = await StartOnFreePortsAsync(0);
+        var joining = await Task.WhenAll(StartOnFreePortsAsync(1), StartOnFreePortsAsync(2));
         Hosts[1] = joining[0];
         Hosts[2] = joining[1];
 
@@ -103,6 +103,22 @@ public sealed class ClusterFixture(AzuriteFixture azurite) : IAsyncLifetime
             .EnumerateArray()
             .Where(m => m.GetProperty("direction").GetString() != "inbound")
             .Select(m => (m.GetProperty("to").GetString()!, m.GetProperty("body").GetString()!))];
+
+    // A port free a moment ago can be taken by another test's process before the host binds it: pick again.
+    private async Task<HostProcess> StartOnFreePortsAsync(int index)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartAsync(index);
+            }
+            catch (InvalidOperationException ex) when (attempt < 5 && ex.Message.Contains("already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                _ports[index] = HostPorts.Pick();
+            }
+        }
+    }
 
     private Task<HostProcess> StartAsync(int index)
     {
