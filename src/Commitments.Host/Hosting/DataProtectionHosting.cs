@@ -129,9 +129,10 @@ internal sealed class TableXmlRepository(TableClient table, string service) : IX
 /// would be unknown to another that read the ring before that key was written. One host makes the
 /// first key; the others wait for it before they serve.
 /// </summary>
-internal sealed partial class KeyRingAtStartup(IOptions<KeyManagementOptions> options, IKeyManager keys, TimeProvider time, ILogger<KeyRingAtStartup> logger) : IHostedLifecycleService
+internal sealed partial class KeyRingAtStartup(IOptions<KeyManagementOptions> options, IKeyManager keys, TimeProvider time, ILogger<KeyRingAtStartup> logger) : IHostedService
 {
-    public async Task StartingAsync(CancellationToken cancellationToken)
+    // Registered before the silo and the web server: both start after the ring has its key.
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (options.Value.XmlRepository is not TableXmlRepository repository)
         {
@@ -161,15 +162,7 @@ internal sealed partial class KeyRingAtStartup(IOptions<KeyManagementOptions> op
         }
     }
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created the cluster's first data-protection key")]
     private static partial void LogCreatedFirstKey(ILogger logger);
