@@ -189,9 +189,9 @@ public sealed class EscalationJobs(IGrainFactory grains, EscalationReconciler re
     [DisplayName("Escalation step of {0} at {1:u}")]
     [AutomaticRetry(Attempts = 3, DelaysInSeconds = [1, 5, 15])]
     public Task Wake(string commitmentKey, DateTimeOffset at) =>
-        // A call that met the promise's dying silo may hang until Orleans' response timeout (30 s):
-        // each attempt gets a few seconds, then goes again (EscalateAt is safe to call twice).
-        SiloLoss.CallAsync(() => grains.GetGrain<ICommitmentGrain>(commitmentKey).EscalateAt(at), time, SiloLoss.AttemptTimeout);
+        // One call at a time: overlapping attempts (each bounded by a timeout) met two activations of
+        // the same promise while the directory healed after a silo's death, and its texts went twice.
+        SiloLoss.CallAsync(() => grains.GetGrain<ICommitmentGrain>(commitmentKey).EscalateAt(at), time);
 
     [DisplayName("Reconcile escalations with the promises")]
     [AutomaticRetry(Attempts = 0)]

@@ -345,14 +345,8 @@ internal sealed partial class ReconcileAtStartup(
     /// </summary>
     private async Task PassOnSiloLossAsync(CancellationToken stoppingToken)
     {
-        var dead = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet();
-        await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
+        await foreach (var snapshot in Hosting.ClusterMembership.SiloDeathsAsync(membership, stoppingToken))
         {
-            if (snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).Where(dead.Add).ToList().Count == 0)
-            {
-                continue;
-            }
-
             reconciler.SiloLost();
             var leader = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).Min();
             if (silo.SiloAddress.Equals(leader))

@@ -9,4 +9,18 @@ internal static class ClusterMembership
     /// </summary>
     public static bool OthersActive(IClusterMembershipService membership, SiloAddress self) =>
         membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && !m.SiloAddress.Equals(self));
+
+    /// <summary>Each membership view in which one or more silos were newly declared dead.</summary>
+    public static async IAsyncEnumerable<ClusterMembershipSnapshot> SiloDeathsAsync(
+        IClusterMembershipService membership, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var dead = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet();
+        await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(cancellationToken))
+        {
+            if (snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).Where(dead.Add).ToList().Count > 0)
+            {
+                yield return snapshot;
+            }
+        }
+    }
 }

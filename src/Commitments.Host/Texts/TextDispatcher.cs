@@ -145,15 +145,8 @@ internal sealed partial class TextDispatcher(
     /// <summary>A silo declared dead: every site sweeps a claim's length ahead, so its claims are looked up and taken over now.</summary>
     private async Task WatchForDeadSilosAsync(CancellationToken stoppingToken)
     {
-        var dead = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet();
-        await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
+        await foreach (var _ in Hosting.ClusterMembership.SiloDeathsAsync(membership, stoppingToken))
         {
-            var newlyDead = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).Where(dead.Add).ToList();
-            if (newlyDead.Count == 0)
-            {
-                continue;
-            }
-
             try
             {
                 await grains.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).SweepAhead(options.Value.SweepInterval);
