@@ -346,18 +346,27 @@ public sealed partial class CommitmentGrain
         return true;
     }
 
-    /// <summary>Before a write: prepared steps the plan no longer has at their moment (done, moved, acknowledged) are dropped, unsent.</summary>
+    // Set by a change to who a prepared step texts (an acknowledgement): every step prepared ahead is planned again.
+    private bool _restage;
+
+    /// <summary>
+    /// Before a write: prepared steps the plan no longer has at their moment (done, moved, acknowledged)
+    /// are dropped, unsent; after an acknowledgement all steps ahead are, as their recipients were
+    /// chosen before it. A dropped step is prepared again, or taken the usual way at its moment.
+    /// </summary>
     private async Task DropStaleStagingAsync()
     {
         var now = time.GetUtcNow();
         var ahead = State.Escalation.Staged.Where(s => s.At > now).ToList();
+        var restage = _restage;
+        _restage = false;
         if (ahead.Count == 0)
         {
             return;
         }
 
         HashSet<string> pending = [];
-        if (State.Status == CommitmentStatus.Open)
+        if (State.Status == CommitmentStatus.Open && !restage)
         {
             pending = [.. PendingSteps(await OwnerPolicyAsync()).Select(p => $"{p.DoneKey}@{p.Step.At.UtcTicks}")];
         }
@@ -733,6 +742,7 @@ public sealed partial class CommitmentGrain
         var until = now + (minutes is { } m ? TimeSpan.FromMinutes(m) : policy.AckTimeout);
         State.Escalation.Ack = new Acknowledgement(staff.Id, now, State.Escalation.Level, until);
         State.Escalation.AckedLevels.Add(AckedKey(State.Escalation.Level, staff.Id));
+        _restage = true;
         Append(actor, now, EventTypes.Acknowledged, new()
         {
             ["by"] = staff.Id,

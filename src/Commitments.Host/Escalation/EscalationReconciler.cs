@@ -302,7 +302,7 @@ internal sealed partial class ReconcileAtStartup(
         }
 
         recurring.AddOrUpdate<EscalationJobs>(RecurringJobId, j => j.Reconcile(CancellationToken.None), options.Value.ReconcileCron);
-        if (Hosting.ClusterMembership.OthersActive(membership, silo.SiloAddress))
+        if (Hosting.ClusterMembership.JoinedRunningCluster(membership, silo.SiloAddress))
         {
             // The running hosts have kept every promise's jobs (in Redis, shared): nothing to catch up on.
             LogJoined(logger);

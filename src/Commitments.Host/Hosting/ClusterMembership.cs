@@ -10,6 +10,15 @@ internal static class ClusterMembership
     public static bool OthersActive(IClusterMembershipService membership, SiloAddress self) =>
         membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && !m.SiloAddress.Equals(self));
 
+    /// <summary>
+    /// Whether this host joined a running cluster: an active silo started before it. Hosts started
+    /// together each see the others active, and only the oldest runs the start-up passes. A row left
+    /// active by a crashed earlier run counts until it is declared dead, and that death queues a pass.
+    /// </summary>
+    public static bool JoinedRunningCluster(IClusterMembershipService membership, SiloAddress self) =>
+        membership.CurrentSnapshot.Members.Values.Any(m =>
+            m.Status == SiloStatus.Active && !m.SiloAddress.Equals(self) && m.SiloAddress.Generation < self.Generation);
+
     /// <summary>Each membership view in which one or more silos were newly declared dead.</summary>
     public static async IAsyncEnumerable<ClusterMembershipSnapshot> SiloDeathsAsync(
         IClusterMembershipService membership, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)

@@ -100,6 +100,13 @@ internal static class OrleansHosting
                 orleans.Configure<GrainCollectionOptions>(o => o.CollectionAge = age);
             }
 
+            // A strongly consistent grain directory: when a host dies, the new owner of its directory
+            // range asks the live hosts what they hold before it places anything, so a promise never has
+            // two activations at once (the default directory heals eventually, and both could send a
+            // prepared step's texts). Experimental in Orleans 10 (ORLEANSEXP003); see docs/cluster.md.
+#pragma warning disable ORLEANSEXP003
+            orleans.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
             // A call that meets a silo leaving the cluster goes again where the grain lives now.
             orleans.AddOutgoingGrainCallFilter<ClusterCallRetry>();
             // Membership in the same storage account as grain state: one code path for one host or many.

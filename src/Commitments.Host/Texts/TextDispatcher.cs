@@ -111,7 +111,7 @@ internal sealed partial class TextDispatcher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // The first host of a cluster starts from what the indexes last wrote, before they load (beside the workers).
-        var stored = Hosting.ClusterMembership.OthersActive(membership, silo.SiloAddress)
+        var stored = Hosting.ClusterMembership.JoinedRunningCluster(membership, silo.SiloAddress)
             ? Task.CompletedTask
             : SweepStoredAsync(time.GetUtcNow() + CommitmentGrain.AttemptLease, stoppingToken);
 

@@ -134,14 +134,10 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
         read.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await read.JsonAsync()).GetProperty("what").GetString().ShouldBe(anyWhat);
 
-        // No recipient was sent the same words twice. Known defect (issue 13 stays open): a step's
-        // prepared texts go out before their record is written, and while the directory heals after a
-        // silo's death two activations of one promise can both send them. Reported, not hidden.
+        // No recipient was sent the same words twice (the strongly consistent grain directory keeps
+        // one activation of each promise while membership settles, so a prepared step goes once).
         var twice = sent.GroupBy(s => s).Where(g => g.Count() > 1).Select(g => $"{g.Key.To[..5]}…: {g.Key.Body[..30]}…").ToList();
-        if (twice.Count > 0)
-        {
-            Assert.Skip($"Known defect: {twice.Count} prepared escalation text(s) sent twice after the kill: {string.Join(" | ", twice)}");
-        }
+        twice.ShouldBeEmpty("texts sent twice after the kill");
     }
 
     [Fact]
