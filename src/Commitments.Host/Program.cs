@@ -24,6 +24,8 @@ builder.AddCommitmentsEscalation();
 // Edges: JSON, ProblemDetails for every error, cookie auth, per-client rate limits, health, OpenAPI.
 builder.AddCommitmentsJson();
 builder.AddCommitmentsProblems();
+builder.AddCommitmentsBodyLimits();
+builder.AddCommitmentsForwardedHeaders();
 builder.AddCommitmentsAuth();
 builder.AddCommitmentsRateLimits();
 builder.AddCommitmentsHealth();
@@ -33,8 +35,12 @@ builder.AddCommitmentsWeb();
 
 var app = builder.Build();
 
+// The client's address and scheme as a trusted proxy forwarded them, before anything uses them.
+app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+// Before anything reads a body, anonymous sign-in and webhooks included.
+app.UseBodyLimits();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
@@ -64,8 +70,8 @@ site.MapPolicyApi();
 site.MapEscalationsApi();
 site.MapInsightsApi();
 
-// Hangfire's dashboard: signed-in managers, read-only unless an admin.
-app.MapHangfireForManagers();
+// Hangfire's dashboard: the platform's operators only (it shows every site).
+app.MapHangfireForOperators();
 
 // The web app people touch.
 app.MapCommitmentsWeb();

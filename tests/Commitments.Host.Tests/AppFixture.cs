@@ -42,9 +42,12 @@ public sealed class CommitmentsApp(AzuriteFixture azurite, string? tableName = n
         }
 
         builder.ConfigureTestServices(services =>
+        {
             // PIN hashing is deliberately slow in production; tests only need it to be a real hash.
             services.AddSingleton<IPasswordHasher<string>>(new PasswordHasher<string>(
-                Options.Create(new PasswordHasherOptions { IterationCount = 1000 }))));
+                Options.Create(new PasswordHasherOptions { IterationCount = 1000 })));
+            services.AddSingleton<IIncomingGrainCallFilter, GrainFaults>();
+        });
     }
 
     public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();

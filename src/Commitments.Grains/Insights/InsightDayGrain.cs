@@ -10,6 +10,7 @@ public sealed record InsightEvent(
     [property: Id(0)] Guid CommitmentId,
     [property: Id(1)] int Seq,
     [property: Id(2)] string Type,
+    // When it happened; a rating carries the moment of its promise's first rating (the day it counts on).
     [property: Id(3)] DateTimeOffset At,
     // The owner when it happened (done, cancelled, rated) or the proposer and recipient (handoffs).
     [property: Id(4)] string Owner,
@@ -31,6 +32,10 @@ public sealed class TeamDay
     [Id(5)] public int Cancelled { get; set; }
 }
 
+/// <summary>The latest rating of one promise as a day counts it: its event, the team it counted for, the rating.</summary>
+[GenerateSerializer, Immutable, Alias("commitments.insight-counted-rating")]
+public sealed record CountedRating([property: Id(0)] int Seq, [property: Id(1)] string Team, [property: Id(2)] int Rating);
+
 [GenerateSerializer, Alias("commitments.insight-handoff-cell")]
 public sealed class HandoffCell
 {
@@ -48,6 +53,8 @@ public sealed class InsightDayState
     [Id(1)] public Dictionary<string, HandoffCell> Handoffs { get; set; } = [];
     /// <summary>"id:seq" of every event counted, so an event told twice counts once.</summary>
     [Id(2)] public HashSet<string> Seen { get; set; } = [];
+    /// <summary>The rating counted for each promise: a guest who rates again replaces their rating, not adds one.</summary>
+    [Id(3)] public Dictionary<Guid, CountedRating> Ratings { get; set; } = [];
 
     /// <summary>Counts <paramref name="events"/> into <paramref name="state"/>, each once; <paramref name="teamOf"/> names a person's team.</summary>
     public static void Apply(InsightDayState state, IEnumerable<InsightEvent> events, Func<string?, string> teamOf)
@@ -71,9 +78,24 @@ public sealed class InsightDayState
                     state.Team(teamOf(e.Owner)).Cancelled++;
                     break;
                 case EventTypes.Rated when e.Rating is { } rating:
-                    var rated = state.Team(teamOf(e.Owner));
+                    if (state.Ratings.GetValueOrDefault(e.CommitmentId) is { } counted)
+                    {
+                        if (counted.Seq > e.Seq)
+                        {
+                            // A later rating of this promise is already counted.
+                            break;
+                        }
+
+                        var earlier = state.Team(counted.Team);
+                        earlier.RatingSum -= counted.Rating;
+                        earlier.Ratings--;
+                    }
+
+                    var ratedTeam = teamOf(e.Owner);
+                    var rated = state.Team(ratedTeam);
                     rated.RatingSum += rating;
                     rated.Ratings++;
+                    state.Ratings[e.CommitmentId] = new CountedRating(e.Seq, ratedTeam, rating);
                     break;
                 case EventTypes.HandoffProposed:
                     state.Cell(teamOf(e.From), teamOf(e.To)).Offered++;

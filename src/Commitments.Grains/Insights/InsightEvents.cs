@@ -24,7 +24,13 @@ public static class InsightEvents
                 // The owner and deadline at that moment: the last handoff accepted and reschedule before it.
                 return basic with { Owner = OwnerAt(s, e.Seq), DueAt = DueAt(s, e) };
             case EventTypes.Rated:
-                return basic with { Owner = OwnerAt(s, e.Seq), Rating = int.TryParse(e.Details.GetValueOrDefault("rating"), out var rating) ? rating : null };
+                // Counted on the day of the promise's first rating, where a later one replaces it.
+                return basic with
+                {
+                    At = s.History.First(p => p.Type == EventTypes.Rated).At,
+                    Owner = OwnerAt(s, e.Seq),
+                    Rating = int.TryParse(e.Details.GetValueOrDefault("rating"), out var rating) ? rating : null,
+                };
             case EventTypes.HandoffProposed:
                 return basic with { From = e.Details.GetValueOrDefault("from"), To = e.Details.GetValueOrDefault("to") };
             default:
@@ -76,11 +82,11 @@ public static class InsightEvents
             }
 
             read++;
-            foreach (var e in state.History.Where(e => Counted.Contains(e.Type)))
+            foreach (var e in state.History.Where(e => Counted.Contains(e.Type)).Select(e => From(state, e)))
             {
                 var day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(e.At, info.Zone).DateTime);
                 var roll = days.GetValueOrDefault(day) ?? (days[day] = new InsightDayState());
-                InsightDayState.Apply(roll, [From(state, e)], teamOf);
+                InsightDayState.Apply(roll, [e], teamOf);
             }
         }
 

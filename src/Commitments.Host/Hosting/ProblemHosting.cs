@@ -77,6 +77,15 @@ internal sealed partial class RuleViolationHandler(IProblemDetailsService proble
 
     private static ProblemDetails FromBadRequest(BadHttpRequestException bad)
     {
+        if (bad.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // Ours (BodyLimits) says the limit; Kestrel's, for a chunked body past it, does not.
+            var detail = bad.Message.StartsWith("The body is larger", StringComparison.Ordinal)
+                ? bad.Message
+                : "The body is larger than this call takes.";
+            return Validation(bad.StatusCode, "Request body too large", detail, "body", "is too large for this call.");
+        }
+
         if (bad.StatusCode == StatusCodes.Status415UnsupportedMediaType)
         {
             return Validation(bad.StatusCode, "Unsupported content type",
@@ -118,8 +127,10 @@ internal sealed partial class RuleViolationHandler(IProblemDetailsService proble
 }
 
 /// <summary>
-/// State-changing API calls take only JSON bodies (Content-Type: application/json), even when the
-/// body is empty: an HTML form from another site can never send that, so it cannot act as a user.
+/// State-changing API calls take only JSON bodies (Content-Type: application/json): an HTML form
+/// from another site can never send that, so it cannot act as a user. A call with no body and no
+/// content type at all (what <c>curl -X POST</c> sends) is no form either and is let through, unless
+/// the browser says it comes from another site; a call whose body is required then hears so.
 /// </summary>
 /// <remarks>Middleware rather than an endpoint filter, so it answers before body binding does.</remarks>
 internal static class JsonOnly
@@ -129,13 +140,19 @@ internal static class JsonOnly
         var request = http.Request;
         if (request.Path.StartsWithSegments("/api")
             && !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && !HttpMethods.IsOptions(request.Method)
-            && !request.HasJsonContentType())
+            && !request.HasJsonContentType()
+            && !IsBodyless(http))
         {
             throw new BadHttpRequestException("Expected a JSON body.", StatusCodes.Status415UnsupportedMediaType);
         }
 
         return next(http);
     });
+
+    private static bool IsBodyless(HttpContext http) =>
+        string.IsNullOrEmpty(http.Request.ContentType)
+        && (http.Request.ContentLength == 0 || http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false)
+        && !string.Equals(http.Request.Headers["Sec-Fetch-Site"], "cross-site", StringComparison.OrdinalIgnoreCase);
 }
 
 internal static class JsonHosting

@@ -69,6 +69,13 @@ internal sealed partial class TwilioSignatureFilter(IOptions<TwilioOptions> opti
         var request = context.HttpContext.Request;
         var twilio = options.Value;
 
+        // Nothing unsigned is read: without the header the body stays unread.
+        if (string.IsNullOrEmpty(request.Headers[TwilioSignature.Header]))
+        {
+            LogUnsigned(logger, request.Path);
+            return TypedResults.StatusCode(StatusCodes.Status403Forbidden);
+        }
+
         // Behind TLS termination the Host header is not what Twilio called: use the configured public URL.
         var url = twilio.PublicBaseUrl!.TrimEnd('/') + request.PathBase + request.Path + request.QueryString;
         var form = request.HasFormContentType ? await request.ReadFormAsync() : null;
@@ -81,6 +88,9 @@ internal sealed partial class TwilioSignatureFilter(IOptions<TwilioOptions> opti
 
         return await next(context);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected a webhook to {Path}: it carries no Twilio signature")]
+    private static partial void LogUnsigned(ILogger logger, string path);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected a webhook to {Path}: its Twilio signature does not match")]
     private static partial void LogForged(ILogger logger, string path);

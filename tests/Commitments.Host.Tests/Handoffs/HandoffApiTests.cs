@@ -41,6 +41,40 @@ public sealed class HandoffApiTests(AppFixture fixture)
     }
 
     [Fact]
+    public async Task ActionsWhoseBodyIsOptionalTakeAPostWithNoBodyAtAll()
+    {
+        var site = await App.NewSiteAsync();
+        using var desk = await App.SignInAsync("desk1", "1111", site);
+        using var eng = await App.SignInAsync("eng1", "3333", site);
+        // As `curl -X POST` sends it: no body, no Content-Type.
+        static Task<HttpResponseMessage> Bare(HttpClient client, string url, string? fetchSite = null)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, url);
+            if (fetchSite is not null)
+            {
+                request.Headers.Add("Sec-Fetch-Site", fetchSite);
+            }
+
+            return client.SendAsync(request);
+        }
+
+        var withdrawn = await PromiseAsync(desk, site, handoffTo: "eng1");
+        (await Bare(desk, $"{withdrawn}/handoff/withdraw")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        var url = await PromiseAsync(desk, site, handoffTo: "eng1");
+        (await Bare(eng, $"{url}/handoff/accept")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await Bare(eng, $"{url}/acknowledge", "same-origin")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await Bare(eng, $"{url}/complete")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        // A call whose body is required says so; a bare call a browser made from another site, and any
+        // body that is not JSON, stay refused.
+        var other = await PromiseAsync(desk, site);
+        await (await Bare(desk, $"{other}/cancel")).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "body");
+        await (await Bare(desk, $"{other}/complete", "cross-site")).ShouldBeProblemAsync(HttpStatusCode.UnsupportedMediaType, "body");
+        await (await desk.PostAsync($"{other}/complete", new StringContent("", System.Text.Encoding.UTF8, "text/plain"))).ShouldBeProblemAsync(HttpStatusCode.UnsupportedMediaType, "body");
+        (await (await desk.GetAsync(other)).JsonAsync()).GetProperty("status").GetString().ShouldBe("open");
+    }
+
+    [Fact]
     public async Task DecliningWithoutAReasonIsAProblemNamingTheReason()
     {
         var site = await App.NewSiteAsync();

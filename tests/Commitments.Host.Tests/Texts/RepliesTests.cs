@@ -161,6 +161,39 @@ public sealed class RepliesTests(TextingFixture fixture)
     }
 
     [Fact]
+    public async Task AGuestWhoRatesAgainReplacesTheirRatingInTheGapMap()
+    {
+        var site = await TextsTestSite.CreateAsync(Texting);
+        using var desk = await site.SignInAsync("desk1");
+        var guest = TextingApp.NewMobile();
+        var url = await site.PromiseAsync(desk, guest);
+        await desk.PostJsonAsync($"{url}/complete");
+        await site.SentAsync(guest, 2);
+
+        foreach (var rating in new[] { "1", "1", "5", "4" })
+        {
+            Reply(await Texting.HandsetSendsAsync(guest, rating)).ShouldBe($"Thank you for rating us {rating} out of 5.");
+        }
+
+        (await site.ViewAsync(desk, url)).GetProperty("rating").GetInt32().ShouldBe(4);
+        var info = (await Texting.App.Grains.GetGrain<Grains.Sites.ISiteGrain>(site.Id).GetInfo())!;
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, info.Zone).DateTime);
+        var day = Grains.Insights.IInsightDayGrain.For(Texting.App.Grains, site.Id, today);
+        // The roll-up is told after each write, one-way: wait for the last rating to arrive.
+        var counted = await TextingApp.EventuallyAsync(() => day.Get(), d => d.Ratings.Count == 1 && d.Ratings.Values.Single().Rating == 4, "the latest rating counted");
+        counted.Teams.Values.Sum(t => t.Ratings).ShouldBe(1);
+        counted.Teams.Values.Sum(t => t.RatingSum).ShouldBe(4);
+
+        // Counted again from the stored promise, the same.
+        await day.Replace(new Grains.Insights.InsightDayState());
+        using var manager = await site.SignInAsync("mgr1");
+        (await manager.PostJsonAsync($"/api/sites/{site.Id}/insights/rebuild")).EnsureSuccessStatusCode();
+        var rebuilt = await day.Get();
+        rebuilt.Teams.Values.Sum(t => t.Ratings).ShouldBe(1);
+        rebuilt.Teams.Values.Sum(t => t.RatingSum).ShouldBe(4);
+    }
+
+    [Fact]
     public async Task AColleagueStayingAsAGuestRepliesAsTheCustomerUnlessItIsACommand()
     {
         var site = await TextsTestSite.CreateAsync(Texting);
@@ -229,6 +262,38 @@ public sealed class RepliesTests(TextingFixture fixture)
         var view = await site.ViewAsync(desk, url);
         view.GetProperty("owner").GetString().ShouldBe("desk1");
         view.GetProperty("pendingHandoff").GetProperty("to").GetString().ShouldBe("hk1");
+    }
+
+    [Fact]
+    public async Task BodiesLargerThanAnyValidRequestAre413AndAnUnsignedWebhookIsNeverRead()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var inbound = $"{Texting.BaseUrl}/webhooks/twilio/inbound";
+
+        // Declared too large: refused before a byte is read, signed or not.
+        var huge = new Dictionary<string, string> { ["MessageSid"] = "SM1", ["From"] = TextingApp.NewMobile(), ["Body"] = new string('x', 100_000) };
+        var big = new HttpRequestMessage(HttpMethod.Post, inbound) { Content = new FormUrlEncodedContent(huge) };
+        big.Headers.Add(TwilioSignature.Header, TwilioSignature.Compute(Texting.Fake.Options.AuthToken, inbound, huge));
+        await (await http.SendAsync(big)).ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge, "body");
+
+        // Sent in chunks with no length: the server stops at the limit.
+        var chunked = new HttpRequestMessage(HttpMethod.Post, $"{Texting.BaseUrl}/api/auth/pin")
+        {
+            Content = new StreamContent(new MemoryStream(System.Text.Encoding.UTF8.GetBytes($$"""{"site":"demo","staff":"desk1","pin":"{{new string('1', 200_000)}}"}"""))),
+        };
+        chunked.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        chunked.Headers.TransferEncodingChunked = true;
+        await (await http.SendAsync(chunked)).ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge, "body");
+
+        // No signature header: answered at once, without waiting for the body (which never comes).
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", new Uri(Texting.BaseUrl).Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            "POST /webhooks/twilio/inbound HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 20000\r\n\r\nBody="));
+        using var reader = new StreamReader(stream, System.Text.Encoding.ASCII);
+        var statusLine = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        statusLine.ShouldBe("HTTP/1.1 403 Forbidden");
     }
 
     private async Task<HttpResponseMessage> PostSignedAsync(HttpClient http, Dictionary<string, string> form)

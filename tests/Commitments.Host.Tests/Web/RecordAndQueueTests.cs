@@ -1,5 +1,6 @@
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Common;
+using Commitments.Grains.Index;
 using Commitments.Host.Tests.Texts;
 using System.Net.Http.Json;
 using Microsoft.Playwright;
@@ -71,6 +72,27 @@ public sealed class RecordAndQueueTests(BrowserFixture browser)
         await row.GetByText("Acknowledged by Priya Nair", new() { Exact = false }).WaitForAsync();
         var view = await browser.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id)).Get();
         view.ShouldNotBeNull().History.ShouldContain(e => e.Type == EventTypes.Acknowledged && e.Actor.Id == "mgr1");
+    }
+
+    [Fact]
+    public async Task AFailedReadSaysSoOnTheQueueAndItKeepsRefreshing()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var page = await browser.NewDeviceAsync(1024, 768);
+        await page.SignInAsync(site, "mgr1", "9999", "/queue");
+        await page.GetByText("Nothing is late or stuck").WaitForAsync();
+
+        var index = browser.App.Grains.GetGrain<ISiteIndexGrain>(site).GetGrainId();
+        using (GrainFaults.Fail(index, nameof(ISiteIndexGrain.Escalations)))
+        {
+            await page.GetByTestId("queue-stale").WaitForAsync(new() { Timeout = 20_000 });
+            (await page.GetByTestId("queue-stale").TextContentAsync()).ShouldNotBeNull().ShouldContain("Could not refresh the queue");
+        }
+
+        // The next reads work again: the warning goes and a promise gone late arrives without a reload.
+        var id = await Promise(site, TimeSpan.FromSeconds(1), handoffTo: null, what: "Late checkout");
+        await page.GetByTestId($"queue-{id:D}").WaitForAsync(new() { Timeout = 20_000 });
+        await Assertions.Expect(page.GetByTestId("queue-stale")).ToHaveCountAsync(0);
     }
 
     [Fact]
