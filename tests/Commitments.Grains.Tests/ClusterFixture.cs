@@ -31,6 +31,9 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public InProcessTestCluster Cluster => _cluster!;
 
+    /// <summary>The silo's PIN hasher, counting the checks it makes.</summary>
+    public CountingHasher Hasher { get; } = new();
+
     public async ValueTask InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder(1);
@@ -40,8 +43,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             host.Services.AddSingleton<ITextSignal>(Signal);
 
             // PIN hashing is deliberately slow in production; tests only need it to be a real hash.
-            host.Services.AddSingleton<IPasswordHasher<string>>(new PasswordHasher<string>(
-                Options.Create(new PasswordHasherOptions { IterationCount = 1000 })));
+            host.Services.AddSingleton<IPasswordHasher<string>>(Hasher);
         });
         builder.ConfigureSilo((_, silo) =>
         {
@@ -96,7 +98,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         await site.EnsureStaff(new StaffInput("hk1", "Maria Lopez", NextMobile(), Roles.Staff, "housekeeping", "2222"));
         await site.EnsureStaff(new StaffInput("hk2", "Sam Okafor", NextMobile(), Roles.Staff, "housekeeping", "2223"));
         await site.EnsureStaff(new StaffInput("eng1", "Tom Becker", NextMobile(), Roles.Staff, "engineering", "3333"));
-        await site.EnsureStaff(new StaffInput("mgr1", "Priya Nair", NextMobile(), Roles.Manager, "front-desk", "9999"));
+        await site.EnsureStaff(new StaffInput("mgr1", "Priya Nair", NextMobile(), Roles.Manager, "front-desk", "999999"));
         return new TestSite(this, id);
     }
 }
@@ -184,4 +186,21 @@ public sealed class RecordingTextSignal : ITextSignal
     }
 
     public IReadOnlyList<TextToSend> SentFor(Guid commitmentId) => [.. _sent.Where(t => t.CommitmentId == commitmentId)];
+}
+
+/// <summary>A real PIN hash (few iterations: tests only need it to be real) that counts its checks.</summary>
+public sealed class CountingHasher : IPasswordHasher<string>
+{
+    private readonly PasswordHasher<string> _inner = new(Options.Create(new PasswordHasherOptions { IterationCount = 1000 }));
+    private int _verified;
+
+    public int Verified => Volatile.Read(ref _verified);
+
+    public string HashPassword(string user, string password) => _inner.HashPassword(user, password);
+
+    public PasswordVerificationResult VerifyHashedPassword(string user, string hashedPassword, string providedPassword)
+    {
+        Interlocked.Increment(ref _verified);
+        return _inner.VerifyHashedPassword(user, hashedPassword, providedPassword);
+    }
 }

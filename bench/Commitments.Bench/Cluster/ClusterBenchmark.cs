@@ -148,7 +148,7 @@ internal static class ClusterBenchmark
         Console.WriteLine($"Failover: {promises} promises read through the cluster, {promises / 3} more due in the seconds after kill -9 of host B:");
         using var a = hosts[0].NewClient(cookies);
         using var c = hosts[2].NewClient(cookies);
-        using var manager = await hosts[0].SignInAsync("mgr1", "9999");
+        using var manager = await hosts[0].SignInAsync("mgr1", "999999");
         (await manager.PutAsJsonAsync($"/api/sites/{Site}/teams/front-desk/policy", new
         {
             remindBefore = "00:00:00",

@@ -89,6 +89,10 @@ public interface ISiteIndexObserver : IGrainObserver
     /// <summary>A promise changed: <paramref name="before"/> is null for a new one.</summary>
     [Orleans.Concurrency.OneWay]
     Task EntryChanged(string site, IndexEntry? before, IndexEntry after);
+
+    /// <summary>A staff member's role, PIN or standing changed, or they signed out: open pages re-check their sign-in.</summary>
+    [Orleans.Concurrency.OneWay]
+    Task StaffChanged(string site, string staffId);
 }
 
 /// <summary>A list request; owners given means "owned by any of these" (a team's members).</summary>

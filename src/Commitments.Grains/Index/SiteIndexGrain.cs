@@ -84,6 +84,10 @@ public interface ISiteIndexGrain : IGrainWithStringKey
 
     [Idempotent]
     Task UnsubscribeChanges(ISiteIndexObserver observer);
+
+    /// <summary>The site's directory changed for <paramref name="staffId"/> (role, PIN, active, signed out): the screens re-check who is signed in.</summary>
+    [Orleans.Concurrency.OneWay]
+    Task StaffChanged(string staffId);
 }
 
 [GrainType(GrainTypeName)]
@@ -281,6 +285,17 @@ public sealed partial class SiteIndexGrain(
     public Task Subscribe(IEscalationQueueObserver observer)
     {
         Observers.Subscribe(observer, observer);
+        return Task.CompletedTask;
+    }
+
+    public Task StaffChanged(string staffId)
+    {
+        if (_changeObservers is { Count: > 0 } watchers)
+        {
+            var site = this.GetPrimaryKeyString();
+            watchers.Notify(o => o.StaffChanged(site, staffId));
+        }
+
         return Task.CompletedTask;
     }
 

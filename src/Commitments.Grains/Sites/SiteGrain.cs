@@ -45,7 +45,19 @@ public interface ISiteGrain : IGrainWithStringKey
     /// <summary>Deactivates a leaver and lists what they still own or were offered, for a manager to hand on.</summary>
     Task<DeactivationResult> DeactivateStaff(Actor actor, string staffId);
 
-    Task<SignInResult> SignIn(string staffId, string pin);
+    /// <summary>
+    /// Checks a PIN. <paramref name="enrolledDevice"/>: the attempt comes from one of the site's own
+    /// devices (a manager signed in on it), whose failures are counted apart from everyone else's.
+    /// </summary>
+    Task<SignInResult> SignIn(string staffId, string pin, bool enrolledDevice = false);
+
+    /// <summary>The person signed out of <paramref name="session"/>: that sign-in ends (a copy of its cookie too), and their open pages re-check.</summary>
+    Task SignOut(string staffId, string session);
+
+    /// <summary>Whether a sign-in still holds: the person is active, the stamp is theirs, and the session was not ended.</summary>
+    [AlwaysInterleave]
+    [ReadOnly]
+    Task<bool> IsSignedIn(string staffId, string session, string stamp);
 
     /// <summary>The team's escalation policy (the defaults until a manager sets one).</summary>
     [AlwaysInterleave]
@@ -89,12 +101,14 @@ public sealed partial class SiteGrain(
     /// <summary>Part of every stored key: never rename.</summary>
     public const string GrainTypeName = "site";
     public const string StateName = "site";
-    public const int MaxFailedPins = 5;
-    public static readonly TimeSpan LockoutDuration = TimeSpan.FromMinutes(5);
-
     private static readonly PasswordHasher<string> DefaultHasher = new();
 
     private IPasswordHasher<string> Hasher => pinHasher ?? DefaultHasher;
+
+    private readonly PinLockout _pinLocks = new(time);
+
+    // A hash to check a PIN against when the code is nobody's: the answer then takes as long as a real check.
+    private string? _decoyHash;
 
     private string SiteId => this.GetPrimaryKeyString();
 
@@ -334,7 +348,13 @@ public sealed partial class SiteGrain(
         var mobile = input.Mobile is null ? existing.Mobile : Phone.Normalize(v, "mobile", input.Mobile, State.PhoneRegion, required: true);
         var role = input.Role is null ? existing.Role : CheckRole(v, input.Role);
         var team = input.Team is null ? existing.Team : CheckTeam(v, input.Team);
-        var pin = input.Pin is null ? null : CheckPin(v, input.Pin);
+        var pin = input.Pin is null ? null : CheckPin(v, input.Pin, role);
+        if (pin is null && input.Pin is null && role == Roles.Manager && existing.PinDigits < ManagerPinDigits)
+        {
+            // Their PIN may be short (its length is known only from when it was set or last used).
+            v.Add("pin", $"a manager needs a PIN of {ManagerPinDigits}–8 digits: set one with the change.");
+        }
+
         v.ThrowIfInvalid();
 
         if (existing.Role == Roles.Manager && role != Roles.Manager && ActiveManagers() == 1 && existing.Active)
@@ -349,6 +369,7 @@ public sealed partial class SiteGrain(
             existing.OptedOut = false;
         }
 
+        var stampBefore = SecurityStamp(existing);
         existing.Name = name!;
         existing.Mobile = mobile!;
         existing.Role = role!;
@@ -356,8 +377,10 @@ public sealed partial class SiteGrain(
         if (pin is not null)
         {
             existing.PinHash = Hasher.HashPassword(staffId, pin);
-            existing.FailedPins = 0;
-            existing.LockedUntil = null;
+            existing.PinDigits = pin.Length;
+            existing.PinVersion++;
+            _pinLocks.Succeeded(existing, enrolledDevice: false);
+            _pinLocks.Succeeded(existing, enrolledDevice: true);
         }
 
         if (input.Active == true)
@@ -370,10 +393,40 @@ public sealed partial class SiteGrain(
             existing.Lead = lead;
         }
 
+        var stampChanged = SecurityStamp(existing) != stampBefore;
+        if (stampChanged)
+        {
+            existing.Sessions.Clear();
+        }
+
         await site.WriteStateAsync();
         await RegisterHandsetAsync(existing.Mobile, staffId, existing.Active);
+        if (stampChanged)
+        {
+            TellScreens(staffId);
+        }
+
         return ToInfo(staffId, existing);
     }
+
+    public async Task SignOut(string staffId, string session)
+    {
+        if (State.Exists && State.Staff.TryGetValue(staffId, out var staff) && staff.Sessions.Remove(session))
+        {
+            await site.WriteStateAsync();
+            TellScreens(staffId);
+        }
+    }
+
+    public Task<bool> IsSignedIn(string staffId, string session, string stamp) =>
+        Task.FromResult(State.Exists && State.Staff.TryGetValue(staffId, out var staff)
+            && staff.Active && SecurityStamp(staff) == stamp && staff.Sessions.Contains(session));
+
+    /// <summary>Sign-ins kept per person; a new one past this ends the oldest.</summary>
+    public const int MaxSessions = 20;
+
+    /// <summary>The person's sign-ins must be checked again: the site's open pages hear it through the index's change feed.</summary>
+    private void TellScreens(string staffId) => GrainFactory.GetGrain<ISiteIndexGrain>(SiteId).StaffChanged(staffId).Ignore();
 
     public async Task<DeactivationResult> DeactivateStaff(Actor actor, string staffId)
     {
@@ -392,7 +445,9 @@ public sealed partial class SiteGrain(
         if (existing.Active)
         {
             existing.Active = false;
+            existing.Sessions.Clear();
             await site.WriteStateAsync();
+            TellScreens(staffId);
         }
 
         await RegisterHandsetAsync(existing.Mobile, staffId, active: false);
@@ -403,49 +458,53 @@ public sealed partial class SiteGrain(
         return new DeactivationResult(ToInfo(staffId, existing), owned, offered);
     }
 
-    public async Task<SignInResult> SignIn(string staffId, string pin)
+    public async Task<SignInResult> SignIn(string staffId, string pin, bool enrolledDevice)
     {
         if (!State.Exists || !State.Staff.TryGetValue(staffId, out var staff) || !staff.Active)
         {
-            return new SignInResult(SignInOutcome.UnknownStaff, null, null);
+            // Answered as a wrong PIN, after as long, and locked the same way: nothing tells whether the code exists.
+            if (_pinLocks.LockedFor(staffId) is { } unknownWait)
+            {
+                return new SignInResult(SignInOutcome.LockedOut, null, unknownWait);
+            }
+
+            Hasher.VerifyHashedPassword(staffId, _decoyHash ??= Hasher.HashPassword("", "00000000"), pin ?? "");
+            return _pinLocks.Failed(staffId) is { } unknownLock
+                ? new SignInResult(SignInOutcome.LockedOut, null, unknownLock)
+                : new SignInResult(SignInOutcome.WrongPin, null, null);
         }
 
-        var now = time.GetUtcNow();
-        if (staff.LockedUntil is { } until && until > now)
+        if (_pinLocks.LockedFor(staff, enrolledDevice) is { } wait)
         {
-            return new SignInResult(SignInOutcome.LockedOut, null, until - now);
+            return new SignInResult(SignInOutcome.LockedOut, null, wait);
         }
 
         var verdict = Hasher.VerifyHashedPassword(staffId, staff.PinHash, pin ?? "");
         if (verdict == PasswordVerificationResult.Failed)
         {
-            staff.FailedPins = staff.LockedUntil is not null ? 1 : staff.FailedPins + 1;
-            staff.LockedUntil = null;
-            if (staff.FailedPins >= MaxFailedPins)
-            {
-                staff.LockedUntil = now + LockoutDuration;
-                staff.FailedPins = 0;
-            }
-
+            var locked = _pinLocks.Failed(staff, enrolledDevice);
             await site.WriteStateAsync();
-            return staff.LockedUntil is { } locked
-                ? new SignInResult(SignInOutcome.LockedOut, null, locked - now)
+            return locked is not null
+                ? new SignInResult(SignInOutcome.LockedOut, null, locked)
                 : new SignInResult(SignInOutcome.WrongPin, null, null);
         }
 
+        _pinLocks.Succeeded(staff, enrolledDevice);
+        staff.PinDigits = pin!.Length;
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
         {
-            staff.PinHash = Hasher.HashPassword(staffId, pin!);
+            staff.PinHash = Hasher.HashPassword(staffId, pin);
         }
 
-        if (staff.FailedPins != 0 || staff.LockedUntil is not null || verdict == PasswordVerificationResult.SuccessRehashNeeded)
+        var session = Guid.NewGuid().ToString("N");
+        staff.Sessions.Add(session);
+        if (staff.Sessions.Count > MaxSessions)
         {
-            staff.FailedPins = 0;
-            staff.LockedUntil = null;
-            await site.WriteStateAsync();
+            staff.Sessions.RemoveRange(0, staff.Sessions.Count - MaxSessions);
         }
 
-        return new SignInResult(SignInOutcome.SignedIn, ToInfo(staffId, staff), null);
+        await site.WriteStateAsync();
+        return new SignInResult(SignInOutcome.SignedIn, ToInfo(staffId, staff), null, session);
     }
 
     public Task<EscalationPolicy> GetPolicy(string team)
@@ -492,7 +551,7 @@ public sealed partial class SiteGrain(
         var mobile = Phone.Normalize(v, "mobile", input.Mobile, State.PhoneRegion, required: true);
         var role = CheckRole(v, input.Role ?? Roles.Staff);
         var team = CheckTeam(v, input.Team);
-        var pin = CheckPin(v, input.Pin);
+        var pin = CheckPin(v, input.Pin, role);
         v.ThrowIfInvalid();
 
         var record = new StaffRecord
@@ -502,6 +561,7 @@ public sealed partial class SiteGrain(
             Role = role!,
             Team = team!,
             PinHash = Hasher.HashPassword(id!, pin!),
+            PinDigits = pin!.Length,
             Active = true,
             Lead = input.Lead ?? false,
         };
@@ -535,11 +595,20 @@ public sealed partial class SiteGrain(
         return team;
     }
 
-    private static string? CheckPin(Validation v, string? pin)
+    /// <summary>The shortest PIN a manager may have: a manager's account opens every staff number and the site's settings.</summary>
+    public const int ManagerPinDigits = 6;
+
+    private static string? CheckPin(Validation v, string? pin, string? role)
     {
         if (pin is null || !PinPattern().IsMatch(pin))
         {
-            v.Add("pin", "must be 4–8 digits.");
+            v.Add("pin", role == Roles.Manager ? $"must be {ManagerPinDigits}–8 digits for a manager." : "must be 4–8 digits.");
+            return null;
+        }
+
+        if (role == Roles.Manager && pin.Length < ManagerPinDigits)
+        {
+            v.Add("pin", $"must be {ManagerPinDigits}–8 digits for a manager.");
             return null;
         }
 
@@ -582,7 +651,11 @@ public sealed partial class SiteGrain(
         State.QuietFrom,
         State.QuietUntil);
 
-    private static StaffInfo ToInfo(string id, StaffRecord s) => new(id, s.Name, s.Mobile, s.Role, s.Team, s.Active, s.Lead, s.OptedOut);
+    private static StaffInfo ToInfo(string id, StaffRecord s) =>
+        new(id, s.Name, s.Mobile, s.Role, s.Team, s.Active, s.Lead, s.OptedOut, SecurityStamp(s));
+
+    private static string SecurityStamp(StaffRecord s) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{s.PinVersion}.{s.Role}.{(s.Active ? 1 : 0)}");
 
     internal static bool IsSlug(string? value) => value is not null && SlugPattern().IsMatch(value);
 

@@ -54,7 +54,9 @@ public sealed record StaffInfo(
     // The phone texted STOP, as its handset last told the site. Escalation trusts "not opted out"
     // (Twilio refuses a text to a phone that did, which opts it out again) and asks the handset
     // before skipping anyone, so a lost update never silences a level.
-    [property: Id(7)] bool OptedOut = false)
+    [property: Id(7)] bool OptedOut = false,
+    // Changes whenever every sign-in of this person must end: a new PIN, another role, deactivation.
+    [property: Id(8)] string SecurityStamp = "")
 {
     public bool IsManager => Role == Roles.Manager;
 }
@@ -88,7 +90,9 @@ public enum SignInOutcome
 public sealed record SignInResult(
     [property: Id(0)] SignInOutcome Outcome,
     [property: Id(1)] StaffInfo? Staff,
-    [property: Id(2)] TimeSpan? RetryAfter);
+    [property: Id(2)] TimeSpan? RetryAfter,
+    // The new sign-in's id: it holds until the person signs out of it (or every sign-in of theirs ends).
+    [property: Id(3)] string? Session = null);
 
 /// <summary>A manager's changes to the site's settings (null = unchanged).</summary>
 [GenerateSerializer, Immutable, Alias("commitments.site-settings-input")]

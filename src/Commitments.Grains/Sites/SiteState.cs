@@ -39,9 +39,22 @@ public sealed class StaffRecord
     /// <summary>ASP.NET Core PasswordHasher output; the PIN itself is never stored.</summary>
     [Id(4)] public string PinHash { get; set; } = "";
     [Id(5)] public bool Active { get; set; } = true;
+    /// <summary>Wrong PINs in a row from anywhere but the site's enrolled devices, and the lock they started.</summary>
     [Id(6)] public int FailedPins { get; set; }
     [Id(7)] public DateTimeOffset? LockedUntil { get; set; }
     [Id(8)] public bool Lead { get; set; }
     /// <summary>The phone texted STOP, as its handset last told the site (the handset is the truth).</summary>
     [Id(9)] public bool OptedOut { get; set; }
+    /// <summary>Wrong PINs in a row on the site's enrolled devices, and the lock they started (counted apart).</summary>
+    [Id(10)] public int DeviceFailedPins { get; set; }
+    [Id(11)] public DateTimeOffset? DeviceLockedUntil { get; set; }
+    /// <summary>Goes up with every new PIN: part of the security stamp that ends the person's other sign-ins.</summary>
+    [Id(12)] public int PinVersion { get; set; }
+    /// <summary>How many digits the PIN has (0: not known yet, set before this was kept); managers need 6.</summary>
+    [Id(13)] public int PinDigits { get; set; }
+    /// <summary>
+    /// The person's sign-ins that hold, newest last (at most <see cref="SiteGrain.MaxSessions"/>): signing out
+    /// ends one, a new PIN, another role or deactivation ends them all.
+    /// </summary>
+    [Id(14)] public List<string> Sessions { get; set; } = [];
 }

@@ -23,7 +23,8 @@ internal static class AuthApi
         return group;
     }
 
-    private static async Task<Ok<SignedInResponse>> SignIn(PinSignInRequest body, HttpContext http, IGrainFactory grains, DeviceSite device)
+    private static async Task<Ok<SignedInResponse>> SignIn(
+        PinSignInRequest body, HttpContext http, IGrainFactory grains, DeviceSite device, SignInThrottle throttle)
     {
         var v = new Validation();
         var site = v.Text("site", body.Site, 1, 40);
@@ -31,18 +32,26 @@ internal static class AuthApi
         var pin = v.Text("pin", body.Pin, 1, 8);
         v.ThrowIfInvalid();
 
-        var result = await grains.GetGrain<ISiteGrain>(site!).SignIn(staffId!, pin!);
+        // The site's own tablets are not slowed by what strangers do; everyone else is, per address and per site.
+        var enrolled = device.ReadDevice(http) is { Enrolled: true } known && known.Site == site;
+        if (!enrolled && await throttle.WaitForAsync(http, site!) is { } wait)
+        {
+            throw TooMany("Too many failed sign-ins from here", wait);
+        }
+
+        var result = await grains.GetGrain<ISiteGrain>(site!).SignIn(staffId!, pin!, enrolled);
+        if (result.Outcome != SignInOutcome.SignedIn && !enrolled)
+        {
+            await throttle.FailedAsync(http, site!);
+        }
+
         switch (result.Outcome)
         {
             case SignInOutcome.SignedIn:
                 break;
             case SignInOutcome.LockedOut:
-                var seconds = (int)Math.Ceiling(result.RetryAfter!.Value.TotalSeconds);
-                throw new RuleViolationException(RuleKind.TooManyAttempts, "pin",
-                    $"Too many wrong PINs: {staffId} is locked out for {Math.Max(1, (seconds + 59) / 60)} minute(s).")
-                {
-                    RetryAfterSeconds = seconds,
-                };
+                // Not who: the answer is the same whether or not the code is somebody's.
+                throw TooMany("Too many wrong PINs for this name", result.RetryAfter!.Value);
             default:
                 throw new UnauthorizedException("pin", "That site, name and PIN do not match.");
         }
@@ -54,15 +63,30 @@ internal static class AuthApi
             new Claim(CommitmentsClaims.Site, site!),
             new Claim(CommitmentsClaims.Name, staff.Name),
             new Claim(CommitmentsClaims.Role, staff.Role),
+            new Claim(CommitmentsClaims.Stamp, staff.SecurityStamp),
+            new Claim(CommitmentsClaims.Session, result.Session!),
         ], CookieAuthenticationDefaults.AuthenticationScheme, CommitmentsClaims.Name, CommitmentsClaims.Role);
         await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
         // The device now belongs to this site: its sign-in page shows the site's people to tap.
-        device.Remember(http, site!);
+        device.Remember(http, site!, byManager: staff.IsManager);
         return TypedResults.Ok(new SignedInResponse(staff.Id, staff.Name, staff.Role, site!));
     }
 
-    private static async Task<NoContent> SignOut(HttpContext http)
+    private static RuleViolationException TooMany(string what, TimeSpan wait)
     {
+        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        var when = seconds < 60 ? $"{seconds} second(s)" : $"{(seconds + 59) / 60} minute(s)";
+        return new RuleViolationException(RuleKind.TooManyAttempts, "pin", $"{what}: try again in {when}.") { RetryAfterSeconds = seconds };
+    }
+
+    private static async Task<NoContent> SignOut(HttpContext http, IGrainFactory grains)
+    {
+        // This sign-in ends on the server too: a copy of the cookie no longer works, and its open pages close.
+        if (http.User.SiteId() is { } site && http.User.StaffId() is { } staff && http.User.SessionId() is { } session)
+        {
+            await grains.GetGrain<ISiteGrain>(site).SignOut(staff, session);
+        }
+
         await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
         return TypedResults.NoContent();
     }

@@ -5,17 +5,25 @@ namespace Commitments.Host.Auth;
 
 /// <summary>
 /// The site a shared device (a front-desk tablet) belongs to, remembered after someone signs in on
-/// it. Only an enrolled device shows the grid of the site's staff to tap a name: a stranger's
-/// phone that never signed in sees a plain sign-in form and learns no names.
+/// it. Only a device that carries it shows the grid of the site's staff to tap a name: a stranger's
+/// phone that never signed in sees a plain sign-in form and learns no names. A device a manager has
+/// signed in on is the site's own (enrolled): wrong PINs typed on it are counted apart from everyone
+/// else's, so guessing from outside cannot lock staff out of the site's tablets.
 /// </summary>
 public sealed class DeviceSite(IDataProtectionProvider protection)
 {
     public const string CookieName = "commitments.device";
 
+    // The protected value is the site id, then "\nenrolled" on a device a manager signed in on.
+    private const string EnrolledMark = "\nenrolled";
+
     private readonly IDataProtector _protector = protection.CreateProtector("Commitments.DeviceSite.v1");
 
-    public void Remember(HttpContext http, string site) =>
-        http.Response.Cookies.Append(CookieName, _protector.Protect(site), new CookieOptions
+    /// <summary>Remembers the site; a manager's sign-in enrolls the device, and an enrolled device stays so for its site.</summary>
+    public void Remember(HttpContext http, string site, bool byManager)
+    {
+        var enrolled = byManager || ReadDevice(http) is { Enrolled: true } known && known.Site == site;
+        http.Response.Cookies.Append(CookieName, _protector.Protect(enrolled ? site + EnrolledMark : site), new CookieOptions
         {
             HttpOnly = true,
             SameSite = SameSiteMode.Strict,
@@ -23,10 +31,15 @@ public sealed class DeviceSite(IDataProtectionProvider protection)
             MaxAge = TimeSpan.FromDays(365),
             IsEssential = true,
         });
+    }
 
     public void Forget(HttpContext http) => http.Response.Cookies.Delete(CookieName);
 
-    public string? Read(HttpContext http)
+    /// <summary>The site this device belongs to, or null.</summary>
+    public string? Read(HttpContext http) => ReadDevice(http)?.Site;
+
+    /// <summary>The site this device belongs to and whether the site enrolled it, or null.</summary>
+    public Device? ReadDevice(HttpContext http)
     {
         if (!http.Request.Cookies.TryGetValue(CookieName, out var value) || string.IsNullOrEmpty(value))
         {
@@ -35,11 +48,16 @@ public sealed class DeviceSite(IDataProtectionProvider protection)
 
         try
         {
-            return _protector.Unprotect(value);
+            var payload = _protector.Unprotect(value);
+            return payload.EndsWith(EnrolledMark, StringComparison.Ordinal)
+                ? new Device(payload[..^EnrolledMark.Length], Enrolled: true)
+                : new Device(payload, Enrolled: false);
         }
         catch (CryptographicException)
         {
             return null;
         }
     }
+
+    public sealed record Device(string Site, bool Enrolled);
 }

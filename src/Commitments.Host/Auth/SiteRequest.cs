@@ -11,6 +11,18 @@ public static class CommitmentsClaims
     public const string Site = "site";
     public const string Role = ClaimTypes.Role;
     public const string Name = ClaimTypes.Name;
+    /// <summary>The person's security stamp when they signed in: a sign-in whose stamp is no longer theirs has ended.</summary>
+    public const string Stamp = "stamp";
+
+    /// <summary>This sign-in's id, which signing out ends.</summary>
+    public const string Session = "session";
+
+    public static string? SessionId(this ClaimsPrincipal user) => user.FindFirstValue(Session);
+
+    /// <summary>Whether <paramref name="user"/>'s sign-in still holds: the person is active, has the stamp signed in with, and did not sign out of it.</summary>
+    public static async Task<bool> StillSignedInAsync(this ClaimsPrincipal user, IGrainFactory grains) =>
+        user.SiteId() is { } site && user.StaffId() is { } staff && user.SessionId() is { } session && user.FindFirstValue(Stamp) is { } stamp
+        && await grains.GetGrain<Grains.Sites.ISiteGrain>(site).IsSignedIn(staff, session, stamp);
 
     public static string? StaffId(this ClaimsPrincipal user) => user.FindFirstValue(Staff);
 

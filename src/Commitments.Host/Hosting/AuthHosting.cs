@@ -1,5 +1,5 @@
-using Commitments.Grains.Sites;
 using Commitments.Host.Auth;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 
 namespace Commitments.Host.Hosting;
@@ -29,9 +29,14 @@ internal static class AuthHosting
                     : Redirect(context);
                 options.Events.OnRedirectToAccessDenied = context => Problem(context.HttpContext, StatusCodes.Status403Forbidden,
                     "Not allowed", "You are signed in, but this is not yours to do.");
-                options.Events.OnValidatePrincipal = ValidateStaffStillActive;
+                options.Events.OnValidatePrincipal = ValidateStillSignedIn;
             });
         builder.Services.AddAuthorization();
+        builder.Services.AddOptions<SignInThrottleOptions>().BindConfiguration("SignIn")
+            .Validate(o => o.AddressFreeFailures >= 0 && o.SiteFreeFailures >= 0, "SignIn:*FreeFailures must not be negative.")
+            .Validate(o => o.AddressDecayEvery > TimeSpan.Zero && o.SiteDecayEvery > TimeSpan.Zero && o.FirstDelay > TimeSpan.Zero && o.MaxDelay >= o.FirstDelay, "SignIn:*DecayEvery, SignIn:FirstDelay and SignIn:MaxDelay must be positive, the first delay no longer than the longest.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<SignInThrottle>();
         return builder;
     }
 
@@ -46,22 +51,17 @@ internal static class AuthHosting
         return Task.CompletedTask;
     }
 
-    /// <summary>A staff member who was deactivated loses access at once, not when the cookie expires.</summary>
-    private static async Task ValidateStaffStillActive(CookieValidatePrincipalContext context)
+    /// <summary>
+    /// Every request checks the sign-in against the directory: a person deactivated, given another
+    /// role or a new PIN, or signed out elsewhere is signed out here at once, not when the cookie expires.
+    /// </summary>
+    private static async Task ValidateStillSignedIn(CookieValidatePrincipalContext context)
     {
-        var site = context.Principal?.SiteId();
-        var staff = context.Principal?.StaffId();
-        if (site is null || staff is null)
-        {
-            context.RejectPrincipal();
-            return;
-        }
-
         var grains = context.HttpContext.RequestServices.GetRequiredService<IGrainFactory>();
-        var current = await grains.GetGrain<ISiteGrain>(site).GetStaff(staff);
-        if (current is not { Active: true })
+        if (context.Principal is not { } user || !await user.StillSignedInAsync(grains))
         {
             context.RejectPrincipal();
+            await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
         }
     }
 

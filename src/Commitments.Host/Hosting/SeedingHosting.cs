@@ -107,7 +107,7 @@ public static class DemoSite
         new("hk1", "Maria Lopez", "+12025550142", Roles.Staff, "housekeeping", "2222", Lead: true),
         new("hk2", "Sam Okafor", "+12025550143", Roles.Staff, "housekeeping", "2223"),
         new("eng1", "Tom Becker", "+12025550144", Roles.Staff, "engineering", "3333"),
-        new("mgr1", "Priya Nair", "+12025550145", Roles.Manager, "front-desk", "9999"),
+        new("mgr1", "Priya Nair", "+12025550145", Roles.Manager, "front-desk", "999999"),
     ];
 
     public static async Task SeedAsync(IGrainFactory grains)

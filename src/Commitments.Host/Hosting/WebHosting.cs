@@ -19,6 +19,8 @@ internal static class WebHosting
 
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddCascadingAuthenticationState();
+        // An open page's sign-in is checked again when the person changes and every minute.
+        builder.Services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, SignInRevalidation>();
         builder.Services.AddMudServices();
         builder.Services.AddSingleton<DeviceSite>();
         // The customer's status page: linked, signed, from the customer's first text.

@@ -13,7 +13,8 @@ public sealed class StaffTests(ClusterFixture fixture)
 
         var added = await site.Site.AddStaff(Actor.Staff("mgr1"), new StaffInput("hk3", " Lee Park ", "202 555 0177", Roles.Staff, "housekeeping", "4444"));
 
-        added.ShouldBe(new StaffInfo("hk3", "Lee Park", "+12025550177", Roles.Staff, "housekeeping", true));
+        added.ShouldBe(new StaffInfo("hk3", "Lee Park", "+12025550177", Roles.Staff, "housekeeping", true) { SecurityStamp = added.SecurityStamp });
+        added.SecurityStamp.ShouldNotBeNullOrEmpty();
         (await site.Site.SignIn("hk3", "4444")).Outcome.ShouldBe(SignInOutcome.SignedIn);
     }
 
@@ -51,7 +52,7 @@ public sealed class StaffTests(ClusterFixture fixture)
         result.Staff.Active.ShouldBeFalse();
         result.OpenPromises.Select(e => e.Id).ShouldBe([(await owned.Get())!.Id]);
         result.OfferedHandoffs.Select(e => e.Id).ShouldBe([(await offered.Get())!.Id]);
-        (await site.Site.SignIn("hk2", "2223")).Outcome.ShouldBe(SignInOutcome.UnknownStaff);
+        (await site.Site.SignIn("hk2", "2223")).Outcome.ShouldBe(SignInOutcome.WrongPin);
         (await site.Site.ListStaff(includeInactive: false)).ShouldNotContain(s => s.Id == "hk2");
     }
 

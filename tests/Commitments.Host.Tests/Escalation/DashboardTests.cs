@@ -22,7 +22,7 @@ public sealed class DashboardTests(AzuriteFixture azurite)
         // Managers of any site, the operator's own site included, are not operators.
         foreach (var site in new[] { operatorSite, other })
         {
-            using var manager = await configured.SignInAsync("mgr1", "9999", site);
+            using var manager = await configured.SignInAsync("mgr1", "999999", site);
             (await manager.GetAsync("/hangfire")).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
             (await manager.GetAsync("/hangfire/recurring")).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
         }

@@ -28,7 +28,7 @@ public sealed class EscalationCrashTests(AzuriteFixture azurite)
         DateTimeOffset dueAt;
         using (var first = await HostProcess.StartAsync(azurite, table, environment, port))
         {
-            using var mgr = await first.SignInAsync("mgr1", "9999");
+            using var mgr = await first.SignInAsync("mgr1", "999999");
             (await mgr.PutAsJsonAsync("/api/sites/demo/teams/front-desk/policy", new
             {
                 remindBefore = "00:00:00",

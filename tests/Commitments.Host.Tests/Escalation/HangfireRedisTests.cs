@@ -32,7 +32,7 @@ public sealed class HangfireRedisTests(AzuriteFixture azurite, RedisFixture redi
         string url;
         using (var first = await HostProcess.StartAsync(azurite, table, environment, port))
         {
-            using var mgr = await first.SignInAsync("mgr1", "9999");
+            using var mgr = await first.SignInAsync("mgr1", "999999");
             (await mgr.PutAsJsonAsync("/api/sites/demo/teams/front-desk/policy", new
             {
                 remindBefore = "00:00:00",

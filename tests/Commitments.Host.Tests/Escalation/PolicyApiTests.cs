@@ -25,7 +25,7 @@ public sealed class PolicyApiTests(AppFixture fixture)
     public async Task AManagerSetsATeamsPolicyAndOthersCannot()
     {
         var site = await App.NewSiteAsync();
-        using var mgr = await App.SignInAsync("mgr1", "9999", site);
+        using var mgr = await App.SignInAsync("mgr1", "999999", site);
         using var desk = await App.SignInAsync("desk1", "1111", site);
         var body = new
         {
@@ -54,7 +54,7 @@ public sealed class PolicyApiTests(AppFixture fixture)
     public async Task ABadPolicyIsAProblemNamingTheField(string body, string field)
     {
         var site = await App.NewSiteAsync();
-        using var mgr = await App.SignInAsync("mgr1", "9999", site);
+        using var mgr = await App.SignInAsync("mgr1", "999999", site);
 
         var response = await mgr.PutAsync($"/api/sites/{site}/teams/housekeeping/policy",
             new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
@@ -74,7 +74,7 @@ public sealed class PolicyApiTests(AppFixture fixture)
     public async Task AManagerMarksATeamLead()
     {
         var site = await App.NewSiteAsync();
-        using var mgr = await App.SignInAsync("mgr1", "9999", site);
+        using var mgr = await App.SignInAsync("mgr1", "999999", site);
 
         var updated = await (await mgr.PatchAsJsonAsync($"/api/sites/{site}/staff/hk2", new { lead = true })).JsonAsync();
 

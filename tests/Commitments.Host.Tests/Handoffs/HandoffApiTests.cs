@@ -107,7 +107,7 @@ public sealed class HandoffApiTests(AppFixture fixture)
     {
         var site = await App.NewSiteAsync();
         using var desk = await App.SignInAsync("desk1", "1111", site);
-        using var mgr = await App.SignInAsync("mgr1", "9999", site);
+        using var mgr = await App.SignInAsync("mgr1", "999999", site);
         var url = await PromiseAsync(desk, site, handoffTo: "hk1");
         var later = DateTimeOffset.UtcNow.AddHours(3).ToString("O");
 

@@ -27,7 +27,7 @@ public sealed class HostingTests(AppFixture fixture)
     [Fact]
     public async Task TheDemoSiteIsSeededOnce()
     {
-        using var mgr = await fixture.App.SignInAsync("mgr1", "9999");
+        using var mgr = await fixture.App.SignInAsync("mgr1", "999999");
 
         var staff = await (await mgr.GetAsync("/api/sites/demo/staff")).JsonAsync();
 

@@ -21,7 +21,7 @@ public sealed class StartupTests(AzuriteFixture azurite)
             ["Bootstrap:Manager:Id"] = "boss",
             ["Bootstrap:Manager:Name"] = "Rita Costa",
             ["Bootstrap:Manager:Mobile"] = "912 345 678",
-            ["Bootstrap:Manager:Pin"] = "4321",
+            ["Bootstrap:Manager:Pin"] = "432100",
         };
         var table = azurite.NewTableName("boot");
         await using (var first = new CommitmentsApp(azurite, table, settings))
@@ -32,7 +32,7 @@ public sealed class StartupTests(AzuriteFixture azurite)
         // A second start with the same configuration changes nothing and adds nothing.
         await using var app = new CommitmentsApp(azurite, table, settings);
         using var client = app.CreateClient(new() { BaseAddress = new Uri("https://localhost") });
-        var signIn = await client.PostAsJsonAsync("/api/auth/pin", new { site = "seaview", staff = "boss", pin = "4321" });
+        var signIn = await client.PostAsJsonAsync("/api/auth/pin", new { site = "seaview", staff = "boss", pin = "432100" });
         signIn.StatusCode.ShouldBe(HttpStatusCode.OK);
         signIn.Headers.GetValues("Set-Cookie").ShouldAllBe(c => c.Contains("secure"));
 

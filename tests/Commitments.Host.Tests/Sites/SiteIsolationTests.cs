@@ -16,7 +16,7 @@ public sealed class SiteIsolationTests(AppFixture fixture)
         var created = await theirs.PostAsJsonAsync($"/api/sites/{other}/commitments",
             new { what = "Secret", customer = new { name = "VIP" }, dueAt = DateTimeOffset.UtcNow.AddHours(1).ToString("O") });
         var url = created.Headers.Location!.ToString();
-        using var demo = await App.SignInAsync("mgr1", "9999");
+        using var demo = await App.SignInAsync("mgr1", "999999");
 
         foreach (var response in new[]
         {

@@ -12,7 +12,7 @@ public sealed class StaffApiTests(AppFixture fixture)
     public async Task AManagerAddsUpdatesAndDeactivatesStaff()
     {
         var site = await App.NewSiteAsync();
-        using var mgr = await App.SignInAsync("mgr1", "9999", site);
+        using var mgr = await App.SignInAsync("mgr1", "999999", site);
 
         var created = await mgr.PostAsJsonAsync($"/api/sites/{site}/staff",
             new { id = "fb1", name = "Ines Ruiz", mobile = "202-555-0188", role = "staff", team = "food-and-beverage", pin = "5555" });
@@ -48,7 +48,7 @@ public sealed class StaffApiTests(AppFixture fixture)
     [Fact]
     public async Task BadStaffFieldsAreNamed()
     {
-        using var mgr = await App.SignInAsync("mgr1", "9999");
+        using var mgr = await App.SignInAsync("mgr1", "999999");
 
         var problem = await (await mgr.PostAsJsonAsync("/api/sites/demo/staff",
             new { id = "Bad Id", name = "", mobile = "5", role = "boss", team = "spa", pin = "12" })).ShouldBeProblemAsync(HttpStatusCode.BadRequest);

@@ -106,7 +106,9 @@ public sealed class TextingFixture(AzuriteFixture azurite) : IAsyncLifetime
 {
     public TextingApp Texting { get; private set; } = null!;
 
-    public async ValueTask InitializeAsync() => Texting = await TextingApp.StartAsync(azurite);
+    // A throttled sign-in waits 30 s at first (not 1 s), so the throttle tests see it in force whatever the machine's pace.
+    public async ValueTask InitializeAsync() =>
+        Texting = await TextingApp.StartAsync(azurite, settings: new Dictionary<string, string?> { ["SignIn:FirstDelay"] = "00:00:30" });
 
     public async ValueTask DisposeAsync() => await Texting.DisposeAsync();
 }

@@ -42,7 +42,7 @@ public sealed class TextsTestSite
         })
         {
             mobiles[staff] = TextingApp.NewMobile();
-            await site.EnsureStaff(new StaffInput(staff, name, mobiles[staff], role, team, "1234"));
+            await site.EnsureStaff(new StaffInput(staff, name, mobiles[staff], role, team, PinOf(staff)));
         }
 
         return new TextsTestSite(texting, id, mobiles);
@@ -58,7 +58,10 @@ public sealed class TextsTestSite
         new[] { "America/New_York", "Europe/London", "Asia/Tokyo", "Pacific/Honolulu", "Asia/Kolkata", "America/Los_Angeles", "Australia/Sydney", "Europe/Berlin", "America/Sao_Paulo", "Asia/Dubai" }
             .First(z => wanted(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow.AddMinutes(2), TimeZoneInfo.FindSystemTimeZoneById(z)).Hour));
 
-    public Task<HttpClient> SignInAsync(string staff) => Texting.App.SignInAsync(staff, "1234", Id);
+    public Task<HttpClient> SignInAsync(string staff) => Texting.App.SignInAsync(staff, PinOf(staff), Id);
+
+    /// <summary>Everyone's PIN is 1234, the manager's 123456 (managers need six digits).</summary>
+    public static string PinOf(string staff) => staff == "mgr1" ? "123456" : "1234";
 
     public async Task<string> PromiseAsync(HttpClient client, string customerMobile, string? handoffTo = null, string language = "en", int dueInMinutes = 60)
     {

@@ -11,7 +11,7 @@ public sealed class AdminTests(BrowserFixture browser)
     {
         var site = await browser.App.NewSiteAsync();
         var page = await browser.NewDeviceAsync(1024, 768);
-        await page.SignInAsync(site, "mgr1", "9999", "/admin");
+        await page.SignInAsync(site, "mgr1", "999999", "/admin");
         await page.ShouldBeAccessibleAsync();
         await page.ScreenshotAsync("admin");
 
@@ -39,7 +39,7 @@ public sealed class AdminTests(BrowserFixture browser)
     {
         var site = await browser.App.NewSiteAsync();
         var page = await browser.NewDeviceAsync(1024, 768);
-        await page.SignInAsync(site, "mgr1", "9999", "/admin");
+        await page.SignInAsync(site, "mgr1", "999999", "/admin");
         await page.GetByTestId("admin-request-types").ClickAsync();
 
         // The site's list (the five defaults) is on screen before a row is added to it.
@@ -67,7 +67,7 @@ public sealed class AdminTests(BrowserFixture browser)
     {
         var site = await browser.App.NewSiteAsync();
         var page = await browser.NewDeviceAsync();
-        await page.SignInAsync(site, "mgr1", "9999", "/admin");
+        await page.SignInAsync(site, "mgr1", "999999", "/admin");
         foreach (var (section, shows) in new[] { ("request-types", "#rt-id-0"), ("policy", "#p-remind"), ("site", "#site-name"), ("staff", "#staff-id") })
         {
             await page.GetByTestId($"admin-{section}").ClickAsync();
@@ -81,7 +81,7 @@ public sealed class AdminTests(BrowserFixture browser)
     {
         var site = await browser.App.NewSiteAsync();
         var page = await browser.NewDeviceAsync();
-        await page.SignInAsync(site, "mgr1", "9999", "/admin");
+        await page.SignInAsync(site, "mgr1", "999999", "/admin");
         await page.GetByTestId("admin-policy").ClickAsync();
         await page.Locator("#p-max").FillAsync("99");
         await page.GetByTestId("save-policy").ClickAsync();

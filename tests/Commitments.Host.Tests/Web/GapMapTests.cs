@@ -38,7 +38,7 @@ public sealed class GapMapTests(BrowserFixture browser)
             "the day's roll-up to hold all three promises");
 
         var page = await browser.NewDeviceAsync(1024, 768);
-        await page.SignInAsync(site, "mgr1", "9999", "/insights");
+        await page.SignInAsync(site, "mgr1", "999999", "/insights");
         var housekeeping = page.GetByTestId("team-housekeeping");
         await Assertions.Expect(housekeeping).ToContainTextAsync("100%");
         (await housekeeping.Locator("td").AllTextContentsAsync()).ShouldBe(["1", "100%", "on time", "on time", "0", "—"]);
@@ -56,7 +56,7 @@ public sealed class GapMapTests(BrowserFixture browser)
         var day = IInsightDayGrain.For(browser.App.Grains, site, today);
         var before = System.Text.Json.JsonSerializer.Serialize(Summary(await day.Get()));
         await day.Replace(new InsightDayState());
-        using var manager = await browser.App.SignInAsync("mgr1", "9999", site);
+        using var manager = await browser.App.SignInAsync("mgr1", "999999", site);
         var rebuilt = await manager.PostJsonAsync($"/api/sites/{site}/insights/rebuild");
         (await rebuilt.JsonAsync()).GetProperty("promisesRead").GetInt32().ShouldBe(3);
         System.Text.Json.JsonSerializer.Serialize(Summary(await day.Get())).ShouldBe(before);

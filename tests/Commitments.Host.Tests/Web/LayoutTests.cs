@@ -13,7 +13,7 @@ public sealed class LayoutTests(BrowserFixture browser)
         var id = await browser.PromiseAsync(site, TimeSpan.FromMinutes(45), by: "mgr1", handoffTo: "eng1", what: "Repair the reading lamp");
 
         var page = await browser.NewDeviceAsync(width, height);
-        await page.SignInAsync(site, "mgr1", "9999");
+        await page.SignInAsync(site, "mgr1", "999999");
         foreach (var path in new[] { "/", "/mine", $"/promises/{id:D}", "/queue", "/insights", "/admin" })
         {
             await page.OpenAsync(path);

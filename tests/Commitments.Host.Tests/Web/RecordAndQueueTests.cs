@@ -20,7 +20,7 @@ public sealed class RecordAndQueueTests(BrowserFixture browser)
         var site = await browser.App.NewSiteAsync();
         var id = await Promise(site, TimeSpan.FromHours(1));
         var page = await browser.NewDeviceAsync();
-        await page.SignInAsync(site, "mgr1", "9999", $"/promises/{id:D}");
+        await page.SignInAsync(site, "mgr1", "999999", $"/promises/{id:D}");
 
         (await page.GetByRole(AriaRole.Heading, new() { Level = 1 }).TextContentAsync()).ShouldBe("Extra towels");
         (await page.GetByTestId("record-owner").TextContentAsync()).ShouldNotBeNull().ShouldContain("Dana Whitfield");
@@ -46,7 +46,7 @@ public sealed class RecordAndQueueTests(BrowserFixture browser)
         var id = await Promise(theirs, TimeSpan.FromHours(1));
         var ours = await browser.App.NewSiteAsync();
         var page = await browser.NewDeviceAsync();
-        await page.SignInAsync(ours, "mgr1", "9999", $"/promises/{id:D}");
+        await page.SignInAsync(ours, "mgr1", "999999", $"/promises/{id:D}");
 
         await page.GetByText("No such promise").WaitForAsync();
         (await page.ContentAsync()).ShouldNotContain("Ana Silva");
@@ -57,7 +57,7 @@ public sealed class RecordAndQueueTests(BrowserFixture browser)
     {
         var site = await browser.App.NewSiteAsync();
         var page = await browser.NewDeviceAsync(1024, 768);
-        await page.SignInAsync(site, "mgr1", "9999", "/queue");
+        await page.SignInAsync(site, "mgr1", "999999", "/queue");
         await page.GetByText("Nothing is late or stuck").WaitForAsync();
 
         // Due in two seconds; the manager's screen is already open and is never reloaded.
@@ -79,7 +79,7 @@ public sealed class RecordAndQueueTests(BrowserFixture browser)
     {
         var site = await browser.App.NewSiteAsync();
         var page = await browser.NewDeviceAsync(1024, 768);
-        await page.SignInAsync(site, "mgr1", "9999", "/queue");
+        await page.SignInAsync(site, "mgr1", "999999", "/queue");
         await page.GetByText("Nothing is late or stuck").WaitForAsync();
 
         var index = browser.App.Grains.GetGrain<ISiteIndexGrain>(site).GetGrainId();
@@ -112,7 +112,7 @@ public sealed class RecordAndQueueTests(BrowserFixture browser)
     {
         var site = await browser.App.NewSiteAsync();
         var page = await browser.NewDeviceAsync(1024, 768);
-        await page.SignInAsync(site, "mgr1", "9999", "/queue");
+        await page.SignInAsync(site, "mgr1", "999999", "/queue");
         await page.GetByText("Nothing is late or stuck").WaitForAsync();
 
         // The owner's phone cannot take texts: Twilio reports the level-1 text undelivered.

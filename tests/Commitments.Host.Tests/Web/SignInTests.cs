@@ -69,4 +69,19 @@ public sealed class SignInTests(BrowserFixture browser)
         await page.WaitForInteractiveAsync();
         (await page.GetByTestId("signed-in-as").TextContentAsync()).ShouldBe("Sam Okafor");
     }
+
+    [Fact]
+    public async Task AnOpenPageOfADeactivatedPersonClosesAtOnce()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var page = await browser.NewDeviceAsync();
+        await page.SignInAsync(site, "hk1", "2222", "/mine");
+
+        // A manager deactivates them while their page is open: the site tells the page, which signs out.
+        await browser.App.Grains.GetGrain<Grains.Sites.ISiteGrain>(site).DeactivateStaff(Grains.Common.Actor.Staff("mgr1"), "hk1");
+
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/signin", new() { Timeout = 20_000 });
+        await page.WaitForInteractiveAsync();
+        (await page.Context.CookiesAsync()).ShouldNotContain(c => c.Name == "commitments.auth");
+    }
 }

@@ -12,6 +12,9 @@ public sealed partial class SiteChangeFeed(IGrainFactory grains, TimeProvider ti
 {
     public delegate Task ChangeHandler(IndexEntry? before, IndexEntry after);
 
+    /// <summary>A staff member's sign-ins may have ended (see <see cref="ISiteIndexObserver.StaffChanged"/>).</summary>
+    public delegate void StaffHandler(string staffId);
+
     private static readonly TimeSpan Renew = SiteIndexGrain.ObserverLifetime / 3;
 
     private readonly IGrainFactory _grains = grains;
@@ -33,6 +36,22 @@ public sealed partial class SiteChangeFeed(IGrainFactory grains, TimeProvider ti
             }
 
             return feed.Add(onChange);
+        }
+    }
+
+    /// <summary>Calls <paramref name="onStaffChanged"/> whenever a staff member of <paramref name="site"/> changes in a way that may end their sign-ins, until disposed.</summary>
+    public IDisposable ListenStaff(string site, StaffHandler onStaffChanged)
+    {
+        lock (_gate)
+        {
+            if (!_feeds.TryGetValue(site, out var feed))
+            {
+                feed = new Feed(this, site);
+                _feeds[site] = feed;
+                feed.Start();
+            }
+
+            return feed.AddStaff(onStaffChanged);
         }
     }
 
@@ -67,6 +86,7 @@ public sealed partial class SiteChangeFeed(IGrainFactory grains, TimeProvider ti
         private readonly CancellationTokenSource _stop = new();
         private readonly Lock _gate = new();
         private List<ChangeHandler> _handlers = [];
+        private List<StaffHandler> _staffHandlers = [];
         private ISiteIndexObserver? _reference;
 
         public string Site => site;
@@ -77,9 +97,50 @@ public sealed partial class SiteChangeFeed(IGrainFactory grains, TimeProvider ti
             {
                 lock (_gate)
                 {
-                    return _handlers.Count == 0;
+                    return _handlers.Count == 0 && _staffHandlers.Count == 0;
                 }
             }
+        }
+
+        public IDisposable AddStaff(StaffHandler handler)
+        {
+            lock (_gate)
+            {
+                _staffHandlers = [.. _staffHandlers, handler];
+            }
+
+            return new Subscription(() =>
+            {
+                lock (_gate)
+                {
+                    _staffHandlers = [.. _staffHandlers.Where(h => h != handler)];
+                }
+
+                owner.Remove(this);
+            });
+        }
+
+        public Task StaffChanged(string changedSite, string staffId)
+        {
+            List<StaffHandler> handlers;
+            lock (_gate)
+            {
+                handlers = _staffHandlers;
+            }
+
+            foreach (var handler in handlers)
+            {
+                try
+                {
+                    handler(staffId);
+                }
+                catch (Exception ex)
+                {
+                    LogHandlerFailed(owner._logger, site, ex);
+                }
+            }
+
+            return Task.CompletedTask;
         }
 
         public IDisposable Add(ChangeHandler handler)

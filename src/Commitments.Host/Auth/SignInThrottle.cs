@@ -1,0 +1,45 @@
+using Commitments.Grains.Sites;
+using Microsoft.Extensions.Options;
+
+namespace Commitments.Host.Auth;
+
+/// <summary>
+/// How failed sign-ins from outside the site's enrolled devices are slowed (section "SignIn"). Per
+/// client address: 10 free failures, then delays doubling from 1 s (FirstDelay) to 15 min, one failure wearing
+/// off every 10 minutes. Per site, from every address together: 30 free, one wearing off every 5
+/// minutes. README's security section says what that allows.
+/// </summary>
+public sealed class SignInThrottleOptions
+{
+    public int AddressFreeFailures { get; set; } = 10;
+    public TimeSpan AddressDecayEvery { get; set; } = TimeSpan.FromMinutes(10);
+    public int SiteFreeFailures { get; set; } = 30;
+    public TimeSpan SiteDecayEvery { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan FirstDelay { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMinutes(15);
+}
+
+/// <summary>The address and site throttles around one sign-in; their state lives in <see cref="ISignInThrottleGrain"/>s, one per source, shared by the cluster.</summary>
+internal sealed class SignInThrottle(IGrainFactory grains, IOptions<SignInThrottleOptions> options)
+{
+    /// <summary>How long this client must wait before trying, or null.</summary>
+    public async Task<TimeSpan?> WaitForAsync(HttpContext http, string site)
+    {
+        var waits = await Task.WhenAll(Address(http).WaitFor(), Site(site).WaitFor());
+        return waits.Max();
+    }
+
+    /// <summary>Counts a failed sign-in against the client's address and the site.</summary>
+    public async Task FailedAsync(HttpContext http, string site)
+    {
+        var o = options.Value;
+        await Task.WhenAll(
+            Address(http).Failed(new ThrottleRule(o.AddressFreeFailures, o.AddressDecayEvery, o.MaxDelay, o.FirstDelay)),
+            Site(site).Failed(new ThrottleRule(o.SiteFreeFailures, o.SiteDecayEvery, o.MaxDelay, o.FirstDelay)));
+    }
+
+    private ISignInThrottleGrain Address(HttpContext http) =>
+        grains.GetGrain<ISignInThrottleGrain>(ISignInThrottleGrain.Address(http.Connection.RemoteIpAddress?.ToString() ?? "unknown"));
+
+    private ISignInThrottleGrain Site(string site) => grains.GetGrain<ISignInThrottleGrain>(ISignInThrottleGrain.Site(site));
+}
