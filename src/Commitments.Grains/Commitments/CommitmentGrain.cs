@@ -302,10 +302,12 @@ public sealed partial class CommitmentGrain(
     /// <summary>The reopen rule, whoever asks (a manager, or the customer by text): open again, same owner, a new deadline and plan.</summary>
     private async Task ReopenAsync(Actor actor, DateTimeOffset dueAt, string reason, DateTimeOffset now)
     {
+        // First, before anything changes: the site may be full (its cap on open promises).
+        var code = await Index.AllocateReplyCode(State.Id);
         var old = State.DueAt;
         State.DueAt = dueAt;
         State.Status = CommitmentStatus.Open;
-        State.ReplyCode = await Index.AllocateReplyCode(State.Id);
+        State.ReplyCode = code;
         RestartEscalation();
         Append(actor, now, EventTypes.Reopened, new()
         {

@@ -34,6 +34,14 @@ public sealed class StoredState<T>(IGrainStorage storage, string stateName, Grai
         Loaded = true;
     }
 
+    /// <summary>Removes the stored record (the state starts over empty).</summary>
+    public async Task ClearAsync(CancellationToken cancellationToken = default)
+    {
+        await storage.ClearStateAsync(stateName, grainId, _state, cancellationToken);
+        _state = new GrainState<T>(new T());
+        Loaded = true;
+    }
+
     /// <summary>Writes the state; with nothing read first this is an insert, which fails if the record exists.</summary>
     /// <exception cref="InconsistentStateException">The stored record changed, or exists when an insert was meant.</exception>
     public async Task WriteAsync(CancellationToken cancellationToken = default)

@@ -114,6 +114,12 @@ public sealed class SiteIndexState
 
     /// <summary>Every change made before this moment is in <see cref="Entries"/>.</summary>
     [Id(1)] public DateTimeOffset? Watermark { get; set; }
+
+    /// <summary>
+    /// The site's secret for choosing a promise's shard (the same in every shard): ids are the
+    /// client's to choose, so without it a client could aim thousands at one record.
+    /// </summary>
+    [Id(2)] public byte[]? ShardKey { get; set; }
 }
 
 /// <summary>
@@ -150,4 +156,14 @@ public sealed class SiteIndexOptions
 
     /// <summary>At most this many done/cancelled promises stay listed per site (default 2000, newest kept).</summary>
     public int MaxClosedEntries { get; set; } = 2000;
+
+    /// <summary>
+    /// At most this many open promises per site (default 10,000): a new one past it is refused (409).
+    /// It keeps the site's index (about 1 KB per promise in 16 stored records) well inside storage's
+    /// 1 MiB per record.
+    /// </summary>
+    public int MaxOpenPromises { get; set; } = 10_000;
+
+    /// <summary>The longest a failing index write waits before it is tried again (default 5 minutes; it doubles from FlushInterval).</summary>
+    public TimeSpan MaxFlushBackoff { get; set; } = TimeSpan.FromMinutes(5);
 }

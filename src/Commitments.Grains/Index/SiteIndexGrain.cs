@@ -136,13 +136,26 @@ public sealed partial class SiteIndexGrain(
     {
         _shards = [.. ShardStateNames.Select(name => StoredState<SiteIndexState>.For(GrainContext, name))];
         await Task.WhenAll(_shards.Select(s => s.LoadAsync(cancellationToken)));
+        // A promise's entry may be in two shards after a partial write (it moved): the newest counts.
         foreach (var entry in _shards.SelectMany(s => s.State.Entries))
         {
-            _entries[entry.Id] = entry;
-            if (entry.Status == CommitmentStatus.Open && entry.ReplyCode is { } code)
+            if (!_entries.TryGetValue(entry.Id, out var known) || known.Version <= entry.Version)
             {
-                _openCodes[code] = entry.Id;
+                _entries[entry.Id] = entry;
             }
+        }
+
+        foreach (var entry in _entries.Values.Where(e => e.Status == CommitmentStatus.Open && e.ReplyCode is not null))
+        {
+            _openCodes[entry.ReplyCode!] = entry.Id;
+        }
+
+        // A site written before shards were keyed gets its key now, and every shard is written again.
+        _shardKey = _shards.Select(s => s.State.ShardKey).FirstOrDefault(k => k is { Length: > 0 });
+        if (_shardKey is null)
+        {
+            _shardKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+            _dirty.UnionWith(Enumerable.Range(0, Shards));
         }
 
         // Every shard has a watermark once it has been written; a missing one (a new site, or a
@@ -164,7 +177,7 @@ public sealed partial class SiteIndexGrain(
 
         // The flush interleaves with upserts and queries: promises wait on Upsert in their own
         // turn, so it must never queue behind a storage write (a burst would back up behind it).
-        this.RegisterGrainTimer(FlushIfDirty, new GrainTimerCreationOptions(Options.FlushInterval, Options.FlushInterval)
+        this.RegisterGrainTimer(FlushOnTick, new GrainTimerCreationOptions(Options.FlushInterval, Options.FlushInterval)
         {
             Interleave = true,
             KeepAlive = false,
@@ -243,6 +256,13 @@ public sealed partial class SiteIndexGrain(
         foreach (var stale in _reservedCodes.Where(r => now - r.Value.At > TimeSpan.FromMinutes(5)).Select(r => r.Key).ToList())
         {
             _reservedCodes.Remove(stale);
+        }
+
+        // Every open promise holds a code: this is the site's count of open promises (and those being made).
+        if (_openCodes.Count + _reservedCodes.Count >= Options.MaxOpenPromises)
+        {
+            throw new RuleViolationException(RuleKind.Conflict, "site",
+                $"This site has {Options.MaxOpenPromises:N0} open promises, as many as it can hold. Complete or cancel some, then try again.");
         }
 
         // The shortest free code: start over from the first when few are in use, else go on from the last one handed out.
@@ -414,7 +434,24 @@ public sealed partial class SiteIndexGrain(
         }
     }
 
-    private static int ShardOf(Guid id) => (int)((uint)id.GetHashCode() % Shards);
+    // The site's secret shard key (see SiteIndexState.ShardKey).
+    private byte[]? _shardKey;
+
+    private int ShardOf(Guid id)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        id.TryWriteBytes(bytes);
+        Span<byte> mac = stackalloc byte[32];
+        System.Security.Cryptography.HMACSHA256.HashData(_shardKey!, bytes, mac);
+        return (int)(System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(mac) % Shards);
+    }
+
+    // Consecutive failed flushes, and when the next may be tried: a write that keeps failing backs off.
+    private int _flushFailures;
+    private DateTimeOffset _nextFlushAt;
+
+    private Task FlushOnTick(CancellationToken cancellationToken) =>
+        time.GetUtcNow() < _nextFlushAt ? Task.CompletedTask : FlushIfDirty(cancellationToken);
 
     // The flush under way, if any: the timer, Flush() and deactivation never write at the same time.
     private Task? _flushing;
@@ -452,22 +489,37 @@ public sealed partial class SiteIndexGrain(
         var shards = _dirty.ToArray();
         _dirty.Clear();
         var byShard = _entries.Values.ToLookup(e => ShardOf(e.Id));
+        var failed = 0;
         await Task.WhenAll(shards.Select(async shard =>
         {
             var stored = _shards[shard];
             stored.State.Entries = [.. byShard[shard]];
             stored.State.Watermark = now;
+            stored.State.ShardKey = _shardKey;
             try
             {
                 await stored.WriteAsync(cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // Keep serving from memory and try again on the next tick; stored promises remain the truth.
+                // Keep serving from memory and try again later; stored promises remain the truth.
+                Interlocked.Increment(ref failed);
                 LogFlushFailed(logger, ex, this.GetPrimaryKeyString());
                 await ReloadForRetry(stored, shard, cancellationToken);
             }
         }));
+
+        if (failed == 0)
+        {
+            _flushFailures = 0;
+            return;
+        }
+
+        // Not every tick: a record storage refuses (too large, say) is not written again every second forever.
+        _flushFailures++;
+        var wait = TimeSpan.FromTicks(Math.Min(Options.MaxFlushBackoff.Ticks, Options.FlushInterval.Ticks * (1L << Math.Min(_flushFailures, 20))));
+        _nextFlushAt = now + wait;
+        LogFlushBackoff(logger, this.GetPrimaryKeyString(), _flushFailures, (long)wait.TotalMilliseconds);
     }
 
     private async Task ReloadForRetry(StoredState<SiteIndexState> stored, int shard, CancellationToken cancellationToken)
@@ -500,6 +552,9 @@ public sealed partial class SiteIndexGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Index of site {Site} caught up from stored state: {Healed} promises re-read, {Total} listed, in {ElapsedMs} ms")]
     private static partial void LogCaughtUp(ILogger logger, string site, int healed, int total, long elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Index of site {Site} failed to write {Failures} time(s) in a row; next try in {WaitMs} ms")]
+    private static partial void LogFlushBackoff(ILogger logger, string site, int failures, long waitMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Index of site {Site} could not be written; retrying on the next flush")]
     private static partial void LogFlushFailed(ILogger logger, Exception exception, string site);

@@ -261,6 +261,20 @@ public sealed partial class HandsetGrain(
         }
 
         var reply = await Handle(text.Body ?? "");
+        if (reply.Outcome == UnknownNumber && State.Staff.Count == 0 && State.Recent.Count == 0 && !State.OptedOut && !_textedPending)
+        {
+            // A number that is nobody's (no staff, never texted, not opted out) gets no answer and
+            // leaves no record, so strangers texting from many numbers cannot grow storage; a record
+            // one left before this rule is removed.
+            if (Stored.RecordExists)
+            {
+                await Stored.ClearAsync();
+            }
+
+            LogReceived(logger, this.GetPrimaryKeyString(), reply.Outcome);
+            return new InboundReply(null, reply.Outcome);
+        }
+
         var message = reply.Passive && State.PassiveReplies++ >= MaxPassiveReplies ? null : reply.Message;
         if (!reply.Passive)
         {
@@ -279,6 +293,8 @@ public sealed partial class HandsetGrain(
         LogReceived(logger, this.GetPrimaryKeyString(), reply.Outcome);
         return new InboundReply(message, reply.Outcome);
     }
+
+    private const string UnknownNumber = "unknown-number";
 
     private sealed record Handling(string? Message, string Outcome, bool Passive);
 
@@ -314,7 +330,7 @@ public sealed partial class HandsetGrain(
         if (lastToCustomer is null)
         {
             // An unknown number gets no answer, so two robots can never text each other forever.
-            return new(null, "unknown-number", Passive: true);
+            return new(null, UnknownNumber, Passive: true);
         }
 
         if (HelpWords.Contains(word))

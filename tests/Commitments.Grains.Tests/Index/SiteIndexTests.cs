@@ -63,5 +63,82 @@ public sealed class SiteIndexTests(ClusterFixture fixture)
         entry.What.ShouldEndWith("…");
     }
 
+    [Fact]
+    public async Task IdsAClientChoseCannotBeAimedAtOneStoredRecord()
+    {
+        var site = await fixture.NewSiteAsync();
+        var index = Index(site);
+        // Ids that all fell in the first shard when shards followed the id's own hash.
+        var now = fixture.Time.GetUtcNow();
+        var aimed = 0;
+        while (aimed < 2000)
+        {
+            var id = Guid.NewGuid();
+            if ((uint)id.GetHashCode() % SiteIndexGrain.Shards == 0)
+            {
+                aimed++;
+                await index.Upsert(new IndexEntry(id, "Aimed", "Ana Silva", "412", "desk1", now.AddHours(1), CommitmentStatus.Open, null, null, Version: 1, now));
+            }
+        }
+
+        await index.Flush();
+
+        var sizes = new List<int>();
+        foreach (var shard in SiteIndexGrain.ShardStateNames)
+        {
+            var stored = new GrainState<SiteIndexState>(new());
+            await fixture.Storage.ReadStateAsync(shard, index.GetGrainId(), stored);
+            sizes.Add(stored.State!.Entries.Count);
+        }
+
+        sizes.Sum().ShouldBe(2000);
+        sizes.Max().ShouldBeLessThan(2000 / SiteIndexGrain.Shards * 2, "the entries spread over every shard");
+    }
+
+    [Fact]
+    public async Task AnIndexWriteThatKeepsFailingBacksOffAndWritesWhenStorageAllowsAgain()
+    {
+        var site = await fixture.NewSiteAsync();
+        var index = Index(site);
+        await index.Flush();
+        var grain = index.GetGrainId();
+        fixture.Storage.FailNextWrites(grain, 100_000);
+        var (_, created) = await site.PromiseAsync();
+
+        // Ten minutes of one-second ticks: without backing off, about 600 tries.
+        for (var i = 0; i < 600; i++)
+        {
+            fixture.Time.Advance(TimeSpan.FromSeconds(1));
+            await index.Query(new IndexQuery(Limit: 1));
+        }
+
+        (100_000 - fixture.Storage.FailuresLeft(grain)).ShouldBeLessThan(30);
+
+        fixture.Storage.FailNextWrites(grain, 0);
+        for (var i = 0; i < 6 && !await StoredAsync(grain, created.Id); i++)
+        {
+            fixture.Time.Advance(TimeSpan.FromMinutes(1));
+            await index.Query(new IndexQuery(Limit: 1));
+            await index.Query(new IndexQuery(Limit: 1));
+        }
+
+        (await StoredAsync(grain, created.Id)).ShouldBeTrue();
+    }
+
+    private async Task<bool> StoredAsync(GrainId index, Guid id)
+    {
+        foreach (var shard in SiteIndexGrain.ShardStateNames)
+        {
+            var stored = new GrainState<SiteIndexState>(new());
+            await fixture.Storage.ReadStateAsync(shard, index, stored);
+            if (stored.State!.Entries.Any(e => e.Id == id))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private ISiteIndexGrain Index(TestSite site) => fixture.Grains.GetGrain<ISiteIndexGrain>(site.Id);
 }

@@ -208,6 +208,31 @@ public sealed class RepliesTests(TextingFixture fixture)
     }
 
     [Fact]
+    public async Task ANumberThatIsNobodysGetsNoAnswerAndLeavesNoRecord()
+    {
+        var stranger = TextingApp.NewMobile();
+
+        var result = await Texting.HandsetSendsAsync(stranger, "hello?");
+
+        result.GetProperty("responseStatus").GetInt32().ShouldBe(204);
+        var storage = Microsoft.Extensions.DependencyInjection.ServiceProviderKeyedServiceExtensions.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(
+            Texting.App.Services, Orleans.Providers.ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
+        var stored = new GrainState<Grains.Texts.HandsetState>(new());
+        await storage.ReadStateAsync(Grains.Texts.HandsetGrain.StateName, Grains.Texts.IHandsetGrain.For(Texting.App.Grains, stranger).GetGrainId(), stored);
+        stored.RecordExists.ShouldBeFalse();
+
+        // A phone we did text keeps its record as before (a reply must find the promise it answers).
+        var site = await TextsTestSite.CreateAsync(Texting);
+        using var desk = await site.SignInAsync("desk1");
+        var guest = TextingApp.NewMobile();
+        await site.PromiseAsync(desk, guest);
+        await site.SentAsync(guest, 1);
+        await Texting.HandsetSendsAsync(guest, "Thanks!");
+        await storage.ReadStateAsync(Grains.Texts.HandsetGrain.StateName, Grains.Texts.IHandsetGrain.For(Texting.App.Grains, guest).GetGrainId(), stored);
+        stored.RecordExists.ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task TwilioRetryingTheSameInboundMessageActsOnce()
     {
         var (site, desk, url, code) = await OfferedToHk1Async(Texting);
