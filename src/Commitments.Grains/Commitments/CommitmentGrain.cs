@@ -78,8 +78,12 @@ public interface ICommitmentGrain : IGrainWithStringKey
     [Idempotent]
     Task<string?> SubmittedSid(string textId);
 
-    /// <summary>The customer texted back about this promise; returns what to answer them, if anything.</summary>
-    Task<string?> CustomerReplied(string body);
+    /// <summary>
+    /// The customer wrote about this promise (by text, or on the status page: <paramref name="viaStatusPage"/>);
+    /// returns what to answer them, if anything. Past the promise's cap a text is not recorded; the
+    /// status page is told (409), and limited per hour (429).
+    /// </summary>
+    Task<string?> CustomerReplied(string body, bool viaStatusPage = false);
 }
 
 [GrainType(GrainTypeName)]
@@ -233,6 +237,7 @@ public sealed partial class CommitmentGrain(
         var newDue = Deadline.Parse(v, "dueAt", dueAt, site.Zone, now, MinimumLead);
         reason = v.Text("reason", reason, 1, MaxTextLength);
         v.ThrowIfInvalid();
+        PromiseCaps.RequireRoom(State, PromiseCaps.Deadlines, "new deadlines", EventTypes.Rescheduled, EventTypes.Reopened);
 
         var old = State.DueAt;
         State.DueAt = newDue!.Value;
@@ -293,6 +298,7 @@ public sealed partial class CommitmentGrain(
         var newDue = Deadline.Parse(v, "dueAt", dueAt, site.Zone, now, MinimumLead);
         reason = v.Text("reason", reason, 1, MaxTextLength);
         v.ThrowIfInvalid();
+        PromiseCaps.RequireRoom(State, PromiseCaps.Deadlines, "new deadlines", EventTypes.Rescheduled, EventTypes.Reopened);
 
         await ReopenAsync(actor, newDue!.Value, reason!, now);
         await SaveAsync();
@@ -325,6 +331,7 @@ public sealed partial class CommitmentGrain(
         var v = new Validation();
         text = v.Text("text", text, 1, 1000);
         v.ThrowIfInvalid();
+        PromiseCaps.RequireRoom(State, PromiseCaps.Notes, "notes", EventTypes.NoteAdded);
 
         Append(actor, time.GetUtcNow(), EventTypes.NoteAdded, new() { ["text"] = text! });
         await SaveAsync();
@@ -357,6 +364,15 @@ public sealed partial class CommitmentGrain(
         return details;
     }
 
+    // Writes that failed in a row (storage refused or did not answer), and until when the outbox is
+    // left alone: the sweep wakes a promise with due texts every second, and a promise whose record
+    // storage refuses must not be tried every second forever. People's own actions still try.
+    private int _failedSaves;
+    private DateTimeOffset _quietUntil;
+    private static readonly TimeSpan MaxQuiet = TimeSpan.FromMinutes(5);
+
+    private bool Quiet => time.GetUtcNow() < _quietUntil;
+
     /// <summary>Writes state first (the truth), then tells the index; the index heals if this process dies in between.</summary>
     /// <param name="indexInBackground">
     /// Escalation's own writes (nobody waits on a reply to read the index after them) tell the index without
@@ -386,10 +402,17 @@ public sealed partial class CommitmentGrain(
         {
             await Stored.WriteAsync();
             _unwritten = false;
+            _failedSaves = 0;
         }
         catch (Exception ex) when (ex is not InconsistentStateException || Stored.Loaded)
         {
             // The write may or may not have reached storage: reload so memory never runs ahead of the truth.
+            if (ex is not InconsistentStateException)
+            {
+                _failedSaves++;
+                _quietUntil = time.GetUtcNow() + TimeSpan.FromTicks(Math.Min(MaxQuiet.Ticks, TimeSpan.FromSeconds(1).Ticks << Math.Min(_failedSaves, 16)));
+            }
+
             await LoadAsync();
             throw;
         }

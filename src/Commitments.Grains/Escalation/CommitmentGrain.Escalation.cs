@@ -737,6 +737,8 @@ public sealed partial class CommitmentGrain
             throw RuleViolationException.Invalid("minutes", "must be 1–1440.");
         }
 
+        PromiseCaps.RequireRoom(State, PromiseCaps.Acknowledgements, "acknowledgements", EventTypes.Acknowledged);
+
         var policy = await PolicyFor(directory);
         var now = time.GetUtcNow();
         var until = now + (minutes is { } m ? TimeSpan.FromMinutes(m) : policy.AckTimeout);

@@ -22,6 +22,7 @@ public sealed partial class CommitmentGrain
         var recipientId = v.Text("to", to, 1, 40);
         note = v.Text("note", note, 1, MaxTextLength, required: false);
         v.ThrowIfInvalid();
+        PromiseCaps.RequireRoom(State, PromiseCaps.Handoffs, "handoffs offered", EventTypes.HandoffProposed);
         var recipient = await RequireRecipient("to", recipientId!, owner: State.Owner);
 
         var now = time.GetUtcNow();

@@ -19,6 +19,11 @@ public sealed partial class CommitmentGrain
 
     public async Task<TextWork> BeginDueTexts(string dispatcherId)
     {
+        if (Quiet)
+        {
+            return TextWork.None;
+        }
+
         await EnsureLoadedAsync();
         var now = time.GetUtcNow();
         // Due, or claimed by a dispatcher whose silo is gone (a live one's claim holds until its lease ends).
@@ -170,14 +175,43 @@ public sealed partial class CommitmentGrain
         }
     }
 
-    public async Task<string?> CustomerReplied(string body)
+    private const string StatusPageVia = "status-page";
+
+    public async Task<string?> CustomerReplied(string body, bool viaStatusPage)
     {
         await RequireCreated();
         var now = time.GetUtcNow();
+        if (viaStatusPage)
+        {
+            var lastHour = State.History.Where(e => e.Type == EventTypes.CustomerReplied && e.At > now - TimeSpan.FromHours(1) && e.Details.GetValueOrDefault("via") == StatusPageVia).ToList();
+            if (lastHour.Count >= PromiseCaps.StatusPageMessagesPerHour)
+            {
+                throw new RuleViolationException(RuleKind.TooManyAttempts, "message",
+                    "Thank you, we have your messages. Write again in an hour, or call the front desk.")
+                {
+                    RetryAfterSeconds = (int)Math.Ceiling((lastHour.Min(e => e.At) + TimeSpan.FromHours(1) - now).TotalSeconds),
+                };
+            }
+        }
+
+        if (!PromiseCaps.RoomForCustomer(State))
+        {
+            // A text past the cap is not recorded (nor forwarded); the status page says so.
+            return viaStatusPage
+                ? throw new RuleViolationException(RuleKind.Conflict, "message", "This request has all the messages it can hold. Please call the front desk.")
+                : null;
+        }
+
         var customer = new Actor(Actor.CustomerKind, "customer");
         var trimmed = body.Trim();
         var upper = trimmed.ToUpperInvariant();
-        Append(customer, now, EventTypes.CustomerReplied, new() { ["text"] = trimmed.Length <= 1000 ? trimmed : trimmed[..1000] });
+        var details = new Dictionary<string, string> { ["text"] = trimmed.Length <= 1000 ? trimmed : trimmed[..1000] };
+        if (viaStatusPage)
+        {
+            details["via"] = StatusPageVia;
+        }
+
+        Append(customer, now, EventTypes.CustomerReplied, details);
 
         string? answer = null;
         var language = TextTemplates.Pick(State.Customer?.Language, (await RequireSite()).Language);
@@ -187,7 +221,8 @@ public sealed partial class CommitmentGrain
             Append(customer, now, EventTypes.Rated, new() { ["rating"] = trimmed });
             answer = TextTemplates.Render("ReplyRated", language, new Dictionary<string, string> { ["rating"] = trimmed });
         }
-        else if (State.Status == CommitmentStatus.Done && NotDone.Contains(upper.TrimEnd('.', '!')))
+        else if (State.Status == CommitmentStatus.Done && NotDone.Contains(upper.TrimEnd('.', '!'))
+            && State.History.Count(e => e.Type is EventTypes.Rescheduled or EventTypes.Reopened) < PromiseCaps.Deadlines)
         {
             // The customer's "not done" goes through the same reopen rule, with the customer as the actor.
             var site = await RequireSite();
@@ -257,6 +292,11 @@ public sealed partial class CommitmentGrain
 
     public async Task WakeTexts()
     {
+        if (Quiet)
+        {
+            return;
+        }
+
         await EnsureLoadedAsync();
         var now = time.GetUtcNow();
         if (textSignal is not null && State.Texts.Any(t => t.NextWorkAt <= now || (t.Stage == TextStage.Attempting && t.AttemptBy is { } by && by != textSignal.DispatcherId && ClaimantGone(by))))

@@ -65,6 +65,29 @@ public sealed partial class CustomerStatusTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task ThePageTakesFiveMessagesAnHourWhateverItsReloads()
+    {
+        var (site, id, link) = await PromiseWithLinkAsync();
+        var grain = browser.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id));
+        // Four sent in earlier visits: a reload gives no fresh allowance.
+        for (var i = 0; i < Grains.Commitments.PromiseCaps.StatusPageMessagesPerHour - 1; i++)
+        {
+            await grain.CustomerReplied($"Earlier message {i}", viaStatusPage: true);
+        }
+
+        var page = await browser.NewDeviceAsync(390, 844);
+        await page.OpenAsync(new Uri(link).PathAndQuery);
+        await page.Locator("#customer-message").FillAsync("The fifth");
+        await page.GetByTestId("send-message").ClickAsync();
+        await page.GetByTestId("message-sent").WaitForAsync();
+
+        await page.Locator("#customer-message").FillAsync("The sixth");
+        await page.GetByTestId("send-message").ClickAsync();
+        await page.GetByText("Write again in an hour", new() { Exact = false }).WaitForAsync();
+        (await grain.Get()).ShouldNotBeNull().History.ShouldNotContain(e => e.Type == EventTypes.CustomerReplied && e.Details["text"] == "The sixth");
+    }
+
+    [Fact]
     public async Task AnAlteredLinkShowsNothing()
     {
         var (_, _, link) = await PromiseWithLinkAsync();

@@ -96,6 +96,31 @@ public sealed class RecordAndQueueTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task APromiseWithAllTheNotesItCanHoldSaysSoOnThePageAndIsStillDoneInOneTap()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var id = await Promise(site, TimeSpan.FromHours(1), handoffTo: null, what: "Crib for room 301");
+        var grain = browser.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id));
+        for (var i = 0; i < Grains.Commitments.PromiseCaps.Notes; i++)
+        {
+            await grain.AddNote(Actor.Staff("desk1"), $"Note {i}");
+        }
+
+        var page = await browser.NewDeviceAsync(1024, 768);
+        await page.SignInAsync(site, "desk1", "1111", "/mine");
+        var card = page.GetByTestId($"owned-{id:D}");
+        await card.GetByTestId("note").ClickAsync();
+        await page.Locator($"#note-{id:N}").FillAsync("One more");
+        await card.GetByTestId("confirm-note").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("mine-message")).ToContainTextAsync("the most one promise can hold");
+        await page.ShouldBeAccessibleAsync();
+
+        await card.GetByTestId("done").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("mine-message")).ToContainTextAsync("Done.");
+        (await grain.Get()).ShouldNotBeNull().Status.ShouldBe(CommitmentStatus.Done);
+    }
+
+    [Fact]
     public async Task TheQueueIsOnlyForManagersAndLeads()
     {
         var site = await browser.App.NewSiteAsync();
