@@ -31,6 +31,10 @@ internal static class BenchHost
             ["Orleans:SiloPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
             ["Orleans:GatewayPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
             ["Orleans:ClusterId"] = "bench-" + Guid.NewGuid().ToString("N"),
+            // What a host outside Development must be given.
+            ["DataProtection:CertificatePath"] = TestCertificate.Path,
+            ["DataProtection:CertificatePassword"] = TestCertificate.Password,
+            ["Privacy:PhoneKey"] = TestSecrets.PhoneKey,
             ["Logging:LogLevel:Default"] = "Warning",
             // What the reconcile passes did (and how long they took) shows in the restart case.
             ["Logging:LogLevel:Commitments.Host.Escalation.EscalationReconciler"] = "Information",

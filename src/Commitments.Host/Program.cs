@@ -13,6 +13,8 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddCommitmentsStorage();
 // One key ring for cookies and circuits, shared by every host of the cluster, kept in storage.
 builder.AddCommitmentsDataProtection();
+// Phone numbers are keyed with the deployment's secret before any grain names one.
+builder.AddCommitmentsPrivacy();
 // The Orleans silo, co-hosted: grains are the aggregates, their stored state is the truth.
 builder.AddCommitmentsSilo();
 // Demo data in Development; the configured first site and manager elsewhere.

@@ -36,6 +36,7 @@ public sealed class CommitmentsApp(AzuriteFixture azurite, string? tableName = n
         // Every host of the run shares the key ring in Azurite, so all encrypt it with the same certificate.
         builder.UseSetting("DataProtection:CertificatePath", TestCertificate.Path);
         builder.UseSetting("DataProtection:CertificatePassword", TestCertificate.Password);
+        builder.UseSetting("Privacy:PhoneKey", TestSecrets.PhoneKey);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

@@ -65,6 +65,7 @@ public sealed class HostProcess : IDisposable
         start.Environment["Orleans__ClusterId"] = "test-" + Guid.NewGuid().ToString("N");
         start.Environment["DataProtection__CertificatePath"] = TestCertificate.Path;
         start.Environment["DataProtection__CertificatePassword"] = TestCertificate.Password;
+        start.Environment["Privacy__PhoneKey"] = TestSecrets.PhoneKey;
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;

@@ -69,8 +69,7 @@ public interface ITextLimiterGrain : IGrainWithStringKey
     static ITextLimiterGrain For(IGrainFactory grains, string site) => grains.GetGrain<ITextLimiterGrain>(site);
 
     /// <summary>The key a person's limit is kept under: a hash of the number (no phone numbers in state or logs).</summary>
-    static string Person(string e164) =>
-        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(e164)))[..32];
+    static string Person(string e164) => Common.PhoneKeys.Of(e164);
 
     /// <summary>A new escalation text for <paramref name="person"/>: send now, or hold until the person's minute is over.</summary>
     Task<LimitDecision> Claim(string person, LimitedText text);

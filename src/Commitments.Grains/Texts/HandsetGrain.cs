@@ -52,9 +52,17 @@ public interface IHandsetGrain : IGrainWithStringKey
     /// </summary>
     static IHandsetGrain For(IGrainFactory grains, string e164) => grains.GetGrain<IHandsetGrain>(KeyFor(e164));
 
-    /// <summary>The handset's key: a hash of the number, so keys and logs never show it.</summary>
-    static string KeyFor(string e164) =>
-        "h-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(e164)))[..32];
+    /// <summary>The handset's key: a keyed hash of the number (<see cref="PhoneKeys"/>), so keys and logs never show it.</summary>
+    static string KeyFor(string e164) => KeyPrefix + PhoneKeys.Of(e164);
+
+    /// <summary>Before keys were keyed, handsets were stored as "h-" and an unsalted hash: only for moving them.</summary>
+    static string LegacyKeyFor(string e164) => LegacyKeyPrefix + PhoneKeys.LegacyOf(e164);
+
+    const string KeyPrefix = "h2-";
+    const string LegacyKeyPrefix = "h-";
+
+    /// <summary>Takes in what the record under the number's old key held (moving keys): opt-out, staff, texts, answers.</summary>
+    Task Adopt(HandsetState earlier);
 
     // Read-only, so it may run while a reply from this phone is being acted on (no deadlock with the promise).
     [AlwaysInterleave]
@@ -71,10 +79,13 @@ public interface IHandsetGrain : IGrainWithStringKey
     Task<InboundReply> Receive(InboundText text);
 }
 
+[GrainType(GrainTypeName)]
 public sealed partial class HandsetGrain(
     TimeProvider time,
     ILogger<HandsetGrain> logger) : Grain, IHandsetGrain
 {
+    /// <summary>Part of every stored key (Orleans' own name for the class, made explicit): never rename.</summary>
+    public const string GrainTypeName = "handset";
     public const string StateName = "handset";
     public const int MaxPassiveReplies = 5;
     public static readonly TimeSpan ReplyWindow = TimeSpan.FromDays(14);
@@ -150,6 +161,35 @@ public sealed partial class HandsetGrain(
         {
             TellSite(who.Site, who.StaffId);
         }
+    }
+
+    public async Task Adopt(HandsetState earlier)
+    {
+        await EnsureLoadedAsync();
+        // An opt-out is never lost in the move; what this record learned since is newer and stays.
+        if (earlier.OptedOut && !State.OptedOut && State.OptedOutAt is null)
+        {
+            State.OptedOut = true;
+            State.OptedOutAt = earlier.OptedOutAt;
+        }
+
+        foreach (var who in earlier.Staff.Where(w => !State.Staff.Contains(w)))
+        {
+            State.Staff.Add(who);
+        }
+
+        foreach (var text in earlier.Recent.Where(t => !State.Recent.Contains(t)))
+        {
+            Remember(text);
+        }
+
+        foreach (var sid in earlier.HandledOrder.Where(sid => !State.Handled.ContainsKey(sid)))
+        {
+            State.Handled[sid] = earlier.Handled.GetValueOrDefault(sid);
+            State.HandledOrder.Add(sid);
+        }
+
+        await WriteAsync();
     }
 
     // One way: the site awaits this grain (RegisterStaff), so this grain never awaits the site.

@@ -56,6 +56,20 @@ public sealed class StartupTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task OutsideDevelopmentAHostWithoutAPhoneKeyRefusesToStartAndSaysWhy()
+    {
+        await using var app = new CommitmentsApp(azurite, settings: new Dictionary<string, string?>
+        {
+            ["Environment"] = "Production",
+            ["Privacy:PhoneKey"] = "",
+        });
+
+        var ex = Should.Throw<InvalidOperationException>(() => app.CreateClient());
+
+        ex.Message.ShouldContain("Privacy:PhoneKey");
+    }
+
+    [Fact]
     public async Task AHostWithInMemoryJobsRefusesToJoinAClusterWithAnotherLiveHostAndSaysWhy()
     {
         var cluster = new Dictionary<string, string?> { ["Orleans:ClusterId"] = "solo-" + Guid.NewGuid().ToString("N") };
