@@ -9,6 +9,7 @@ namespace Commitments.Grains.Sites;
 public interface ISignInThrottleGrain : IGrainWithStringKey
 {
     /// <summary>How long the source must wait before its next attempt, or null.</summary>
+    [Common.Idempotent]
     Task<TimeSpan?> WaitFor();
 
     /// <summary>Counts a failure; returns how long the source must now wait, or null.</summary>

@@ -57,6 +57,7 @@ public interface ISiteGrain : IGrainWithStringKey
     /// <summary>Whether a sign-in still holds: the person is active, the stamp is theirs, and the session was not ended.</summary>
     [AlwaysInterleave]
     [ReadOnly]
+    [Idempotent]
     Task<bool> IsSignedIn(string staffId, string session, string stamp);
 
     /// <summary>The team's escalation policy (the defaults until a manager sets one).</summary>
