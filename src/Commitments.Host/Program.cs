@@ -43,6 +43,8 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 // Before anything reads a body, anonymous sign-in and webhooks included.
 app.UseBodyLimits();
+// While storage does not answer, API requests get 503 at once; otherwise their grain calls have a deadline.
+app.UseStorageGate();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();

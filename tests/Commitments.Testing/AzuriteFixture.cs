@@ -184,6 +184,27 @@ public sealed class AzuriteFixture : IAsyncLifetime
     /// <summary>Stops Azurite for a while (it saves its data); <see cref="StartAgainAsync"/> brings it back.</summary>
     public Task StopForNowAsync() => StopGracefullyAsync();
 
+    /// <summary>Freezes Azurite (SIGSTOP): connections stay open and nothing answers, as when a storage endpoint hangs.</summary>
+    public void Freeze() => Signal(SigStop);
+
+    /// <summary>Lets a frozen Azurite go on (SIGCONT).</summary>
+    public void Thaw() => Signal(SigCont);
+
+    private const int SigStop = 19;
+    private const int SigCont = 18;
+
+    private void Signal(int signal)
+    {
+        var process = _process ?? throw new InvalidOperationException("Azurite is not running.");
+        if (SendSignal(process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"Could not signal Azurite ({signal}): error {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}.");
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
     /// <summary>Starts a stopped Azurite again on its port and data folder (see <see cref="RestartAsync"/>).</summary>
     public async Task StartAgainAsync()
     {

@@ -14,6 +14,8 @@ public enum RuleKind
     NotFound = 3,
     /// <summary>Too many attempts; try again later (429).</summary>
     TooManyAttempts = 4,
+    /// <summary>Storage is not answering, so nothing was done; try again in a few seconds (503).</summary>
+    Unavailable = 5,
 }
 
 /// <summary>
@@ -53,6 +55,16 @@ public sealed class RuleViolationException : Exception
     public static RuleViolationException Conflict(string message) => new(RuleKind.Conflict, "status", message);
 
     public static RuleViolationException NotFound(string field, string message) => new(RuleKind.NotFound, field, message);
+
+    /// <summary>
+    /// Storage did not answer (or not in time): raised at the edge, before or instead of waiting on it.
+    /// A change under way is written whole or not at all; the person tries again in a few seconds.
+    /// </summary>
+    public static RuleViolationException StorageUnavailable() => new(RuleKind.Unavailable, "storage",
+        "Storage is not answering right now, so this was not done. Try again in a few seconds.")
+    {
+        RetryAfterSeconds = 5,
+    };
 }
 
 /// <summary>Collects field errors so a request learns everything wrong with it at once.</summary>

@@ -107,6 +107,8 @@ internal static class OrleansHosting
 #pragma warning disable ORLEANSEXP003
             orleans.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003
+            // A person's request waits on the grains only so long (CallDeadline), retries included.
+            orleans.AddOutgoingGrainCallFilter<CallDeadlineFilter>();
             // A call that meets a silo leaving the cluster goes again where the grain lives now.
             orleans.AddOutgoingGrainCallFilter<ClusterCallRetry>();
             // Membership in the same storage account as grain state: one code path for one host or many.

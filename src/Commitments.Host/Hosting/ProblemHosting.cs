@@ -31,6 +31,7 @@ internal sealed partial class RuleViolationHandler(IProblemDetailsService proble
             UnauthorizedException unauthorized => Validation(StatusCodes.Status401Unauthorized, "Not signed in",
                 unauthorized.Message, unauthorized.Field, unauthorized.Message),
             BadHttpRequestException bad => FromBadRequest(bad),
+            Azure.RequestFailedException { Status: 0 or >= 500 } => FromRule(http, RuleViolationException.StorageUnavailable()),
             SiloUnavailableException or OrleansMessageRejectionException or TimeoutException => Unavailable(http),
             _ => null,
         };
@@ -53,6 +54,7 @@ internal sealed partial class RuleViolationHandler(IProblemDetailsService proble
             RuleKind.Conflict => (StatusCodes.Status409Conflict, "Not possible in this state"),
             RuleKind.NotFound => (StatusCodes.Status404NotFound, "Not found"),
             RuleKind.TooManyAttempts => (StatusCodes.Status429TooManyRequests, "Too many attempts"),
+            RuleKind.Unavailable => (StatusCodes.Status503ServiceUnavailable, "Storage is unavailable"),
             _ => (StatusCodes.Status400BadRequest, "Bad request"),
         };
         if (rule.RetryAfterSeconds is { } seconds)

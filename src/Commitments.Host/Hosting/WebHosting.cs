@@ -29,6 +29,8 @@ internal static class WebHosting
             .PostConfigure<IConfiguration>((o, config) => o.BaseUrl ??= config["Twilio:PublicBaseUrl"]);
         builder.Services.AddSingleton<StatusLinks>();
         builder.Services.AddScoped<WebSession>();
+        // A page's actions wait on the grains no longer than an API request does, and not at all while storage is down.
+        builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, CallDeadlineCircuitHandler>();
         builder.Services.AddSingleton<Web.Shared.SiteChangeFeed>();
         return builder;
     }

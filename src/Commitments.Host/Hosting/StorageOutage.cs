@@ -1,0 +1,158 @@
+using Azure.Data.Tables;
+using Commitments.Grains.Common;
+using Microsoft.Extensions.Options;
+
+namespace Commitments.Host.Hosting;
+
+/// <summary>
+/// Whether storage answers, from a probe every <see cref="StorageOptions.ProbeInterval"/>: while it
+/// does not, people's requests are answered at once with 503 instead of waiting on grains that wait
+/// on storage. It turns back as soon as a probe is answered; nothing needs restarting.
+/// </summary>
+public sealed partial class StorageHealth(TableServiceClient tables, IOptions<StorageOptions> options, TimeProvider time, ILogger<StorageHealth> logger)
+    : BackgroundService
+{
+    private volatile bool _answering = true;
+
+    public bool IsAnswering => _answering;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.ProbeInterval, time);
+        do
+        {
+            var answered = await ProbeAsync(stoppingToken);
+            if (answered != _answering)
+            {
+                _answering = answered;
+                LogChanged(logger, answered);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>One cheap request (a page of one table name), given <see cref="StorageOptions.ProbeTimeout"/>.</summary>
+    public async Task<bool> ProbeAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.ProbeTimeout);
+        try
+        {
+            await foreach (var _ in tables.QueryAsync(maxPerPage: 1, cancellationToken: timeout.Token).AsPages(pageSizeHint: 1))
+            {
+                break;
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (ex is Azure.RequestFailedException or OperationCanceledException or HttpRequestException or AggregateException
+            && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storage answering: {Answering}")]
+    private static partial void LogChanged(ILogger logger, bool answering);
+}
+
+/// <summary>
+/// How long grain calls made for one person's request may take (<see cref="StorageOptions.CallTimeout"/>):
+/// set around an API request or a page action, and kept by <see cref="CallDeadlineFilter"/>. Only
+/// calls made in that flow carry it; grains calling grains, jobs and start-up passes never do.
+/// </summary>
+public static class CallDeadline
+{
+    private static readonly AsyncLocal<DateTimeOffset?> Current = new();
+
+    public static DateTimeOffset? At => Current.Value;
+
+    /// <summary>Gives the calls made from here on until <paramref name="within"/> from now (restored on dispose).</summary>
+    public static IDisposable Start(TimeProvider time, TimeSpan within)
+    {
+        var before = Current.Value;
+        Current.Value = time.GetUtcNow() + within;
+        return new Restore(before);
+    }
+
+    private sealed class Restore(DateTimeOffset? before) : IDisposable
+    {
+        public void Dispose() => Current.Value = before;
+    }
+}
+
+/// <summary>
+/// A grain call made under a <see cref="CallDeadline"/> (a person's request or page action) fails at
+/// once while storage does not answer, and fails when it has not answered by the deadline; either
+/// way as <see cref="RuleViolationException.StorageUnavailable"/>. The grain goes on and writes whole
+/// or not at all. Calls without a deadline (grains, jobs, start-up passes) are left alone.
+/// </summary>
+internal sealed class CallDeadlineFilter(StorageHealth storage, TimeProvider time) : IOutgoingGrainCallFilter
+{
+    public async Task Invoke(IOutgoingGrainCallContext context)
+    {
+        if (CallDeadline.At is not { } at)
+        {
+            await context.Invoke();
+            return;
+        }
+
+        if (!storage.IsAnswering)
+        {
+            throw RuleViolationException.StorageUnavailable();
+        }
+
+        var left = at - time.GetUtcNow();
+        try
+        {
+            await context.Invoke().WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, time);
+        }
+        catch (TimeoutException)
+        {
+            throw RuleViolationException.StorageUnavailable();
+        }
+    }
+}
+
+internal static class StorageGate
+{
+    /// <summary>API requests: refused at once while storage does not answer, and otherwise given <see cref="StorageOptions.CallTimeout"/> for their grain calls.</summary>
+    public static IApplicationBuilder UseStorageGate(this IApplicationBuilder app)
+    {
+        var health = app.ApplicationServices.GetRequiredService<StorageHealth>();
+        var options = app.ApplicationServices.GetRequiredService<IOptions<StorageOptions>>().Value;
+        var time = app.ApplicationServices.GetRequiredService<TimeProvider>();
+        return app.Use(async (http, next) =>
+        {
+            if (!http.Request.Path.StartsWithSegments("/api"))
+            {
+                await next(http);
+                return;
+            }
+
+            if (!health.IsAnswering)
+            {
+                throw RuleViolationException.StorageUnavailable();
+            }
+
+            using (CallDeadline.Start(time, options.CallTimeout))
+            {
+                await next(http);
+            }
+        });
+    }
+}
+
+/// <summary>Every event and call a page's circuit handles gets the same deadline as an API request (see <see cref="CallDeadlineFilter"/>).</summary>
+internal sealed class CallDeadlineCircuitHandler(IOptions<StorageOptions> options, TimeProvider time) : Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler
+{
+    public override Func<Microsoft.AspNetCore.Components.Server.Circuits.CircuitInboundActivityContext, Task> CreateInboundActivityHandler(
+        Func<Microsoft.AspNetCore.Components.Server.Circuits.CircuitInboundActivityContext, Task> next) =>
+        async context =>
+        {
+            using (CallDeadline.Start(time, options.Value.CallTimeout))
+            {
+                await next(context);
+            }
+        };
+}
