@@ -2,6 +2,7 @@ using Commitments.Grains.Commitments;
 using Commitments.Grains.Escalation;
 using Commitments.Grains.Index;
 using Commitments.Grains.Sites;
+using Commitments.Host.Hosting;
 using Hangfire;
 using Microsoft.Extensions.Options;
 
@@ -295,11 +296,7 @@ internal sealed partial class ReconcileAtStartup(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // After the silo and the web server are started: grains are callable.
-        var started = new TaskCompletionSource();
-        using (lifetime.ApplicationStarted.Register(started.SetResult))
-        {
-            await started.Task.WaitAsync(stoppingToken);
-        }
+        await lifetime.WhenStartedAsync(stoppingToken);
 
         recurring.AddOrUpdate<EscalationJobs>(RecurringJobId, j => j.Reconcile(CancellationToken.None), options.Value.ReconcileCron);
         if (Hosting.ClusterMembership.JoinedRunningCluster(membership, silo.SiloAddress))

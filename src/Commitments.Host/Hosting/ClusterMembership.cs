@@ -33,3 +33,16 @@ internal static class ClusterMembership
         }
     }
 }
+
+internal static class HostLifetime
+{
+    /// <summary>Completes once the silo and the web server have started (grains are callable), or throws when stopping.</summary>
+    public static async Task WhenStartedAsync(this IHostApplicationLifetime lifetime, CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource();
+        using (lifetime.ApplicationStarted.Register(started.SetResult))
+        {
+            await started.Task.WaitAsync(stoppingToken);
+        }
+    }
+}

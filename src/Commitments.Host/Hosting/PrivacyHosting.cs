@@ -133,11 +133,7 @@ internal sealed partial class PhoneKeyMoveAtStartup(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var started = new TaskCompletionSource();
-        using (lifetime.ApplicationStarted.Register(started.SetResult))
-        {
-            await started.Task.WaitAsync(stoppingToken);
-        }
+        await lifetime.WhenStartedAsync(stoppingToken);
 
         if (ClusterMembership.JoinedRunningCluster(membership, silo.SiloAddress))
         {

@@ -21,6 +21,18 @@ public sealed class RepliesTests(TextingFixture fixture)
         return (site, desk, url, code);
     }
 
+    /// <summary>A promise made for a guest and done, with both texts (made, done) at the guest's phone.</summary>
+    private async Task<(TextsTestSite Site, HttpClient Desk, string Guest, string Url)> CompletedForAGuestAsync()
+    {
+        var site = await TextsTestSite.CreateAsync(Texting);
+        var desk = await site.SignInAsync("desk1");
+        var guest = TextingApp.NewMobile();
+        var url = await site.PromiseAsync(desk, guest);
+        await desk.PostJsonAsync($"{url}/complete");
+        await site.SentAsync(guest, 2);
+        return (site, desk, guest, url);
+    }
+
     [Theory]
     [InlineData("YES {0}")]
     [InlineData("  accept {0} ")]
@@ -141,12 +153,8 @@ public sealed class RepliesTests(TextingFixture fixture)
     [Fact]
     public async Task AfterCompletionTheCustomerRatesOrReopensIt()
     {
-        var site = await TextsTestSite.CreateAsync(Texting);
-        using var desk = await site.SignInAsync("desk1");
-        var guest = TextingApp.NewMobile();
-        var url = await site.PromiseAsync(desk, guest);
-        await desk.PostJsonAsync($"{url}/complete");
-        await site.SentAsync(guest, 2);
+        var (site, desk, guest, url) = await CompletedForAGuestAsync();
+        using var _ = desk;
 
         Reply(await Texting.HandsetSendsAsync(guest, "5")).ShouldBe("Thank you for rating us 5 out of 5.");
         (await site.ViewAsync(desk, url)).GetProperty("rating").GetInt32().ShouldBe(5);
@@ -163,12 +171,8 @@ public sealed class RepliesTests(TextingFixture fixture)
     [Fact]
     public async Task AGuestWhoRatesAgainReplacesTheirRatingInTheGapMap()
     {
-        var site = await TextsTestSite.CreateAsync(Texting);
-        using var desk = await site.SignInAsync("desk1");
-        var guest = TextingApp.NewMobile();
-        var url = await site.PromiseAsync(desk, guest);
-        await desk.PostJsonAsync($"{url}/complete");
-        await site.SentAsync(guest, 2);
+        var (site, desk, guest, url) = await CompletedForAGuestAsync();
+        using var _ = desk;
 
         foreach (var rating in new[] { "1", "1", "5", "4" })
         {

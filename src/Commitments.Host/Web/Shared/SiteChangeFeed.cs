@@ -24,24 +24,14 @@ public sealed partial class SiteChangeFeed(IGrainFactory grains, TimeProvider ti
     private readonly Dictionary<string, Feed> _feeds = [];
 
     /// <summary>Calls <paramref name="onChange"/> for every change at <paramref name="site"/> until disposed.</summary>
-    public IDisposable Listen(string site, ChangeHandler onChange)
-    {
-        lock (_gate)
-        {
-            if (!_feeds.TryGetValue(site, out var feed))
-            {
-                feed = new Feed(this, site);
-                _feeds[site] = feed;
-                feed.Start();
-            }
-
-            return feed.Add(onChange);
-        }
-    }
+    public IDisposable Listen(string site, ChangeHandler onChange) => Add(site, new Listener(onChange, null));
 
     /// <summary>Calls <paramref name="onStaffChanged"/> whenever a staff member of <paramref name="site"/> changes in a way that may end their sign-ins, until disposed.</summary>
-    public IDisposable ListenStaff(string site, StaffHandler onStaffChanged)
+    public IDisposable ListenStaff(string site, StaffHandler onStaffChanged) => Add(site, new Listener(null, onStaffChanged));
+
+    private IDisposable Add(string site, Listener listener)
     {
+        // Under the lock: a feed whose last listener is leaving is not handed a new one as it stops.
         lock (_gate)
         {
             if (!_feeds.TryGetValue(site, out var feed))
@@ -51,7 +41,7 @@ public sealed partial class SiteChangeFeed(IGrainFactory grains, TimeProvider ti
                 feed.Start();
             }
 
-            return feed.AddStaff(onStaffChanged);
+            return feed.Add(listener);
         }
     }
 
@@ -85,8 +75,7 @@ public sealed partial class SiteChangeFeed(IGrainFactory grains, TimeProvider ti
     {
         private readonly CancellationTokenSource _stop = new();
         private readonly Lock _gate = new();
-        private List<ChangeHandler> _handlers = [];
-        private List<StaffHandler> _staffHandlers = [];
+        private List<Listener> _listeners = [];
         private ISiteIndexObserver? _reference;
 
         public string Site => site;
@@ -97,23 +86,23 @@ public sealed partial class SiteChangeFeed(IGrainFactory grains, TimeProvider ti
             {
                 lock (_gate)
                 {
-                    return _handlers.Count == 0 && _staffHandlers.Count == 0;
+                    return _listeners.Count == 0;
                 }
             }
         }
 
-        public IDisposable AddStaff(StaffHandler handler)
+        public IDisposable Add(Listener listener)
         {
             lock (_gate)
             {
-                _staffHandlers = [.. _staffHandlers, handler];
+                _listeners = [.. _listeners, listener];
             }
 
             return new Subscription(() =>
             {
                 lock (_gate)
                 {
-                    _staffHandlers = [.. _staffHandlers.Where(h => h != handler)];
+                    _listeners = [.. _listeners.Where(l => !ReferenceEquals(l, listener))];
                 }
 
                 owner.Remove(this);
@@ -122,17 +111,11 @@ public sealed partial class SiteChangeFeed(IGrainFactory grains, TimeProvider ti
 
         public Task StaffChanged(string changedSite, string staffId)
         {
-            List<StaffHandler> handlers;
-            lock (_gate)
-            {
-                handlers = _staffHandlers;
-            }
-
-            foreach (var handler in handlers)
+            foreach (var listener in Current())
             {
                 try
                 {
-                    handler(staffId);
+                    listener.OnStaff?.Invoke(staffId);
                 }
                 catch (Exception ex)
                 {
@@ -143,22 +126,12 @@ public sealed partial class SiteChangeFeed(IGrainFactory grains, TimeProvider ti
             return Task.CompletedTask;
         }
 
-        public IDisposable Add(ChangeHandler handler)
+        private List<Listener> Current()
         {
             lock (_gate)
             {
-                _handlers = [.. _handlers, handler];
+                return _listeners;
             }
-
-            return new Subscription(() =>
-            {
-                lock (_gate)
-                {
-                    _handlers = [.. _handlers.Where(h => h != handler)];
-                }
-
-                owner.Remove(this);
-            });
         }
 
         public void Start()
@@ -216,15 +189,12 @@ public sealed partial class SiteChangeFeed(IGrainFactory grains, TimeProvider ti
 
         public Task EntryChanged(string changedSite, IndexEntry? before, IndexEntry after)
         {
-            List<ChangeHandler> handlers;
-            lock (_gate)
+            foreach (var listener in Current())
             {
-                handlers = _handlers;
-            }
-
-            foreach (var handler in handlers)
-            {
-                _ = Notify(handler, before, after);
+                if (listener.OnChange is { } handler)
+                {
+                    _ = Notify(handler, before, after);
+                }
             }
 
             return Task.CompletedTask;
@@ -241,6 +211,14 @@ public sealed partial class SiteChangeFeed(IGrainFactory grains, TimeProvider ti
                 LogHandlerFailed(owner._logger, site, ex);
             }
         }
+    }
+
+    // A screen's interest in one site: its promises' changes, or its people's sign-ins.
+    private sealed class Listener(ChangeHandler? onChange, StaffHandler? onStaff)
+    {
+        public ChangeHandler? OnChange => onChange;
+
+        public StaffHandler? OnStaff => onStaff;
     }
 
     private sealed class Subscription(Action dispose) : IDisposable
