@@ -83,11 +83,13 @@ public static class CallDeadline
 
 /// <summary>
 /// A grain call made under a <see cref="CallDeadline"/> (a person's request or page action) fails at
-/// once while storage does not answer, and fails when it has not answered by the deadline; either
-/// way as <see cref="RuleViolationException.StorageUnavailable"/>. The grain goes on and writes whole
-/// or not at all. Calls without a deadline (grains, jobs, start-up passes) are left alone.
+/// once while storage does not answer, and fails once the deadline has passed if storage has stopped
+/// answering meanwhile; either way as <see cref="RuleViolationException.StorageUnavailable"/>. A call
+/// that is slow for another reason (a host leaving the cluster, whose calls are made again) while
+/// storage answers is waited for as before. The grain goes on and writes whole or not at all. Calls
+/// without a deadline (grains, jobs, start-up passes) are left alone.
 /// </summary>
-internal sealed class CallDeadlineFilter(StorageHealth storage, TimeProvider time) : IOutgoingGrainCallFilter
+internal sealed class CallDeadlineFilter(StorageHealth storage, IOptions<StorageOptions> options, TimeProvider time) : IOutgoingGrainCallFilter
 {
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
@@ -102,14 +104,26 @@ internal sealed class CallDeadlineFilter(StorageHealth storage, TimeProvider tim
             throw RuleViolationException.StorageUnavailable();
         }
 
+        var call = context.Invoke();
         var left = at - time.GetUtcNow();
-        try
+        var wait = left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        while (true)
         {
-            await context.Invoke().WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, time);
-        }
-        catch (TimeoutException)
-        {
-            throw RuleViolationException.StorageUnavailable();
+            using var stop = new CancellationTokenSource();
+            if (await Task.WhenAny(call, Task.Delay(wait, time, stop.Token)) == call)
+            {
+                await stop.CancelAsync();
+                await call;
+                return;
+            }
+
+            if (!storage.IsAnswering)
+            {
+                throw RuleViolationException.StorageUnavailable();
+            }
+
+            // Slow for another reason while storage answers: look again at the next probe.
+            wait = options.Value.ProbeInterval;
         }
     }
 }
