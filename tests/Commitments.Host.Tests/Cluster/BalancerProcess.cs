@@ -43,8 +43,8 @@ public sealed class BalancerProcess : IDisposable
 
         var process = Process.Start(start)!;
         var balancer = new BalancerProcess(process, new Uri($"https://127.0.0.1:{port}"));
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { balancer._output.Enqueue(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { balancer._output.Enqueue(e.Data); } };
+        process.OutputDataReceived += (_, e) => balancer.Heard(e.Data);
+        process.ErrorDataReceived += (_, e) => balancer.Heard(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         await balancer.WaitForHostsAsync(index, TimeSpan.FromSeconds(60));
@@ -57,16 +57,28 @@ public sealed class BalancerProcess : IDisposable
             BaseAddress = BaseAddress,
         };
 
-    /// <summary>Waits until the balancer's health probes find <paramref name="count"/> hosts available.</summary>
+    // A line the balancer wrote: it logs when it starts listening and each change of a host's health.
+    private readonly System.Threading.Channels.Channel<bool> _lines = System.Threading.Channels.Channel.CreateUnbounded<bool>();
+
+    private void Heard(string? line)
+    {
+        if (line is not null)
+        {
+            _output.Enqueue(line);
+            _lines.Writer.TryWrite(true);
+        }
+    }
+
+    /// <summary>Waits until the balancer's health probes find <paramref name="count"/> hosts available: asked again each time it logs a change.</summary>
     public async Task WaitForHostsAsync(int count, TimeSpan within)
     {
         using var client = NewClient(new CookieContainer());
-        var until = DateTimeOffset.UtcNow + within;
+        using var deadline = new CancellationTokenSource(within);
         while (true)
         {
             try
             {
-                var health = await client.GetFromJsonAsync<System.Text.Json.JsonElement>("/balancer/health");
+                var health = await client.GetFromJsonAsync<System.Text.Json.JsonElement>("/balancer/health", deadline.Token);
                 if (health.GetProperty("hostsAvailable").GetInt32() == count)
                 {
                     return;
@@ -74,12 +86,17 @@ public sealed class BalancerProcess : IDisposable
             }
             catch (HttpRequestException) when (!_process.HasExited)
             {
-                // Not listening yet.
+                // Not listening yet: it says so when it is.
             }
 
-            DateTimeOffset.UtcNow.ShouldBeLessThan(until, $"the balancer to see {count} hosts available:\n{Output}");
-            // The balancer probes every 2 s: look a few times within one probe.
-            await Task.Delay(200);
+            try
+            {
+                await _lines.Reader.ReadAsync(deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new Xunit.Sdk.XunitException($"The balancer did not see {count} hosts available within {within}:\n{Output}");
+            }
         }
     }
 
