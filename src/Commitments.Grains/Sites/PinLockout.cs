@@ -43,17 +43,8 @@ internal sealed class PinLockout(TimeProvider time)
         return Remaining(next);
     }
 
-    /// <summary>A right PIN clears this kind of device's count; true if there was one to clear (a write is due).</summary>
-    public bool Succeeded(StaffRecord staff, bool enrolledDevice)
-    {
-        if (Of(staff, enrolledDevice) == default)
-        {
-            return false;
-        }
-
-        Store(staff, enrolledDevice, default);
-        return true;
-    }
+    /// <summary>A right PIN (or a new one) clears this kind of device's count.</summary>
+    public static void Succeeded(StaffRecord staff, bool enrolledDevice) => Store(staff, enrolledDevice, default);
 
     private PinLock Fail(PinLock current)
     {

@@ -104,12 +104,7 @@ public sealed partial class SiteGrain(
     public const string StateName = "site";
     private static readonly PasswordHasher<string> DefaultHasher = new();
 
-    private IPasswordHasher<string> Hasher => pinHasher ?? DefaultHasher;
-
-    private readonly PinLockout _pinLocks = new(time);
-
-    // A hash to check a PIN against when the code is nobody's: the answer then takes as long as a real check.
-    private string? _decoyHash;
+    private readonly StaffSignIns _signIns = new(time, pinHasher ?? DefaultHasher);
 
     private string SiteId => this.GetPrimaryKeyString();
 
@@ -370,18 +365,14 @@ public sealed partial class SiteGrain(
             existing.OptedOut = false;
         }
 
-        var stampBefore = SecurityStamp(existing);
+        var stampBefore = StaffSignIns.Stamp(existing);
         existing.Name = name!;
         existing.Mobile = mobile!;
         existing.Role = role!;
         existing.Team = team!;
         if (pin is not null)
         {
-            existing.PinHash = Hasher.HashPassword(staffId, pin);
-            existing.PinDigits = pin.Length;
-            existing.PinVersion++;
-            _pinLocks.Succeeded(existing, enrolledDevice: false);
-            _pinLocks.Succeeded(existing, enrolledDevice: true);
+            _signIns.SetPin(staffId, existing, pin);
         }
 
         if (input.Active == true)
@@ -394,7 +385,7 @@ public sealed partial class SiteGrain(
             existing.Lead = lead;
         }
 
-        var stampChanged = SecurityStamp(existing) != stampBefore;
+        var stampChanged = StaffSignIns.Stamp(existing) != stampBefore;
         if (stampChanged)
         {
             existing.Sessions.Clear();
@@ -420,11 +411,7 @@ public sealed partial class SiteGrain(
     }
 
     public Task<bool> IsSignedIn(string staffId, string session, string stamp) =>
-        Task.FromResult(State.Exists && State.Staff.TryGetValue(staffId, out var staff)
-            && staff.Active && SecurityStamp(staff) == stamp && staff.Sessions.Contains(session));
-
-    /// <summary>Sign-ins kept per person; a new one past this ends the oldest.</summary>
-    public const int MaxSessions = 20;
+        Task.FromResult(State.Exists && State.Staff.TryGetValue(staffId, out var staff) && StaffSignIns.Holds(staff, session, stamp));
 
     /// <summary>The person's sign-ins must be checked again: the site's open pages hear it through the index's change feed.</summary>
     private void TellScreens(string staffId) => GrainFactory.GetGrain<ISiteIndexGrain>(SiteId).StaffChanged(staffId).Ignore();
@@ -461,51 +448,14 @@ public sealed partial class SiteGrain(
 
     public async Task<SignInResult> SignIn(string staffId, string pin, bool enrolledDevice)
     {
-        if (!State.Exists || !State.Staff.TryGetValue(staffId, out var staff) || !staff.Active)
+        var staff = State.Exists ? State.Staff.GetValueOrDefault(staffId) : null;
+        var (outcome, retryAfter, session, write) = _signIns.Check(staffId, staff, pin ?? "", enrolledDevice);
+        if (write)
         {
-            // Answered as a wrong PIN, after as long, and locked the same way: nothing tells whether the code exists.
-            if (_pinLocks.LockedFor(staffId) is { } unknownWait)
-            {
-                return new SignInResult(SignInOutcome.LockedOut, null, unknownWait);
-            }
-
-            Hasher.VerifyHashedPassword(staffId, _decoyHash ??= Hasher.HashPassword("", "00000000"), pin ?? "");
-            return _pinLocks.Failed(staffId) is { } unknownLock
-                ? new SignInResult(SignInOutcome.LockedOut, null, unknownLock)
-                : new SignInResult(SignInOutcome.WrongPin, null, null);
-        }
-
-        if (_pinLocks.LockedFor(staff, enrolledDevice) is { } wait)
-        {
-            return new SignInResult(SignInOutcome.LockedOut, null, wait);
-        }
-
-        var verdict = Hasher.VerifyHashedPassword(staffId, staff.PinHash, pin ?? "");
-        if (verdict == PasswordVerificationResult.Failed)
-        {
-            var locked = _pinLocks.Failed(staff, enrolledDevice);
             await site.WriteStateAsync();
-            return locked is not null
-                ? new SignInResult(SignInOutcome.LockedOut, null, locked)
-                : new SignInResult(SignInOutcome.WrongPin, null, null);
         }
 
-        _pinLocks.Succeeded(staff, enrolledDevice);
-        staff.PinDigits = pin!.Length;
-        if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
-        {
-            staff.PinHash = Hasher.HashPassword(staffId, pin);
-        }
-
-        var session = Guid.NewGuid().ToString("N");
-        staff.Sessions.Add(session);
-        if (staff.Sessions.Count > MaxSessions)
-        {
-            staff.Sessions.RemoveRange(0, staff.Sessions.Count - MaxSessions);
-        }
-
-        await site.WriteStateAsync();
-        return new SignInResult(SignInOutcome.SignedIn, ToInfo(staffId, staff), null, session);
+        return new SignInResult(outcome, outcome == SignInOutcome.SignedIn ? ToInfo(staffId, staff!) : null, retryAfter, session);
     }
 
     public Task<EscalationPolicy> GetPolicy(string team)
@@ -561,11 +511,10 @@ public sealed partial class SiteGrain(
             Mobile = mobile!,
             Role = role!,
             Team = team!,
-            PinHash = Hasher.HashPassword(id!, pin!),
-            PinDigits = pin!.Length,
             Active = true,
             Lead = input.Lead ?? false,
         };
+        _signIns.SetPin(id!, record, pin!);
         State.Staff[id!] = record;
         await site.WriteStateAsync();
         await RegisterHandsetAsync(record.Mobile, id!, active: true);
@@ -653,10 +602,7 @@ public sealed partial class SiteGrain(
         State.QuietUntil);
 
     private static StaffInfo ToInfo(string id, StaffRecord s) =>
-        new(id, s.Name, s.Mobile, s.Role, s.Team, s.Active, s.Lead, s.OptedOut, SecurityStamp(s));
-
-    private static string SecurityStamp(StaffRecord s) =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{s.PinVersion}.{s.Role}.{(s.Active ? 1 : 0)}");
+        new(id, s.Name, s.Mobile, s.Role, s.Team, s.Active, s.Lead, s.OptedOut, StaffSignIns.Stamp(s));
 
     internal static bool IsSlug(string? value) => value is not null && SlugPattern().IsMatch(value);
 

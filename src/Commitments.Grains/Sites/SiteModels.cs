@@ -83,7 +83,7 @@ public enum SignInOutcome
     SignedIn = 0,
     WrongPin = 1,
     LockedOut = 2,
-    UnknownStaff = 3,
+    // 3 was UnknownStaff: a code that is nobody's now answers WrongPin, so nothing tells whether a code exists.
 }
 
 [GenerateSerializer, Immutable, Alias("commitments.signin-result")]

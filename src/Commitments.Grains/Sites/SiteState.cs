@@ -53,7 +53,7 @@ public sealed class StaffRecord
     /// <summary>How many digits the PIN has (0: not known yet, set before this was kept); managers need 6.</summary>
     [Id(13)] public int PinDigits { get; set; }
     /// <summary>
-    /// The person's sign-ins that hold, newest last (at most <see cref="SiteGrain.MaxSessions"/>): signing out
+    /// The person's sign-ins that hold, newest last (at most <see cref="StaffSignIns.MaxSessions"/>): signing out
     /// ends one, a new PIN, another role or deactivation ends them all.
     /// </summary>
     [Id(14)] public List<string> Sessions { get; set; } = [];

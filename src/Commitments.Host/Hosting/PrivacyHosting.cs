@@ -45,6 +45,7 @@ internal static class PrivacyHosting
         }
         else
         {
+            // Set, not assumed: the key is process-wide, and another host in this process may have set its own.
             PhoneKeys.Use(PhoneKeys.DevelopmentKey);
         }
 
