@@ -13,7 +13,7 @@ namespace Commitments.Grains.Commitments;
 /// One promise made to a customer: one owner, a deadline, handoffs that take effect only when
 /// accepted, and an append-only history. Keyed by <see cref="CommitmentKey"/>.
 /// </summary>
-public interface ICommitmentGrain : IGrainWithStringKey
+public interface ICommitmentGrain : IGrainWithStringKey, ITextOutbox
 {
     [Idempotent]
     Task<CreateResult> Create(Actor actor, NewCommitment input);
@@ -64,19 +64,6 @@ public interface ICommitmentGrain : IGrainWithStringKey
     /// <param name="jobLost">The pass found the promise's job gone.</param>
     /// <param name="lostJob">The job id the pass saw gone (from the index, maybe older than the promise): a newer job the promise keeps is not dropped.</param>
     Task<EscalationRun> Reconcile(bool jobLost, string? lostJob = null);
-
-    /// <summary>Texts due now: each is marked as being attempted (durably) before it is returned.</summary>
-    Task<TextWork> BeginDueTexts(string dispatcherId);
-
-    /// <summary>How sending a text ended.</summary>
-    Task RecordSendOutcome(string textId, SendOutcome outcome);
-
-    /// <summary>A status from a callback or a poll; applied idempotently, never lowering the text's rank.</summary>
-    Task UpdateTextStatus(string textId, string messageSid, string status, int? errorCode);
-
-    /// <summary>The SID Twilio gave this text, once it is known (a 201 or a callback).</summary>
-    [Idempotent]
-    Task<string?> SubmittedSid(string textId);
 
     /// <summary>
     /// The customer wrote about this promise (by text, or on the status page: <paramref name="viaStatusPage"/>);

@@ -221,8 +221,8 @@ public sealed partial class CommitmentGrain
                 if (textSignal is not null && _handedOff.Contains(text.Id) && _outcomesInHand.GetValueOrDefault(text.Id) is { MessageSid: { } sid } known)
                 {
                     // Its outcome came back before the record was lost (a failed write): Twilio has it.
-                    MarkSubmitted(text, sid, now);
-                    RaiseStatus(text, known.Status, known.ErrorCode);
+                    TextAttempts.ApplyOutcome(text, known with { MessageSid = sid }, now);
+                    TellHandset(text, now);
                 }
                 else if (textSignal is not null && _handedOff.Contains(text.Id))
                 {
@@ -1041,7 +1041,7 @@ public sealed partial class CommitmentGrain
         var reachable = new List<string>();
         foreach (var id in people.Distinct())
         {
-            if (staff.GetValueOrDefault(id) is { Active: true } person && !await OptedOutAsync(person))
+            if (staff.GetValueOrDefault(id) is { Active: true, MobileUnverified: false } person && !await OptedOutAsync(person))
             {
                 reachable.Add(id);
             }
@@ -1049,7 +1049,7 @@ public sealed partial class CommitmentGrain
 
         return reachable.Count > 0
             ? new() { ["texted"] = string.Join(',', reachable) }
-            : new() { ["skipped"] = "Nobody at this level can be reached (no lead on the team, or everyone opted out)." };
+            : new() { ["skipped"] = "Nobody at this level can be reached (no lead on the team, no verified phone, or everyone opted out)." };
     }
 
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,

@@ -63,6 +63,10 @@ public interface ISiteIndexGrain : IGrainWithStringKey
     [Idempotent]
     Task SweepTexts(TimeSpan interval, TimeSpan lookAhead);
 
+    /// <summary>When the site's own texts (staff phone codes) are next due (null: none are): the sweep wakes the site then.</summary>
+    [Orleans.Concurrency.OneWay]
+    Task SiteTextsDue(DateTimeOffset? at);
+
     /// <summary>The manager's queue: open promises needing attention, most urgent first.</summary>
     [Idempotent]
     Task<IReadOnlyList<IndexEntry>> Escalations(DateTimeOffset now);
@@ -129,6 +133,9 @@ public sealed partial class SiteIndexGrain(
     // The site's text sweep (see SweepTexts), started by the site registry.
     private IGrainTimer? _sweep;
     private TimeSpan _sweepInterval;
+
+    // When the site's own texts are due, as the site last said; unknown after activation, so the first sweep asks it.
+    private DateTimeOffset? _siteTextsAt = DateTimeOffset.MinValue;
 
     private SiteIndexOptions Options => options.Value;
 
@@ -370,6 +377,19 @@ public sealed partial class SiteIndexGrain(
             GrainFactory.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, entry.Id)).WakeTexts().Ignore();
         }
 
+        if (_siteTextsAt <= until)
+        {
+            // Asked again after a claim's length unless the site answers (it says when its next text is due).
+            _siteTextsAt = time.GetUtcNow() + CommitmentGrain.AttemptLease;
+            GrainFactory.GetGrain<Sites.ISiteGrain>(site).WakeTexts().Ignore();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task SiteTextsDue(DateTimeOffset? at)
+    {
+        _siteTextsAt = at;
         return Task.CompletedTask;
     }
 

@@ -14,7 +14,7 @@ namespace Commitments.Grains.Sites;
 /// Reads interleave with changes, so a promise (or a phone's reply acting on one) can always read
 /// the directory, even while the site waits on another grain: no call cycle can deadlock.
 /// </remarks>
-public interface ISiteGrain : IGrainWithStringKey
+public interface ISiteGrain : IGrainWithStringKey, ITextOutbox
 {
     /// <summary>Creates the site if it does not exist yet; an existing site is left as it is.</summary>
     [Idempotent]
@@ -82,6 +82,17 @@ public interface ISiteGrain : IGrainWithStringKey
     [OneWay]
     Task StaffPhoneOptedOut(string staffId, string handsetKey, bool optedOut);
 
+    /// <summary>A manager texts the person a new code for their mobile, which has not answered one yet.</summary>
+    Task<StaffInfo> ResendVerification(Actor actor, string staffId);
+
+    /// <summary>The person's phone answered its code: one way from the handset (a stale message about an old phone is dropped).</summary>
+    [OneWay]
+    Task StaffPhoneVerified(string staffId, string handsetKey);
+
+    /// <summary>Its index's sweep: the site's own texts that came due go to the dispatcher of the silo it lives on.</summary>
+    [OneWay]
+    Task WakeTexts();
+
     /// <summary>A manager replaces the list (uses are kept for the ids that stay).</summary>
     Task<IReadOnlyList<RequestTypeInfo>> SetRequestTypes(Actor actor, IReadOnlyList<RequestTypeInput> types);
 }
@@ -97,6 +108,7 @@ public sealed partial class SiteGrain(
     [PersistentState(SiteGrain.StateName)] IPersistentState<SiteState> site,
     TimeProvider time,
     Microsoft.Extensions.Logging.ILogger<SiteGrain> logger,
+    ITextSignal? textSignal = null,
     IPasswordHasher<string>? pinHasher = null) : Grain, ISiteGrain
 {
     /// <summary>Part of every stored key: never rename.</summary>
@@ -105,6 +117,7 @@ public sealed partial class SiteGrain(
     private static readonly PasswordHasher<string> DefaultHasher = new();
 
     private readonly StaffSignIns _signIns = new(time, pinHasher ?? DefaultHasher);
+    private readonly StaffPhones _phones = new(time);
 
     private string SiteId => this.GetPrimaryKeyString();
 
@@ -124,8 +137,196 @@ public sealed partial class SiteGrain(
                 // at the moment the promises need storage most.
                 this.RegisterGrainTimer(RegisterHandsetsAsync, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = true });
             }
+
+            if (State.Staff.Values.Any(s => s.MobileUnverified && s.Active))
+            {
+                // A phone's answer reaches the site one way: one that was lost is found here.
+                this.RegisterGrainTimer(FindVerifiedPhonesAsync, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
+            }
         }
     }
+
+    private async Task FindVerifiedPhonesAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var found = false;
+            foreach (var (id, person) in State.Staff.Where(s => s.Value.MobileUnverified && s.Value.Active).ToList())
+            {
+                if (await Handset(person.Mobile).IsStaffOf(SiteId, id) && person.MobileUnverified)
+                {
+                    _phones.Verified(State, id, person);
+                    found = true;
+                }
+            }
+
+            if (found)
+            {
+                await site.WriteStateAsync();
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogHandsetsNotRegistered(logger, ex, SiteId);
+        }
+    }
+
+    public async Task StaffPhoneVerified(string staffId, string handsetKey)
+    {
+        if (State.Staff.TryGetValue(staffId, out var record) && record.MobileUnverified && IHandsetGrain.KeyFor(record.Mobile) == handsetKey)
+        {
+            _phones.Verified(State, staffId, record);
+            await site.WriteStateAsync();
+        }
+    }
+
+    public async Task<StaffInfo> ResendVerification(Actor actor, string staffId)
+    {
+        RequireSite();
+        RequireManager(actor);
+        if (!State.Staff.TryGetValue(staffId, out var person))
+        {
+            throw RuleViolationException.NotFound("staff", $"There is no staff member '{staffId}' at this site.");
+        }
+
+        if (!person.Active)
+        {
+            throw RuleViolationException.Conflict($"{person.Name} is not active: reactivate them first.");
+        }
+
+        if (!person.MobileUnverified)
+        {
+            throw RuleViolationException.Conflict($"{person.Name}'s mobile is verified already.");
+        }
+
+        var code = await VerifyMobileAsync(staffId, person, person.Mobile, person.Name);
+        Verifying(staffId, person, code);
+        await site.WriteStateAsync();
+        TextsChanged();
+        return ToInfo(staffId, person);
+    }
+
+    /// <summary>
+    /// A code for the person's (new) mobile; until the phone answers it gets no staff texts and does
+    /// not act as them. The phone learns of the code first, so a code that arrives always works.
+    /// Returns the text that carries it, or null if the phone turns out to be theirs already (it
+    /// answered an earlier code, and that word never reached the site). Nothing here changes yet.
+    /// </summary>
+    private async Task<OutboundText?> VerifyMobileAsync(string staffId, StaffRecord person, string mobile, string name)
+    {
+        var (request, text) = _phones.Issue(State, SiteId, staffId, person, mobile, name);
+        return await Handset(mobile).ExpectVerification(request) ? null : text;
+    }
+
+    private void Verifying(string staffId, StaffRecord person, OutboundText? code)
+    {
+        if (code is null)
+        {
+            _phones.Verified(State, staffId, person);
+        }
+        else
+        {
+            _phones.Record(State, person, code);
+        }
+    }
+
+    public async Task<TextWork> BeginDueTexts(string dispatcherId)
+    {
+        var due = State.Exists ? _phones.Due(State, dispatcherId, ClaimantGone) : [];
+        if (due.Count == 0)
+        {
+            return TextWork.None;
+        }
+
+        var now = time.GetUtcNow();
+        var send = new List<TextToSend>();
+        var poll = new List<TextPoll>();
+        foreach (var text in due)
+        {
+            if (text.Stage == TextStage.Submitted)
+            {
+                text.Polls++;
+                poll.Add(new TextPoll(text.Id, text.MessageSid!));
+            }
+            else if ((StaffPhones.SkipReason(State, text) ?? (await Handset(text.To).IsOptedOut() ? "The recipient opted out (STOP)." : null)) is { } reason)
+            {
+                _phones.Skip(text, reason, now);
+            }
+            else if (text.Body is { } body)
+            {
+                var lookUpSince = TextAttempts.Claim(text, dispatcherId, now);
+                var known = State.Texts.Where(t => t != text && t.MessageSid is not null).Select(t => t.MessageSid!).ToList();
+                send.Add(new TextToSend(SiteId, TextOutboxes.SiteTexts, text.Id, text.To, body, lookUpSince, known));
+            }
+        }
+
+        // The attempt is on record before anything is sent: a crash from here on is looked up, never resent blindly.
+        await site.WriteStateAsync();
+        TellIndexWhenTextsAreDue();
+        return new TextWork(send, poll);
+    }
+
+    public async Task RecordSendOutcome(string textId, SendOutcome outcome)
+    {
+        if (State.Texts.FirstOrDefault(t => t.Id == textId) is not { Stage: not TextStage.Skipped } text)
+        {
+            return;
+        }
+
+        if (TextAttempts.ApplyOutcome(text, outcome, time.GetUtcNow()) == TextAttempts.Applied.Failed && outcome.OptedOut)
+        {
+            Handset(text.To).SetOptedOut(true).Ignore();
+        }
+
+        StaffPhones.Settled(text);
+        await site.WriteStateAsync();
+        TellIndexWhenTextsAreDue();
+    }
+
+    public async Task UpdateTextStatus(string textId, string messageSid, string status, int? errorCode)
+    {
+        if (State.Texts.FirstOrDefault(t => t.Id == textId) is not { } text || (text.MessageSid is not null && text.MessageSid != messageSid))
+        {
+            return;
+        }
+
+        if (errorCode == 21610)
+        {
+            Handset(text.To).SetOptedOut(true).Ignore();
+        }
+
+        if (TextAttempts.ApplyStatus(text, messageSid, status, errorCode, time.GetUtcNow()).Changed)
+        {
+            StaffPhones.Settled(text);
+            await site.WriteStateAsync();
+        }
+    }
+
+    public Task<string?> SubmittedSid(string textId) => Task.FromResult(State.Texts.FirstOrDefault(t => t.Id == textId)?.MessageSid);
+
+    public Task WakeTexts()
+    {
+        if (State.Exists && textSignal is not null && _phones.Due(State, textSignal.DispatcherId, ClaimantGone).Count > 0)
+        {
+            textSignal.TextsReady(SiteId, TextOutboxes.SiteTexts);
+        }
+
+        TellIndexWhenTextsAreDue();
+        return Task.CompletedTask;
+    }
+
+    private bool ClaimantGone(string dispatcherId) => textSignal is null || !textSignal.IsAlive(dispatcherId);
+
+    /// <summary>A change to the site's texts: the dispatcher hears at once, and the index's sweep wakes the site when the next is due.</summary>
+    private void TextsChanged()
+    {
+        textSignal?.TextsReady(SiteId, TextOutboxes.SiteTexts);
+        TellIndexWhenTextsAreDue();
+    }
+
+    // One way: the index wakes this site (one way too) from its sweep.
+    private void TellIndexWhenTextsAreDue() =>
+        GrainFactory.GetGrain<ISiteIndexGrain>(SiteId).SiteTextsDue(_phones.NextWorkAt(State)).Ignore();
 
     public async Task StaffPhoneOptedOut(string staffId, string handsetKey, bool optedOut)
     {
@@ -143,7 +344,8 @@ public sealed partial class SiteGrain(
     {
         try
         {
-            foreach (var chunk in State.Staff.ToList().Chunk(8))
+            // A phone that has not answered its code keeps waiting for it: it is not registered (nor forgotten).
+            foreach (var chunk in State.Staff.Where(s => !s.Value.MobileUnverified).ToList().Chunk(8))
             {
                 await Task.WhenAll(chunk.Select(s => Handset(s.Value.Mobile).RegisterStaff(SiteId, s.Key, s.Value.Active)));
             }
@@ -358,10 +560,13 @@ public sealed partial class SiteGrain(
             throw RuleViolationException.Conflict("The site's last active manager cannot stop being a manager.");
         }
 
-        if (existing.Mobile != mobile)
+        var newMobile = existing.Mobile != mobile;
+        OutboundText? code = null;
+        if (newMobile)
         {
+            // Another phone: it proves itself with a code, and its handset says whether it opted out.
+            code = await VerifyMobileAsync(staffId, existing, mobile!, name!);
             await RegisterHandsetAsync(existing.Mobile, staffId, active: false);
-            // Another phone: its handset says whether it opted out when it is registered.
             existing.OptedOut = false;
         }
 
@@ -391,8 +596,21 @@ public sealed partial class SiteGrain(
             existing.Sessions.Clear();
         }
 
+        if (newMobile)
+        {
+            Verifying(staffId, existing, code);
+        }
+
         await site.WriteStateAsync();
-        await RegisterHandsetAsync(existing.Mobile, staffId, existing.Active);
+        if (!existing.MobileUnverified)
+        {
+            await RegisterHandsetAsync(existing.Mobile, staffId, existing.Active);
+        }
+
+        if (code is not null)
+        {
+            TextsChanged();
+        }
         if (stampChanged)
         {
             TellScreens(staffId);
@@ -515,9 +733,25 @@ public sealed partial class SiteGrain(
             Lead = input.Lead ?? false,
         };
         _signIns.SetPin(id!, record, pin!);
+
+        // A number a manager types proves itself with a code; configuration (seeding, first run) is trusted.
+        var code = ifMissing ? null : await VerifyMobileAsync(id!, record, record.Mobile, record.Name);
+        if (!ifMissing)
+        {
+            Verifying(id!, record, code);
+        }
+
         State.Staff[id!] = record;
         await site.WriteStateAsync();
-        await RegisterHandsetAsync(record.Mobile, id!, active: true);
+        if (record.MobileUnverified)
+        {
+            TextsChanged();
+        }
+        else
+        {
+            await RegisterHandsetAsync(record.Mobile, id!, active: true);
+        }
+
         return ToInfo(id!, record);
     }
 
@@ -602,7 +836,8 @@ public sealed partial class SiteGrain(
         State.QuietUntil);
 
     private static StaffInfo ToInfo(string id, StaffRecord s) =>
-        new(id, s.Name, s.Mobile, s.Role, s.Team, s.Active, s.Lead, s.OptedOut, StaffSignIns.Stamp(s));
+        new(id, s.Name, s.Mobile, s.Role, s.Team, s.Active, s.Lead, s.OptedOut, StaffSignIns.Stamp(s),
+            s.MobileUnverified, s.VerificationCodes.Count > 0 ? s.VerificationCodes.Max() : null);
 
     internal static bool IsSlug(string? value) => value is not null && SlugPattern().IsMatch(value);
 

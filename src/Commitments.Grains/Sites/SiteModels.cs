@@ -56,7 +56,11 @@ public sealed record StaffInfo(
     // before skipping anyone, so a lost update never silences a level.
     [property: Id(7)] bool OptedOut = false,
     // Changes whenever every sign-in of this person must end: a new PIN, another role, deactivation.
-    [property: Id(8)] string SecurityStamp = "")
+    [property: Id(8)] string SecurityStamp = "",
+    // The mobile has not answered its verification code yet: no staff texts go to it, and its replies do not act as the person.
+    [property: Id(9)] bool MobileUnverified = false,
+    // When the latest verification code was texted (null: none was).
+    [property: Id(10)] DateTimeOffset? VerificationSentAt = null)
 {
     public bool IsManager => Role == Roles.Manager;
 }

@@ -17,6 +17,8 @@ public sealed class SiteState
     [Id(8)] public TimeOnly? QuietUntil { get; set; }
     /// <summary>Every staff phone's handset knows its person (false: some registration may be missing; the next activation makes sure).</summary>
     [Id(9)] public bool HandsetsRegistered { get; set; }
+    /// <summary>The site's own texts (staff phone verification codes), newest last; see <see cref="StaffPhones"/>.</summary>
+    [Id(10)] public List<Texts.OutboundText> Texts { get; set; } = [];
 
     public bool Exists => Name is not null;
 }
@@ -57,4 +59,12 @@ public sealed class StaffRecord
     /// ends one, a new PIN, another role or deactivation ends them all.
     /// </summary>
     [Id(14)] public List<string> Sessions { get; set; } = [];
+    /// <summary>
+    /// A manager set this mobile and the phone has not yet answered its code (VERIFY): it gets no
+    /// staff texts and does not act as the person. Numbers set before verification existed, or from
+    /// configuration, count as verified.
+    /// </summary>
+    [Id(15)] public bool MobileUnverified { get; set; }
+    /// <summary>When verification codes were texted in the last day (limits how often a manager can text a number).</summary>
+    [Id(16)] public List<DateTimeOffset> VerificationCodes { get; set; } = [];
 }

@@ -7,8 +7,6 @@ namespace Commitments.Grains.Commitments;
 
 public sealed partial class CommitmentGrain
 {
-    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(5);
-
     /// <summary>
     /// How long a dispatcher's claim on a text holds. Past it the text is due again (with a look-up
     /// first), so a text whose outcome was never recorded — an exception, a lost reply — cannot stay
@@ -56,16 +54,8 @@ public sealed partial class CommitmentGrain
                 continue;
             }
 
-            // An earlier attempt (by a process that died, or whose outcome was never recorded) may have
-            // reached Twilio: look first.
-            var lookUpSince = text.Stage == TextStage.Attempting ? text.AttemptStartedAt : null;
             text.Body ??= TextPlanner.Render(text, State, site, staff, now);
-            text.Stage = TextStage.Attempting;
-            text.AttemptStartedAt ??= now;
-            text.AttemptBy = dispatcherId;
-            text.Attempts++;
-            text.NotBefore = now + AttemptLease;
-            text.UpdatedAt = now;
+            var lookUpSince = TextAttempts.Claim(text, dispatcherId, now);
             var known = State.Texts.Where(t => t != text && t.MessageSid is not null).Select(t => t.MessageSid!).ToList();
             send.Add(new TextToSend(SiteId, State.Id, text.Id, text.To, text.Body, lookUpSince, known));
         }
@@ -93,44 +83,22 @@ public sealed partial class CommitmentGrain
         }
 
         var now = time.GetUtcNow();
-        text.UpdatedAt = now;
-        if (text.Stage == TextStage.Submitted)
+        switch (TextAttempts.ApplyOutcome(text, outcome, now))
         {
-            // Twilio has it already (a callback may have got here first): the first SID stands, and
-            // no later outcome can turn an accepted text into a failed or pending one.
-            if (outcome.MessageSid is { } other && other != text.MessageSid)
-            {
-                LogSecondSid(logger, State.Id, textId);
-            }
+            case TextAttempts.Applied.AlreadySubmitted:
+                if (outcome.MessageSid is { } other && other != text.MessageSid)
+                {
+                    LogSecondSid(logger, State.Id, textId);
+                }
 
-            return;
-        }
-
-        if (outcome.MessageSid is { } sid)
-        {
-            MarkSubmitted(text, sid, now);
-            RaiseStatus(text, outcome.Status, outcome.ErrorCode);
-        }
-        else if (outcome.Final)
-        {
-            text.Stage = TextStage.Failed;
-            text.ErrorCode = outcome.ErrorCode;
-            text.Reason = outcome.Reason ?? TextStatus.Explain(outcome.ErrorCode);
-            text.AttemptBy = null;
-            if (outcome.OptedOut)
-            {
+                return;
+            case TextAttempts.Applied.Submitted:
+                TellHandset(text, now);
+                break;
+            case TextAttempts.Applied.Failed when outcome.OptedOut:
                 // Not awaited: the handset may be busy acting on a reply to this very promise.
                 IHandsetGrain.For(GrainFactory, text.To).SetOptedOut(true).Ignore();
-            }
-        }
-        else
-        {
-            // Try again later; whoever does will look the message up first.
-            var delay = TimeSpan.FromSeconds(Math.Min(MaxRetryDelay.TotalSeconds, Math.Pow(2, Math.Min(text.Attempts, 10))));
-            text.NotBefore = now + delay;
-            text.AttemptBy = null;
-            text.ErrorCode = outcome.ErrorCode;
-            text.Reason = outcome.Reason;
+                break;
         }
 
         if (AwaitsAdoption(textId))
@@ -154,15 +122,12 @@ public sealed partial class CommitmentGrain
         }
 
         var now = time.GetUtcNow();
-        var changed = false;
-        if (text.MessageSid is null)
+        var (changed, submitted) = TextAttempts.ApplyStatus(text, messageSid, status, errorCode, now);
+        if (submitted)
         {
-            // Twilio's callback can overtake its own 201 to us: it proves the text was accepted.
-            MarkSubmitted(text, messageSid, now);
-            changed = true;
+            TellHandset(text, now);
         }
 
-        changed |= RaiseStatus(text, status, errorCode);
         if (errorCode == 21610)
         {
             IHandsetGrain.For(GrainFactory, text.To).SetOptedOut(true).Ignore();
@@ -170,7 +135,6 @@ public sealed partial class CommitmentGrain
 
         if (changed)
         {
-            text.UpdatedAt = now;
             await SaveAsync();
         }
     }
@@ -268,15 +232,9 @@ public sealed partial class CommitmentGrain
         return State.Texts.FirstOrDefault(t => t.Id == textId)?.MessageSid;
     }
 
-    /// <summary>Twilio accepted the text: record its SID, and let the phone's grain know, so replies find this promise.</summary>
-    private void MarkSubmitted(OutboundText text, string sid, DateTimeOffset now)
-    {
-        text.Stage = TextStage.Submitted;
-        text.MessageSid = sid;
-        text.SentAt ??= now;
-        text.AttemptBy = null;
+    /// <summary>Twilio accepted the text: the phone's grain learns of it, so replies find this promise.</summary>
+    private void TellHandset(OutboundText text, DateTimeOffset now) =>
         IHandsetGrain.For(GrainFactory, text.To).Texted(new HandsetText(SiteId, State.Id, text.Kind, text.StaffId, State.ReplyCode, now)).Ignore();
-    }
 
     private void SignalDueTexts()
     {
@@ -314,6 +272,11 @@ public sealed partial class CommitmentGrain
             return "The staff member is no longer active.";
         }
 
+        if (text.StaffId is not null && staff.GetValueOrDefault(text.StaffId) is { MobileUnverified: true } unverified && unverified.Mobile == text.To)
+        {
+            return "The staff member's phone is not verified yet.";
+        }
+
         if (text.Kind == TextKinds.CustomerCompleted
             && State.Texts.Any(o => o.EventSeq > text.EventSeq && o.To == text.To && o.Stage == TextStage.Submitted))
         {
@@ -329,23 +292,6 @@ public sealed partial class CommitmentGrain
         }
 
         return null;
-    }
-
-    private static bool RaiseStatus(OutboundText text, string? status, int? errorCode)
-    {
-        if (status is null || TextStatus.Rank(status) <= TextStatus.Rank(text.Status))
-        {
-            return false;
-        }
-
-        text.Status = status;
-        if (status is "failed" or "undelivered")
-        {
-            text.ErrorCode = errorCode;
-            text.Reason = TextStatus.Explain(errorCode);
-        }
-
-        return true;
     }
 
     private async Task<IReadOnlyDictionary<string, StaffInfo>> StaffDirectory() =>

@@ -26,6 +26,32 @@ public sealed record InboundReply([property: Id(0)] string? Message, [property: 
 [GenerateSerializer, Alias("commitments.staff-ref")]
 public sealed record StaffRef([property: Id(0)] string Site, [property: Id(1)] string StaffId);
 
+/// <summary>
+/// A site asked this phone to prove it is its person's (a new or changed staff mobile): the code's
+/// keyed hash, its names for the answer, and how many wrong codes came.
+/// </summary>
+[GenerateSerializer, Alias("commitments.pending-verification")]
+public sealed class PendingVerification
+{
+    [Id(0)] public string Site { get; set; } = "";
+    [Id(1)] public string StaffId { get; set; } = "";
+    [Id(2)] public string CodeHash { get; set; } = "";
+    [Id(3)] public DateTimeOffset ExpiresAt { get; set; }
+    [Id(4)] public string SiteName { get; set; } = "";
+    [Id(5)] public string StaffName { get; set; } = "";
+    [Id(6)] public int WrongCodes { get; set; }
+}
+
+/// <summary>What a site asks of a phone it texts a verification code to.</summary>
+[GenerateSerializer, Immutable, Alias("commitments.verification-request")]
+public sealed record VerificationRequest(
+    [property: Id(0)] string Site,
+    [property: Id(1)] string StaffId,
+    [property: Id(2)] string CodeHash,
+    [property: Id(3)] DateTimeOffset ExpiresAt,
+    [property: Id(4)] string SiteName,
+    [property: Id(5)] string StaffName);
+
 [GenerateSerializer, Alias("commitments.handset-state")]
 public sealed class HandsetState
 {
@@ -37,6 +63,8 @@ public sealed class HandsetState
     /// <summary>Inbound MessageSids already handled, with the answer given (Twilio retries webhooks).</summary>
     [Id(5)] public Dictionary<string, string?> Handled { get; set; } = [];
     [Id(6)] public List<string> HandledOrder { get; set; } = [];
+    /// <summary>Staff registrations waiting for this phone to answer VERIFY and its code: until then it does not act as that person.</summary>
+    [Id(7)] public List<PendingVerification> Pending { get; set; } = [];
 }
 
 /// <summary>
@@ -74,7 +102,19 @@ public interface IHandsetGrain : IGrainWithStringKey
     Task Texted(HandsetText text);
 
     // Awaited by the site (the handset tells the site only one way, never waits on it), so a new person's first reply is known.
+    // Only for a verified phone (or inactive: a person who left, or whose phone changed, is forgotten, pending code and all).
     Task RegisterStaff(string site, string staffId, bool active);
+
+    /// <summary>
+    /// A site texts this phone a code for one of its people: until the phone replies VERIFY and the
+    /// code it does not act as them. Returns true if the phone already is theirs (a verification the
+    /// site did not hear of), and then nothing waits.
+    /// </summary>
+    Task<bool> ExpectVerification(VerificationRequest request);
+
+    /// <summary>Whether the phone acts as this person: verified, or registered before phones were verified.</summary>
+    [AlwaysInterleave]
+    Task<bool> IsStaffOf(string site, string staffId);
 
     Task<InboundReply> Receive(InboundText text);
 }
@@ -178,6 +218,11 @@ public sealed partial class HandsetGrain(
             State.Staff.Add(who);
         }
 
+        foreach (var pending in earlier.Pending.Where(p => !State.Pending.Any(q => q.Site == p.Site && q.StaffId == p.StaffId)))
+        {
+            State.Pending.Add(pending);
+        }
+
         foreach (var text in earlier.Recent.Where(t => !State.Recent.Contains(t)))
         {
             Remember(text);
@@ -278,7 +323,8 @@ public sealed partial class HandsetGrain(
         }
 
         var known = State.Staff.Any(s => s.Site == site && s.StaffId == staffId);
-        if (known == active)
+        var pending = State.Pending.RemoveAll(p => p.Site == site && p.StaffId == staffId) > 0;
+        if (known == active && !pending)
         {
             return;
         }
@@ -292,6 +338,36 @@ public sealed partial class HandsetGrain(
         await WriteAsync();
     }
 
+    public async Task<bool> ExpectVerification(VerificationRequest request)
+    {
+        await EnsureLoadedAsync();
+        if (State.Staff.Any(s => s.Site == request.Site && s.StaffId == request.StaffId))
+        {
+            return true;
+        }
+
+        // A new code replaces the person's earlier one; codes that ran out are dropped on the way.
+        var now = time.GetUtcNow();
+        State.Pending.RemoveAll(p => (p.Site == request.Site && p.StaffId == request.StaffId) || p.ExpiresAt <= now);
+        State.Pending.Add(new PendingVerification
+        {
+            Site = request.Site,
+            StaffId = request.StaffId,
+            CodeHash = request.CodeHash,
+            ExpiresAt = request.ExpiresAt,
+            SiteName = request.SiteName,
+            StaffName = request.StaffName,
+        });
+        await WriteAsync();
+        return false;
+    }
+
+    public async Task<bool> IsStaffOf(string site, string staffId)
+    {
+        await EnsureLoadedAsync();
+        return State.Staff.Any(s => s.Site == site && s.StaffId == staffId);
+    }
+
     public async Task<InboundReply> Receive(InboundText text)
     {
         await EnsureLoadedAsync();
@@ -301,7 +377,7 @@ public sealed partial class HandsetGrain(
         }
 
         var reply = await Handle(text.Body ?? "");
-        if (reply.Outcome == UnknownNumber && State.Staff.Count == 0 && State.Recent.Count == 0 && !State.OptedOut && !_textedPending)
+        if (reply.Outcome == UnknownNumber && State.Staff.Count == 0 && State.Recent.Count == 0 && State.Pending.Count == 0 && !State.OptedOut && !_textedPending)
         {
             // A number that is nobody's (no staff, never texted, not opted out) gets no answer and
             // leaves no record, so strangers texting from many numbers cannot grow storage; a record
@@ -356,6 +432,12 @@ public sealed partial class HandsetGrain(
             return new(null, "opted-in", Passive: false);
         }
 
+        // A code answers a site's question to this phone; VERIFY from a staff phone with nothing waiting is told so, from anyone else it is just a reply.
+        if (VerificationCode(trimmed) is { } verify && (State.Pending.Count > 0 || (verify.Verb && State.Staff.Count > 0)))
+        {
+            return HandleVerification(verify.Code);
+        }
+
         var cutoff = time.GetUtcNow() - ReplyWindow;
         var lastToCustomer = State.Recent.Where(t => t.StaffId is null && t.At >= cutoff).OrderByDescending(t => t.At).FirstOrDefault();
 
@@ -381,6 +463,56 @@ public sealed partial class HandsetGrain(
         var grain = GrainFactory.GetGrain<ICommitmentGrain>(CommitmentKey.For(lastToCustomer.Site, lastToCustomer.CommitmentId));
         var answer = await grain.CustomerReplied(trimmed);
         return new(answer, "customer-replied", Passive: false);
+    }
+
+    /// <summary>"VERIFY 123456" (or the code alone, while a code waits): the code of a staff phone verification.</summary>
+    private static (string Code, bool Verb)? VerificationCode(string body)
+    {
+        var tokens = body.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        var verb = tokens.Length > 0 && tokens[0].Trim('"', '\'', '.', '!', ':').Equals("VERIFY", StringComparison.OrdinalIgnoreCase);
+        var code = (verb ? tokens.ElementAtOrDefault(1) : tokens.Length == 1 ? tokens[0] : null)?.Trim('"', '\'', '.', '!', '#');
+        return verb || (code is not null && Sites.StaffPhoneCodes.LooksLikeCode(code))
+            ? (code ?? "", verb)
+            : null;
+    }
+
+    private Handling HandleVerification(string code)
+    {
+        var now = time.GetUtcNow();
+        State.Pending.RemoveAll(p => p.ExpiresAt <= now);
+        if (State.Pending.Count == 0)
+        {
+            return new(Template("ReplyVerifyNothing"), "verify-nothing", Passive: true);
+        }
+
+        var key = this.GetPrimaryKeyString();
+        var match = State.Pending.FirstOrDefault(p => Sites.StaffPhoneCodes.Matches(p.CodeHash, p.Site, p.StaffId, code));
+        if (match is null)
+        {
+            // A code is six digits: after a few wrong ones it is void, and the manager sends a new one.
+            foreach (var pending in State.Pending)
+            {
+                pending.WrongCodes++;
+            }
+
+            State.Pending.RemoveAll(p => p.WrongCodes >= Sites.StaffPhoneCodes.MaxWrongCodes);
+            return new(Template("ReplyVerifyWrong"), "verify-wrong", Passive: true);
+        }
+
+        State.Pending.Remove(match);
+        if (!State.Staff.Any(s => s.Site == match.Site && s.StaffId == match.StaffId))
+        {
+            State.Staff.Add(new StaffRef(match.Site, match.StaffId));
+        }
+
+        // One way, as always toward the site; should it be lost, the site asks again (IsStaffOf) when it next starts or resends.
+        GrainFactory.GetGrain<Sites.ISiteGrain>(match.Site).StaffPhoneVerified(match.StaffId, key).Ignore();
+        if (State.OptedOut)
+        {
+            TellSite(match.Site, match.StaffId);
+        }
+
+        return new(Template("ReplyVerified", ("name", TextTemplates.Name(match.StaffName)), ("site", match.SiteName)), "verified", Passive: false);
     }
 
     private async Task<Handling> HandleStaff(string body, List<StaffRef> staff)

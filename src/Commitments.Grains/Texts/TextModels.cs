@@ -18,6 +18,8 @@ public static class TextKinds
     public const string Overdue = "overdue";
     public const string Apology = "apology";
     public const string HandoffStalled = "handoff-stalled";
+    /// <summary>A site's code to a staff mobile a manager set (see <c>StaffPhones</c>).</summary>
+    public const string StaffVerify = "staff-verify";
 }
 
 /// <summary>Where a text is in our pipeline; Twilio's own status is kept beside it.</summary>

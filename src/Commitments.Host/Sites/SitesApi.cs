@@ -29,11 +29,15 @@ public sealed record TeamResponse(string Id, string Name);
 
 public sealed record TeamRequest(string? Name);
 
-/// <summary>A staff member as the API shows them; mobiles are masked for everyone but managers.</summary>
-public sealed record StaffResponse(string Id, string Name, string Role, string Team, string Mobile, bool Active, bool Lead)
+/// <summary>
+/// A staff member as the API shows them; mobiles are masked for everyone but managers. A mobile that
+/// has not answered its code (<c>mobileVerified</c> false) gets no staff texts and its replies do not act.
+/// </summary>
+public sealed record StaffResponse(string Id, string Name, string Role, string Team, string Mobile, bool Active, bool Lead,
+    bool MobileVerified, DateTimeOffset? VerificationSentAt)
 {
     public static StaffResponse From(StaffInfo s, bool showMobile) =>
-        new(s.Id, s.Name, s.Role, s.Team, showMobile ? s.Mobile : Phone.Mask(s.Mobile), s.Active, s.Lead);
+        new(s.Id, s.Name, s.Role, s.Team, showMobile ? s.Mobile : Phone.Mask(s.Mobile), s.Active, s.Lead, !s.MobileUnverified, s.VerificationSentAt);
 }
 
 public sealed record StaffListResponse(IReadOnlyList<StaffResponse> Items);
@@ -61,6 +65,7 @@ internal static class SitesApi
         staff.MapPost("/", CreateStaff).WithName("CreateStaff");
         staff.MapPatch("/{staff}", UpdateStaff).WithName("UpdateStaff");
         staff.MapPost("/{staff}/deactivate", Deactivate).WithName("DeactivateStaff");
+        staff.MapPost("/{staff}/verification", ResendVerification).WithName("ResendStaffVerification");
         return staff;
     }
 
@@ -144,6 +149,14 @@ internal static class SitesApi
         var request = SiteRequest.From(http);
         var updated = await request.Site.UpdateStaff(request.Actor, staff,
             new StaffInput(null, body.Name, body.Mobile, body.Role, body.Team, body.Pin, body.Active, body.Lead));
+        return TypedResults.Ok(StaffResponse.From(updated, showMobile: true));
+    }
+
+    /// <summary>Texts the person's unverified mobile a new code (the earlier one stops working).</summary>
+    private static async Task<Ok<StaffResponse>> ResendVerification(string staff, HttpContext http)
+    {
+        var request = SiteRequest.From(http);
+        var updated = await request.Site.ResendVerification(request.Actor, staff);
         return TypedResults.Ok(StaffResponse.From(updated, showMobile: true));
     }
 

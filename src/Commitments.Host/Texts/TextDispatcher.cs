@@ -24,7 +24,7 @@ public sealed class TextingOptions
 }
 
 /// <summary>
-/// Delivers the outbox of the promises that live on this silo: a promise with texts due (woken by its
+/// Delivers the outboxes of the promises (and sites, <see cref="TextOutboxes"/>) that live on this silo: a promise with texts due (woken by its
 /// site's sweep, which runs once in the cluster in the site's index) wakes the dispatcher of its own
 /// silo, which lets the grain record the attempt under this silo's identity, then sends through
 /// Twilio — paced per sender for the whole cluster, a bounded number in flight — and reports back.
@@ -183,8 +183,7 @@ internal sealed partial class TextDispatcher(
         {
             if (Take(text))
             {
-                var grain = grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(text.Site, text.CommitmentId));
-                _ = SendAsync(grain, text, stoppingToken);
+                _ = SendAsync(TextOutboxes.Of(grains, text.Site, text.CommitmentId), text, stoppingToken);
             }
         }
     }
@@ -200,7 +199,7 @@ internal sealed partial class TextDispatcher(
 
             try
             {
-                var grain = grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id));
+                var grain = TextOutboxes.Of(grains, site, id);
                 var work = await grain.BeginDueTexts(Id);
                 await Task.WhenAll(work.Send.Where(Take).Select(text => SendAsync(grain, text, stoppingToken))
                     .Concat(work.Poll.Select(poll => PollAsync(grain, poll, stoppingToken))));
@@ -220,7 +219,7 @@ internal sealed partial class TextDispatcher(
         }
     }
 
-    private async Task SendAsync(ICommitmentGrain grain, TextToSend text, CancellationToken stoppingToken)
+    private async Task SendAsync(ITextOutbox grain, TextToSend text, CancellationToken stoppingToken)
     {
         // The claim was made a moment ago (or at a prepared step's moment, which is now): past its end
         // another silo may take the text over, so nothing is sent from here that late.
@@ -254,7 +253,7 @@ internal sealed partial class TextDispatcher(
         }
     }
 
-    private async Task<SendOutcome> DeliverAsync(ICommitmentGrain grain, TextToSend text, DateTimeOffset claimEnds, CancellationToken stoppingToken)
+    private async Task<SendOutcome> DeliverAsync(ITextOutbox grain, TextToSend text, DateTimeOffset claimEnds, CancellationToken stoppingToken)
     {
         if (text.LookUpSince is { } since && await FindSentAsync(text, since, stoppingToken) is { } earlier)
         {
@@ -326,7 +325,7 @@ internal sealed partial class TextDispatcher(
         return new SendOutcome(null, null, last?.Code, last?.Message, Final: false);
     }
 
-    private async Task PollAsync(ICommitmentGrain grain, TextPoll poll, CancellationToken stoppingToken)
+    private async Task PollAsync(ITextOutbox grain, TextPoll poll, CancellationToken stoppingToken)
     {
         try
         {

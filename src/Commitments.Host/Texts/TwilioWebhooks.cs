@@ -1,5 +1,4 @@
 using System.Security;
-using Commitments.Grains.Commitments;
 using Commitments.Grains.Texts;
 using Commitments.Twilio;
 using Microsoft.Extensions.Options;
@@ -36,7 +35,7 @@ internal static partial class TwilioWebhooks
         }
 
         int? errorCode = int.TryParse(form["ErrorCode"], out var code) ? code : null;
-        await grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, promise)).UpdateTextStatus(textId, sid, status, errorCode);
+        await TextOutboxes.Of(grains, site, promise).UpdateTextStatus(textId, sid, status, errorCode);
         LogStatus(logger, sid, status);
         return TypedResults.Ok();
     }

@@ -13,7 +13,12 @@ public sealed class StaffTests(ClusterFixture fixture)
 
         var added = await site.Site.AddStaff(Actor.Staff("mgr1"), new StaffInput("hk3", " Lee Park ", "202 555 0177", Roles.Staff, "housekeeping", "4444"));
 
-        added.ShouldBe(new StaffInfo("hk3", "Lee Park", "+12025550177", Roles.Staff, "housekeeping", true) { SecurityStamp = added.SecurityStamp });
+        added.ShouldBe(new StaffInfo("hk3", "Lee Park", "+12025550177", Roles.Staff, "housekeeping", true)
+        {
+            SecurityStamp = added.SecurityStamp,
+            MobileUnverified = true,
+            VerificationSentAt = fixture.Time.GetUtcNow(),
+        });
         added.SecurityStamp.ShouldNotBeNullOrEmpty();
         (await site.Site.SignIn("hk3", "4444")).Outcome.ShouldBe(SignInOutcome.SignedIn);
     }

@@ -71,6 +71,19 @@ public sealed class ClusterFixture(AzuriteFixture azurite) : IAsyncLifetime
             (await manager.PostAsJsonAsync($"/api/sites/{Site}/staff", person)).StatusCode.ShouldBe(HttpStatusCode.Created);
         }
 
+        // Mobiles a manager typed get staff texts once each phone answers its code, as its owner would
+        // (the phones' replies reach the cluster through the first host, as Twilio's webhook would).
+        (await Control.PutAsJsonAsync($"/_fake/numbers/{Uri.EscapeDataString(Texts.TextingApp.OurNumber)}",
+            new { smsUrl = $"http://127.0.0.1:{_ports[0].Http}/webhooks/twilio/inbound" })).EnsureSuccessStatusCode();
+        foreach (var (id, mobile) in new[] { ("desk1", DeskMobile), ("hk1", LeadMobile) })
+        {
+            await Texts.TextingApp.AnswerVerificationAsync(Control, mobile);
+            await Texts.TextingApp.EventuallyAsync(
+                () => manager.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/sites/{Site}/staff/{id}"),
+                staff => staff.GetProperty("mobileVerified").GetBoolean(),
+                $"{id}'s phone verified");
+        }
+
         // Escalation on a clock of seconds: the owner at the deadline, the managers a second later.
         (await manager.PutAsJsonAsync($"/api/sites/{Site}/teams/front-desk/policy", new
         {

@@ -116,12 +116,37 @@ public sealed class TextingApp : IAsyncDisposable
     }
 
     /// <summary>A handset texts our number; returns what the local Twilio recorded of our answer.</summary>
-    public async Task<JsonElement> HandsetSendsAsync(string from, string body)
+    public Task<JsonElement> HandsetSendsAsync(string from, string body) => HandsetSendsAsync(Control, from, body);
+
+    public static async Task<JsonElement> HandsetSendsAsync(HttpClient control, string from, string body)
     {
-        var response = await Control.PostAsJsonAsync("/_fake/handset/send", new { from, to = OurNumber, body });
+        var response = await control.PostAsJsonAsync("/_fake/handset/send", new { from, to = OurNumber, body });
         response.EnsureSuccessStatusCode();
         var result = await response.Content.ReadFromJsonAsync<JsonElement>();
         result.GetProperty("valid").GetBoolean().ShouldBeTrue(result.ToString());
         return result;
+    }
+
+    /// <summary>
+    /// The staff phone answers the code its site texted it, as its owner would (a mobile a manager
+    /// typed gets staff texts, and acts as the person, only then). Returns the code.
+    /// </summary>
+    public static async Task<string> AnswerVerificationAsync(HttpClient control, string mobile)
+    {
+        var code = await EventuallyAsync(
+            async () =>
+            {
+                var sent = await control.GetFromJsonAsync<JsonElement>($"/_fake/messages?to={Uri.EscapeDataString(mobile)}");
+                return sent.EnumerateArray()
+                    .Where(m => m.GetProperty("direction").GetString() != "inbound")
+                    .OrderBy(m => m.GetProperty("dateCreated").GetDateTimeOffset())
+                    .Select(m => System.Text.RegularExpressions.Regex.Match(m.GetProperty("body").GetString() ?? "", @"VERIFY (\d{6})").Groups[1].Value)
+                    .LastOrDefault(c => c.Length > 0);
+            },
+            code => code is not null,
+            "the verification code texted to a staff phone");
+        var answer = await HandsetSendsAsync(control, mobile, "VERIFY " + code);
+        answer.GetProperty("replies").EnumerateArray().Select(r => r.GetString()).ShouldHaveSingleItem()!.ShouldStartWith("Thank you");
+        return code!;
     }
 }

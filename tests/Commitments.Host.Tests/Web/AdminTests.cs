@@ -27,7 +27,14 @@ public sealed class AdminTests(BrowserFixture browser)
         await page.GetByLabel("Team").First.ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { Name = "Food & Beverage" }).ClickAsync();
         await page.GetByTestId("save-staff").ClickAsync();
-        await page.GetByText("Noor Haddad can sign in now.").WaitForAsync();
+        await page.GetByText("Noor Haddad can sign in now.", new() { Exact = false }).WaitForAsync();
+
+        // A mobile typed here is not trusted until the phone answers its code.
+        var row = page.GetByTestId("staff-table").Locator("tr", new() { HasText = "Noor Haddad" });
+        await row.GetByTestId("not-verified").WaitForAsync();
+        await page.ShouldBeAccessibleAsync();
+        await row.GetByTestId("resend-code").ClickAsync();
+        (await page.GetByTestId("staff-warning").TextContentAsync())!.ShouldContain("wait a minute before sending another");
 
         var noor = await browser.NewDeviceAsync();
         await noor.SignInAsync(site, "fb1", "4444", "/mine");
