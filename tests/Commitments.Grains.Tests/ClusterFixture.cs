@@ -136,7 +136,7 @@ public sealed class RecordingTextSignal : ITextSignal
 {
     private readonly System.Collections.Concurrent.ConcurrentQueue<TextToSend> _sent = new();
 
-    private readonly System.Collections.Concurrent.ConcurrentQueue<Guid> _ready = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(string Site, Guid Id)> _ready = new();
 
     /// <summary>This process's dispatcher; a test sets another to play the process after a restart.</summary>
     public string DispatcherId { get; set; } = "test-dispatcher";
@@ -146,7 +146,7 @@ public sealed class RecordingTextSignal : ITextSignal
 
     public void TextsReady(string site, Guid commitmentId)
     {
-        _ready.Enqueue(commitmentId);
+        _ready.Enqueue((site, commitmentId));
         lock (_gate)
         {
             _next.TrySetResult();
@@ -155,10 +155,18 @@ public sealed class RecordingTextSignal : ITextSignal
     }
 
     /// <summary>How many times the promise told the dispatcher it has texts due.</summary>
-    public int ReadyCount(Guid commitmentId) => _ready.Count(id => id == commitmentId);
+    public int ReadyCount(Guid commitmentId) => _ready.Count(r => r.Id == commitmentId);
+
+    /// <summary>How many times a site told the dispatcher its own texts are due.</summary>
+    public int SiteReadyCount(string site) => _ready.Count(r => r.Site == site && r.Id == TextOutboxes.SiteTexts);
 
     /// <summary>Waits until the promise has told the dispatcher more than <paramref name="count"/> times.</summary>
-    public async Task WaitForReadyAsync(Guid commitmentId, int count)
+    public Task WaitForReadyAsync(Guid commitmentId, int count) => WaitForAsync(() => ReadyCount(commitmentId) > count);
+
+    /// <summary>Waits until the site has told the dispatcher more than <paramref name="count"/> times.</summary>
+    public Task WaitForSiteReadyAsync(string site, int count) => WaitForAsync(() => SiteReadyCount(site) > count);
+
+    private async Task WaitForAsync(Func<bool> done)
     {
         while (true)
         {
@@ -168,7 +176,7 @@ public sealed class RecordingTextSignal : ITextSignal
                 next = _next.Task;
             }
 
-            if (ReadyCount(commitmentId) > count)
+            if (done())
             {
                 return;
             }

@@ -194,6 +194,23 @@ public sealed partial class StaffPhoneTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task TheSitesSweepWakesACodeThatIsStillDue()
+    {
+        var site = await fixture.NewSiteAsync();
+        await site.Site.AddStaff(Manager, new StaffInput("hk3", "Lee Park", NewMobile(), Roles.Staff, "housekeeping", "4444"));
+        // A dispatcher that died with its claim: the sweep finds the code again once the claim is over.
+        (await site.Site.BeginDueTexts("gone-silo")).Send.ShouldHaveSingleItem();
+        fixture.Time.Advance(global::Commitments.Grains.Commitments.CommitmentGrain.AttemptLease);
+        var before = fixture.Signal.SiteReadyCount(site.Id);
+
+        await fixture.Grains.GetGrain<global::Commitments.Grains.Index.ISiteIndexGrain>(site.Id).SweepTexts(TimeSpan.FromSeconds(1), global::Commitments.Grains.Commitments.CommitmentGrain.AttemptLease);
+        await fixture.Signal.WaitForSiteReadyAsync(site.Id, before);
+
+        var again = (await site.Site.BeginDueTexts(Dispatcher)).Send.ShouldHaveSingleItem();
+        again.LookUpSince.ShouldNotBeNull("an attempt that may have reached Twilio is looked up first");
+    }
+
+    [Fact]
     public async Task StaffFromConfigurationAreTrusted()
     {
         var site = await fixture.NewSiteAsync();
