@@ -28,6 +28,13 @@ public static class TextPlanner
     /// <summary>How long a customer's first text waits for the named person to accept (then it names the maker).</summary>
     public static readonly TimeSpan HandoffGrace = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// The wait for acceptance, never more than a third of the time to the deadline: a text that
+    /// promises "by 1:34 pm" must not arrive at 1:34.
+    /// </summary>
+    public static TimeSpan HandoffWait(DateTimeOffset now, DateTimeOffset dueAt) =>
+        TimeSpan.FromTicks(Math.Clamp((dueAt - now).Ticks / 3, 0, HandoffGrace.Ticks));
+
     public static void Plan(PlanContext c)
     {
         var e = c.Event;
@@ -45,7 +52,7 @@ public static class TextPlanner
                     foreach (var waiting in s.Texts.Where(t => t.Kind == TextKinds.CustomerCreated && t.IsOpen))
                     {
                         waiting.AwaitsHandoff = true;
-                        waiting.NotBefore = c.Now + HandoffGrace;
+                        waiting.NotBefore = c.Now + HandoffWait(c.Now, s.DueAt);
                     }
                 }
 

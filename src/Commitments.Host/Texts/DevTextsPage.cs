@@ -56,7 +56,7 @@ internal static class DevTextsPage
           section { background: #fff; border-radius: 12px; padding: 12px; box-shadow: 0 1px 3px #0002; display: flex; flex-direction: column; }
           h2 { font-size: 16px; margin: 0 0 8px; }
           .msgs { display: flex; flex-direction: column; gap: 6px; max-height: 420px; overflow-y: auto; }
-          .m { padding: 8px 10px; border-radius: 12px; max-width: 85%; white-space: pre-wrap; }
+          .m { padding: 8px 10px; border-radius: 12px; max-width: 85%; white-space: pre-wrap; overflow-wrap: anywhere; }
           .in { background: #e7ebf3; align-self: flex-start; }
           .out { background: #2563eb; color: #fff; align-self: flex-end; }
           .meta { font-size: 12px; opacity: .7; }

@@ -29,6 +29,21 @@ public sealed class OutboxTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ForASoonDeadlineTheFirstTextWaitsAThirdOfTheTimeLeftNotTwoMinutes()
+    {
+        var site = await fixture.NewSiteAsync();
+        var (grain, _) = await site.PromiseAsync(by: "desk1", handoffTo: "hk1", dueInMinutes: 3);
+
+        fixture.Time.Advance(TimeSpan.FromSeconds(59));
+        (await grain.BeginDueTexts(Dispatcher)).Send.ShouldNotContain(t => t.TextId.Contains("customer-created"));
+        fixture.Time.Advance(TimeSpan.FromSeconds(1));
+        var created = (await grain.BeginDueTexts(Dispatcher)).Send.Single(t => t.TextId.Contains("customer-created"));
+
+        // Sent two minutes before the time it promises, naming who owns it then.
+        created.Body.ShouldContain("Dana Desk");
+    }
+
+    [Fact]
     public async Task ACustomerWithoutALanguageWeSpeakGetsTheSitesLanguage()
     {
         var site = await fixture.NewSiteAsync(language: "es");

@@ -49,15 +49,33 @@ public static class Pages
         page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDir, name + ".png"), FullPage = true });
 }
 
-/// <summary>Counts taps, for the tap budget of making a promise.</summary>
+/// <summary>Counts taps, for the tap budget of making a promise; with <see cref="InViewOnly"/>, each target must be on screen without scrolling.</summary>
 public sealed class Taps(IPage page)
 {
     public int Count { get; private set; }
 
+    public bool InViewOnly { get; init; }
+
     public async Task TapAsync(ILocator target)
     {
         Count++;
+        if (InViewOnly)
+        {
+            await ShouldBeInViewAsync(target);
+        }
+
         await target.ClickAsync();
+    }
+
+    /// <summary>Wholly inside the viewport as the page stands (not scrolled there).</summary>
+    public async Task ShouldBeInViewAsync(ILocator target)
+    {
+        await target.WaitForAsync();
+        (await page.EvaluateAsync<double>("window.scrollY")).ShouldBe(0, "the page was scrolled");
+        var box = (await target.BoundingBoxAsync()).ShouldNotBeNull();
+        var viewport = page.ViewportSize.ShouldNotBeNull();
+        box.Y.ShouldBeGreaterThanOrEqualTo(0);
+        (box.Y + box.Height).ShouldBeLessThanOrEqualTo(viewport.Height, $"{target} ends below the screen");
     }
 
     public Task TapTestIdAsync(string testId) => TapAsync(page.GetByTestId(testId));

@@ -7,31 +7,51 @@ namespace Commitments.Host.Tests.Web;
 [Collection(BrowserCollection.Name)]
 public sealed class PromisePagesTests(BrowserFixture browser)
 {
-    [Fact]
-    public async Task APromiseIsMadeInSixTapsPlusTypingTheNameAndRoom()
+    public static TheoryData<int, int> Tablets => new() { { 1024, 768 }, { 768, 1024 } };
+
+    [Theory]
+    [MemberData(nameof(Tablets))]
+    public async Task ACommonPromiseTakesAtMostSixTapsNoScrollingAndIsConfirmedAtTheButton(int width, int height)
     {
         var site = await browser.App.NewSiteAsync();
-        var page = await browser.NewDeviceAsync();
+        var page = await browser.NewDeviceAsync(width, height);
         await page.SignInAsync(site, "desk1", "1111");
         await page.ShouldBeAccessibleAsync();
-        await page.ScreenshotAsync("new-promise");
+        await page.ScreenshotAsync(width == 768 ? "new-promise" : "new-promise-landscape");
 
-        var taps = new Taps(page);
+        // On a shared tablet the header says who "I" is.
+        await Assertions.Expect(page.GetByTestId("signed-in-as")).ToBeVisibleAsync();
+        (await page.GetByTestId("signed-in-as").TextContentAsync()).ShouldBe("Dana Whitfield");
+
+        // Request type, name, room, mobile, consent, a person: everything is on the screen as it opens.
+        var taps = new Taps(page) { InViewOnly = true };
         await taps.TapTestIdAsync("type-extra-towels");
-        await page.Locator("#customer-name").FillAsync("Ana Silva");
-        await page.Locator("#customer-room").FillAsync("412");
+        // The name field takes the typing at once; the tablet keyboard's Next (Tab) moves on.
+        await Assertions.Expect(page.Locator("#customer-name")).ToBeFocusedAsync();
+        await page.Keyboard.TypeAsync("Ana Silva");
+        await page.Keyboard.PressAsync("Tab");
+        await page.Keyboard.TypeAsync("412");
+        await page.Keyboard.PressAsync("Tab");
+        await page.Keyboard.TypeAsync("2025550199");
+        await taps.TapTestIdAsync("consent-yes");
         await taps.TapTestIdAsync("person-hk1");
-        await Assertions.Expect(page.GetByTestId("owner-note")).ToContainTextAsync("You own this promise until Maria Lopez accepts it.");
+        await Assertions.Expect(page.GetByTestId("owner-note")).ToContainTextAsync("You (Dana Whitfield) own this promise until Maria Lopez accepts it.");
         var before = DateTimeOffset.UtcNow;
         await taps.TapTestIdAsync("submit");
 
         var made = page.GetByTestId("made");
         await made.WaitForAsync();
         taps.Count.ShouldBeLessThanOrEqualTo(6);
-        (await made.TextContentAsync()).ShouldNotBeNull().ShouldContain("You own it until Maria Lopez accepts it.");
-
+        await taps.ShouldBeInViewAsync(made);
+        var confirmation = (await made.TextContentAsync()).ShouldNotBeNull();
         var rows = await browser.App.Grains.GetGrain<ISiteIndexGrain>(site).Query(new IndexQuery(CommitmentStatus.Open));
         var row = rows.ShouldHaveSingleItem();
+        confirmation.ShouldContain("Promised: Extra towels for Ana Silva (room 412), due");
+        confirmation.ShouldContain($"Code {row.ReplyCode}.");
+        confirmation.ShouldContain("You (Dana Whitfield) own it until Maria Lopez accepts it.");
+        confirmation.ShouldContain("Ana Silva will be texted at");
+        await page.ShouldBeAccessibleAsync();
+
         row.What.ShouldBe("Extra towels");
         row.CustomerName.ShouldBe("Ana Silva");
         row.Room.ShouldBe("412");
@@ -39,6 +59,75 @@ public sealed class PromisePagesTests(BrowserFixture browser)
         row.HandoffTo.ShouldBe("hk1");
         // The request type's lead time: 20 minutes from the tap on submit.
         row.DueAt.ShouldBeInRange(before.AddMinutes(20).AddSeconds(-5), DateTimeOffset.UtcNow.AddMinutes(20).AddSeconds(5));
+    }
+
+    [Fact]
+    public async Task AMobileAsksWhetherTheGuestAgreesToTextsAndTheConfirmationSaysTheOutcome()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var page = await browser.NewDeviceAsync(1024, 768);
+        await page.SignInAsync(site, "desk1", "1111");
+
+        await page.GetByTestId("type-taxi").ClickAsync();
+        await page.Locator("#customer-name").FillAsync("Ana Silva");
+        await page.Locator("#customer-mobile").FillAsync("2025550199");
+        await page.GetByTestId("submit").ClickAsync();
+        await page.GetByText("Texts to the guest: choose whether they agree.").WaitForAsync();
+        (await browser.App.Grains.GetGrain<ISiteIndexGrain>(site).Query(new IndexQuery(CommitmentStatus.Open))).ShouldBeEmpty();
+
+        await page.GetByTestId("consent-no").ClickAsync();
+        await page.GetByTestId("submit").ClickAsync();
+
+        (await page.GetByTestId("made").TextContentAsync()).ShouldNotBeNull().ShouldContain("Ana Silva will not be texted (no agreement to texts).");
+    }
+
+    [Fact]
+    public async Task SomeoneWithOffersWaitingLandsOnMyPromises()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var grain = browser.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, Guid.NewGuid()));
+        await grain.Create(global::Commitments.Grains.Common.Actor.Staff("desk1"), new NewCommitment("Extra towels", new CustomerInput("Ana", null, "412", false, null),
+            DateTimeOffset.UtcNow.AddHours(1).ToString("O"), "hk1", null));
+        var page = await browser.NewDeviceAsync();
+
+        await page.OpenAsync("/signin");
+        await page.Locator("#signin-site").FillAsync(site);
+        await page.Locator("#signin-staff").FillAsync("hk1");
+        await page.TypePinAsync("2222");
+        await page.GetByTestId("signin-submit").ClickAsync();
+
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/mine");
+        await page.GetByTestId("offered").First.WaitForAsync();
+    }
+
+    [Fact]
+    public async Task AnEmptyFormSaysEverythingMissingAtOnceInOneVoice()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var page = await browser.NewDeviceAsync();
+        await page.SignInAsync(site, "desk1", "1111");
+
+        await page.GetByTestId("submit").ClickAsync();
+
+        await page.GetByText("What was promised is needed", new() { Exact = false }).WaitForAsync();
+        await page.GetByText("Customer name is needed.").WaitForAsync();
+        await page.GetByText("A time is needed", new() { Exact = false }).WaitForAsync();
+        await page.ShouldBeAccessibleAsync();
+    }
+
+    [Fact]
+    public async Task ARequestTypesDeadlineTakesItsPlaceAmongTheChipsAndIsMarked()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var page = await browser.NewDeviceAsync();
+        await page.SignInAsync(site, "desk1", "1111");
+
+        await page.GetByTestId("type-extra-towels").ClickAsync();
+
+        var chips = await page.Locator("[data-testid^='due-m']").EvaluateAllAsync<string[]>("els => els.map(e => e.dataset.testid)");
+        chips.ShouldBe(["due-m15", "due-m20", "due-m30", "due-m60", "due-m120"]);
+        await Assertions.Expect(page.GetByTestId("due-m20")).ToHaveAttributeAsync("aria-pressed", "true");
+        (await page.GetByTestId("person-me").TextContentAsync()).ShouldNotBeNull().ShouldContain("Dana Whitfield keeps it");
     }
 
     [Fact]
@@ -52,10 +141,11 @@ public sealed class PromisePagesTests(BrowserFixture browser)
         await page.Locator("#customer-mobile").FillAsync("12");
         await page.GetByTestId("submit").ClickAsync();
         // Nothing chosen for what and when: said before anything is sent.
-        await page.GetByText("Say what was promised").WaitForAsync();
-        await page.GetByText("Pick when it is due.").WaitForAsync();
+        await page.GetByText("What was promised is needed", new() { Exact = false }).WaitForAsync();
+        await page.GetByText("A time is needed", new() { Exact = false }).WaitForAsync();
 
         await page.GetByTestId("type-taxi").ClickAsync();
+        await page.GetByTestId("consent-yes").ClickAsync();
         await page.GetByTestId("submit").ClickAsync();
         // The number is the grain's to judge, and its words show under the field.
         await page.GetByText("Is not a valid phone number", new() { Exact = false }).WaitForAsync();
