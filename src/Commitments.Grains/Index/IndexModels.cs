@@ -28,7 +28,9 @@ public sealed record IndexEntry(
     [property: Id(18)] DateTimeOffset? AcknowledgedUntil = null,
     [property: Id(19)] bool HandoffStalled = false,
     [property: Id(20)] QueueText? LastText = null,
-    [property: Id(21)] int HeldTexts = 0)
+    [property: Id(21)] int HeldTexts = 0,
+    // The guest replied that it is not done, and it has not been done since: lists mark it.
+    [property: Id(22)] DateTimeOffset? GuestReopenedAt = null)
 {
     /// <summary>Lists show a summary; the whole text is on the promise itself.</summary>
     public const int SummaryLength = 120;
@@ -55,11 +57,14 @@ public sealed record IndexEntry(
         s.Escalation.Ack?.Until,
         s.PendingHandoff is { } offer && s.Escalation.Done.Contains(Escalation.EscalationState.StalledKey(offer.At)),
         s.Texts.Count == 0 ? null : QueueText.From(s.Texts[^1]),
-        s.Texts.Count(t => t.Stage == Texts.TextStage.Held));
+        s.Texts.Count(t => t.Stage == Texts.TextStage.Held),
+        s.Status == CommitmentStatus.Open && s.History.LastOrDefault(h => h.Type == EventTypes.Reopened) is { Actor.Kind: Common.Actor.CustomerKind } reopened
+            ? reopened.At
+            : null);
 
-    /// <summary>Belongs on the manager's queue: open and overdue, escalated, acknowledged, or with a stalled handoff.</summary>
+    /// <summary>Belongs on the manager's queue: open and overdue, escalated, acknowledged, with a stalled handoff, or reopened by the guest.</summary>
     public bool NeedsAttention(DateTimeOffset now) =>
-        Status == CommitmentStatus.Open && (DueAt <= now || Level > 0 || AcknowledgedBy is not null || HandoffStalled || HeldTexts > 0);
+        Status == CommitmentStatus.Open && (DueAt <= now || Level > 0 || AcknowledgedBy is not null || HandoffStalled || HeldTexts > 0 || GuestReopenedAt is not null);
 }
 
 /// <summary>A promise's latest text, as the queue shows it: who, what kind, and how delivery went (no number, no body).</summary>

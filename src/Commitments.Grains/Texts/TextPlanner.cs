@@ -104,7 +104,8 @@ public static class TextPlanner
                 ToCustomer(c, TextKinds.CustomerCancelled);
                 break;
 
-            case EventTypes.CustomerReplied:
+            // A reply that reopened the promise is said in the one text about the reopening, not forwarded as well.
+            case EventTypes.CustomerReplied when !s.History.Any(h => h.Seq == e.Seq + 1 && h.Type == EventTypes.Reopened && h.Actor.Kind == Actor.CustomerKind):
                 ToStaff(c, TextKinds.CustomerReplied, s.Owner, "owner");
                 break;
 

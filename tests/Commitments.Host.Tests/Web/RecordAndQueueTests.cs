@@ -15,6 +15,29 @@ public sealed class RecordAndQueueTests(BrowserFixture browser)
         browser.PromiseAsync(site, dueIn, handoffTo: handoffTo, what: what, textable: true);
 
     [Fact]
+    public async Task APromiseTheGuestReopenedIsMarkedUntilItIsDoneAgain()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var id = await Promise(site, TimeSpan.FromHours(1), handoffTo: null);
+        var grain = browser.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id));
+        await grain.Complete(Actor.Staff("desk1"), null);
+        await grain.CustomerReplied("NOT DONE");
+        var desk = await browser.NewDeviceAsync();
+        await desk.SignInAsync(site, "desk1", "1111", "/mine");
+        var manager = await browser.NewDeviceAsync(1024, 768);
+        await manager.SignInAsync(site, "mgr1", "999999", "/queue");
+
+        var mine = desk.GetByTestId($"owned-{id:D}").GetByTestId("guest-reopened");
+        (await mine.TextContentAsync()).ShouldNotBeNull().ShouldStartWith("Guest says not done · ");
+        await manager.GetByTestId("guest-reopened").WaitForAsync();
+        await desk.ShouldBeAccessibleAsync();
+
+        await grain.Complete(Actor.Staff("desk1"), null);
+        await grain.Reopen(Actor.Staff("mgr1"), DateTimeOffset.UtcNow.AddHours(1).ToString("O"), "Checking again");
+        await Assertions.Expect(mine).ToHaveCountAsync(0);
+    }
+
+    [Fact]
     public async Task TheRecordShowsTheWholeTruthOfOnePromise()
     {
         var site = await browser.App.NewSiteAsync();
