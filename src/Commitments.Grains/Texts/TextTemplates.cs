@@ -69,7 +69,7 @@ public static partial class TextTemplates
         var culture = Culture(language);
         var local = TimeZoneInfo.ConvertTime(at, zone);
         var today = TimeZoneInfo.ConvertTime(now, zone).Date;
-        var time = local.ToString(Raw("TimeFormat", language), culture).Replace("AM", "am").Replace("PM", "pm").Replace(". m.", ".m.");
+        var time = TimeOf(at, zone, language);
         var days = (local.Date - today).Days;
         var key = days switch
         {
@@ -84,6 +84,18 @@ public static partial class TextTemplates
             ["day"] = local.ToString(Raw("DayFormat", language), culture).TrimEnd('.'),
             ["date"] = local.ToString(Raw("DateFormat", language), culture).TrimEnd('.'),
         });
+    }
+
+    /// <summary>The time of day in <paramref name="zone"/>, as the texts write it ("1:49 pm").</summary>
+    public static string TimeOf(DateTimeOffset at, TimeZoneInfo zone, string language) =>
+        TimeZoneInfo.ConvertTime(at, zone).ToString(Raw("TimeFormat", language), Culture(language)).Replace("AM", "am").Replace("PM", "pm").Replace(". m.", ".m.");
+
+    /// <summary>The date and time in <paramref name="zone"/>, for records ("Mon Dec 7, 1:49 pm").</summary>
+    public static string DateAndTime(DateTimeOffset at, TimeZoneInfo zone, string language)
+    {
+        var local = TimeZoneInfo.ConvertTime(at, zone);
+        var culture = Culture(language);
+        return $"{local.ToString(Raw("DayFormat", language), culture).TrimEnd('.')} {local.ToString(Raw("DateFormat", language), culture).TrimEnd('.')}, {TimeOf(at, zone, language)}";
     }
 
     private static CultureInfo Culture(string language) => CultureInfo.GetCultureInfo(language == "es" ? "es-ES" : "en-US");

@@ -32,6 +32,31 @@ public sealed partial class CustomerStatusTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task AReopenedPromiseKeepsItsOriginalTimeAndTheReopeningIsItsOwnLineInSiteTime()
+    {
+        var (site, id, link) = await PromiseWithLinkAsync();
+        var grain = browser.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id));
+        var promised = (await grain.Get())!.DueAt;
+        await grain.Complete(Actor.Staff("desk1"), null);
+        await grain.CustomerReplied("NOT DONE");
+        var reopened = (await grain.Get())!.DueAt;
+        var info = (await browser.App.Grains.GetGrain<Grains.Sites.ISiteGrain>(site).GetInfo())!;
+        var page = await browser.NewDeviceAsync(390, 844);
+
+        await page.OpenAsync(new Uri(link).PathAndQuery);
+
+        var history = (await page.GetByTestId("status-history").TextContentAsync()).ShouldNotBeNull();
+        history.ShouldContain($"We promised it, by {Shared(info, promised)}.");
+        history.ShouldContain($"You told us it was not done, so we reopened it, now by {Shared(info, reopened)}.");
+        // One clock, named: "Mon Dec 7, 2:01 pm New York time".
+        history.ShouldContain("New York time");
+        await page.ShouldBeAccessibleAsync();
+
+        static string Shared(Grains.Sites.SiteInfo info, DateTimeOffset at) =>
+            $"{Host.Web.Shared.SiteClock.DateAndTime(info, at)} {Host.Web.Shared.SiteClock.ZoneName(info.TimeZone)}";
+    }
+
+    [Fact]
     public async Task TheLinkInTheFirstTextOpensTheStatusPageWithoutSignInAndShowsNothingInternal()
     {
         var (_, _, link) = await PromiseWithLinkAsync();

@@ -128,6 +128,9 @@ public sealed class PromisePagesTests(BrowserFixture browser)
         chips.ShouldBe(["due-m15", "due-m20", "due-m30", "due-m60", "due-m120"]);
         await Assertions.Expect(page.GetByTestId("due-m20")).ToHaveAttributeAsync("aria-pressed", "true");
         (await page.GetByTestId("person-me").TextContentAsync()).ShouldNotBeNull().ShouldContain("Dana Whitfield keeps it");
+        // One clock: the site's time as the texts write it, the zone by its name.
+        (await page.GetByTestId("due-text").TextContentAsync()).ShouldNotBeNull().ShouldMatch(@"^Due (tomorrow )?\d{1,2}:\d{2} (am|pm)$");
+        await page.GetByText("Or pick a time (New York time)").WaitForAsync();
     }
 
     [Fact]
