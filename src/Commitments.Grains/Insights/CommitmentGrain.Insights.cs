@@ -21,7 +21,7 @@ public sealed partial class CommitmentGrain
             return;
         }
 
-        var fresh = history.Skip(_toldInsights).Where(e => InsightEvents.Counted.Contains(e.Type)).ToList();
+        var fresh = history.Skip(_toldInsights).Where(InsightEvents.Counts).ToList();
         _toldInsights = history.Count;
         if (fresh.Count == 0)
         {

@@ -18,7 +18,9 @@ public sealed record InsightEvent(
     [property: Id(6)] string? From = null,
     [property: Id(7)] string? To = null,
     [property: Id(8)] DateTimeOffset? OfferedAt = null,
-    [property: Id(9)] int? Rating = null);
+    [property: Id(9)] int? Rating = null,
+    // Not counted: a completion after the guest reopened the promise, or a later reopening (its first completion already counts as not kept).
+    [property: Id(10)] bool Repeat = false);
 
 [GenerateSerializer, Alias("commitments.insight-team-day")]
 public sealed class TeamDay
@@ -68,6 +70,17 @@ public sealed class InsightDayState
 
             switch (e.Type)
             {
+                case EventTypes.Completed or EventTypes.Reopened when e.Repeat:
+                    break;
+                case EventTypes.Reopened:
+                    // The guest said it was not done: the promise's first completion (this event's moment and deadline) was not kept.
+                    var unkept = state.Team(teamOf(e.Owner));
+                    if (e.At <= e.DueAt && unkept.OnTime > 0)
+                    {
+                        unkept.OnTime--;
+                    }
+
+                    break;
                 case EventTypes.Completed:
                     var team = state.Team(teamOf(e.Owner));
                     team.Completed++;

@@ -7,11 +7,19 @@ namespace Commitments.Grains.Insights;
 /// <summary>What of a promise's history counts for insights, and how the roll-up is rebuilt from the ledger.</summary>
 public static class InsightEvents
 {
-    public static readonly HashSet<string> Counted =
+    private static readonly HashSet<string> Types =
     [
         EventTypes.Completed, EventTypes.Cancelled, EventTypes.Rated,
         EventTypes.HandoffProposed, EventTypes.HandoffAccepted, EventTypes.HandoffDeclined,
+        EventTypes.Reopened,
     ];
+
+    /// <summary>Whether an event counts: a reopening only when the guest asked for it (a promise they say was not done was not kept).</summary>
+    public static bool Counts(HistoryEvent e) =>
+        Types.Contains(e.Type) && (e.Type != EventTypes.Reopened || e.Actor.Kind == Common.Actor.CustomerKind);
+
+    private static bool GuestReopenedBefore(CommitmentState s, int seq) =>
+        s.History.Any(p => p.Seq < seq && p.Type == EventTypes.Reopened && p.Actor.Kind == Common.Actor.CustomerKind);
 
     /// <summary>One history event of <paramref name="s"/> as the roll-up counts it.</summary>
     public static InsightEvent From(CommitmentState s, HistoryEvent e)
@@ -19,6 +27,14 @@ public static class InsightEvents
         var basic = new InsightEvent(s.Id, e.Seq, e.Type, e.At, s.Owner, s.DueAt);
         switch (e.Type)
         {
+            case EventTypes.Completed when GuestReopenedBefore(s, e.Seq):
+                return basic with { Repeat = true };
+            case EventTypes.Reopened:
+                // Counted on the day of the completion it undoes (the first one), with that moment's owner and deadline.
+                var first = s.History.FirstOrDefault(p => p.Type == EventTypes.Completed && p.Seq < e.Seq);
+                return first is null || GuestReopenedBefore(s, e.Seq)
+                    ? basic with { Repeat = true }
+                    : basic with { At = first.At, Owner = OwnerAt(s, first.Seq), DueAt = DueAt(s, first) };
             case EventTypes.Completed:
             case EventTypes.Cancelled:
                 // The owner and deadline at that moment: the last handoff accepted and reschedule before it.
@@ -82,7 +98,7 @@ public static class InsightEvents
             }
 
             read++;
-            foreach (var e in state.History.Where(e => Counted.Contains(e.Type)).Select(e => From(state, e)))
+            foreach (var e in state.History.Where(Counts).Select(e => From(state, e)))
             {
                 var day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(e.At, info.Zone).DateTime);
                 var roll = days.GetValueOrDefault(day) ?? (days[day] = new InsightDayState());

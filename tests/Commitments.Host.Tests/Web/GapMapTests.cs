@@ -71,6 +71,41 @@ public sealed class GapMapTests(BrowserFixture browser)
     };
 
     [Fact]
+    public async Task APromiseTheGuestReopenedWasNotKeptAndTheWordsFitTheCounts()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var towels = await browser.PromiseAsync(site, TimeSpan.FromHours(1), handoffTo: null);
+        await Grain(site, towels).Complete(Actor.Staff("desk1"), null);
+        var info = (await browser.App.Grains.GetGrain<ISiteGrain>(site).GetInfo())!;
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, info.Zone).DateTime);
+        var day = IInsightDayGrain.For(browser.App.Grains, site, today);
+        await TextingApp.EventuallyAsync(day.Get, d => d.Teams.Values.Sum(t => t.OnTime) == 1, "the promise counted on time");
+        var page = await browser.NewDeviceAsync(1024, 768);
+        await page.SignInAsync(site, "mgr1", "999999", "/insights");
+
+        // Every day perfect: one promise, said in the singular, and no "worst day".
+        var summary = page.GetByTestId("trend-summary");
+        await Assertions.Expect(summary).ToHaveTextAsync("100% of 1 promise done on time over the period.");
+
+        // The guest says it was not done: its first completion was not kept, and finishing it again does not count twice.
+        await Grain(site, towels).CustomerReplied("NOT DONE");
+        await Grain(site, towels).Complete(Actor.Staff("desk1"), null);
+        var counted = await TextingApp.EventuallyAsync(day.Get, d => d.Teams.Values.Sum(t => t.OnTime) == 0, "the reopened promise counted as not kept");
+        counted.Teams.Values.Sum(t => t.Completed).ShouldBe(1);
+        await page.ReloadAsync();
+        await page.WaitForInteractiveAsync();
+        await Assertions.Expect(summary).ToContainTextAsync("0% of 1 promise done on time over the period; the worst day was");
+        await page.GetByText("A promise the guest said was not done counts as not kept on time.", new() { Exact = false }).WaitForAsync();
+
+        // Counted again from the ledger, the same.
+        await day.Replace(new InsightDayState());
+        using var manager = await browser.App.SignInAsync("mgr1", "999999", site);
+        (await manager.PostJsonAsync($"/api/sites/{site}/insights/rebuild")).EnsureSuccessStatusCode();
+        var rebuilt = await day.Get();
+        (rebuilt.Teams.Values.Sum(t => t.Completed), rebuilt.Teams.Values.Sum(t => t.OnTime)).ShouldBe((1, 0));
+    }
+
+    [Fact]
     public async Task TheGapMapIsForManagersOnly()
     {
         var site = await browser.App.NewSiteAsync();
