@@ -91,10 +91,39 @@ public sealed class RecordAndQueueTests(BrowserFixture browser)
         await page.ShouldBeAccessibleAsync();
         await page.ScreenshotAsync("queue");
 
+        // The policy's pause (15 min by default), a shorter and a longer one.
         await row.GetByTestId("acknowledge").ClickAsync();
-        await row.GetByText("Acknowledged by Priya Nair", new() { Exact = false }).WaitForAsync();
+        var choices = await row.Locator("[data-testid^='ack-']").AllTextContentsAsync();
+        choices.Select(c => c.Trim()).ShouldBe(["7 min", "15 min (policy)", "30 min"]);
+        await page.ShouldBeAccessibleAsync();
+        await row.GetByTestId("ack-30").ClickAsync();
+        await row.GetByText("Acknowledged by Priya Nair until", new() { Exact = false }).WaitForAsync();
+        await Assertions.Expect(row.GetByTestId("acknowledge")).ToHaveTextAsync("Acknowledged · more time");
         var view = await browser.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id)).Get();
-        view.ShouldNotBeNull().History.ShouldContain(e => e.Type == EventTypes.Acknowledged && e.Actor.Id == "mgr1");
+        var ack = view.ShouldNotBeNull().History.Last(e => e.Type == EventTypes.Acknowledged);
+        ack.Actor.Id.ShouldBe("mgr1");
+        view.History.ShouldContain(e => e.Type == EventTypes.Acknowledged && e.Actor.Id == "mgr1");
+    }
+
+    [Fact]
+    public async Task AManagerReassignsAPromiseWhoseOfferNobodyAccepted()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var id = await Promise(site, TimeSpan.FromSeconds(1), handoffTo: "hk1", what: "Iron and board");
+        var page = await browser.NewDeviceAsync(1024, 768);
+        await page.SignInAsync(site, "mgr1", "999999", "/queue");
+        var row = page.GetByTestId($"queue-{id:D}");
+        await row.WaitForAsync(new() { Timeout = 20_000 });
+
+        await row.GetByTestId("reassign").ClickAsync();
+        (await row.GetByTestId("reassign-note").TextContentAsync()).ShouldNotBeNull().ShouldContain("Offered to Maria Lopez, not accepted yet");
+        await row.GetByLabel("Offer it to").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "Sam Okafor (Housekeeping)" }).ClickAsync();
+        await row.GetByTestId("confirm-reassign").ClickAsync();
+
+        await row.GetByText("Offered to Sam Okafor", new() { Exact = true }).WaitForAsync();
+        var view = (await browser.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id)).Get())!;
+        view.PendingHandoff.ShouldNotBeNull().To.ShouldBe("hk2");
     }
 
     [Fact]
