@@ -306,7 +306,8 @@ public sealed partial class CommitmentGrain
         t.ErrorCode,
         t.Reason,
         t.SentAt,
-        t.UpdatedAt);
+        t.UpdatedAt,
+        t.StaffId);
 
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
         Message = "Text {TextId} of promise {CommitmentId} got a second Twilio SID; the first stands")]

@@ -105,7 +105,9 @@ public sealed record TextView(
     [property: Id(5)] int? ErrorCode,
     [property: Id(6)] string? Reason,
     [property: Id(7)] DateTimeOffset? SentAt,
-    [property: Id(8)] DateTimeOffset UpdatedAt);
+    [property: Id(8)] DateTimeOffset UpdatedAt,
+    // The staff member texted (null: the customer).
+    [property: Id(9)] string? StaffId = null);
 
 /// <summary>What the dispatcher needs to send one text; null from the grain means "not now".</summary>
 [GenerateSerializer, Immutable, Alias("commitments.text-to-send")]

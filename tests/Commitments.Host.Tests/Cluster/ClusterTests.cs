@@ -42,7 +42,7 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
         using var lead = await ClusterFixture.SignInAsync(cluster.B, "hk1", "2222");
         (await lead.PostJsonAsync($"/api/sites/{ClusterFixture.Site}/commitments/{id}/handoff/accept")).StatusCode.ShouldBe(HttpStatusCode.OK);
 
-        await page.GetByTestId("record-history").GetByText("Maria Lopez accepted it and owns it now").WaitForAsync();
+        await page.GetByTestId("record-history").GetByText("Maria Lopez accepted it from Dana Whitfield").WaitForAsync();
         await Assertions.Expect(page.GetByTestId("record-owner")).ToContainTextAsync("Maria Lopez");
 
         using var manager = await ClusterFixture.SignInAsync(cluster.C, "boss", ClusterFixture.ManagerPin);

@@ -53,12 +53,16 @@ public sealed class RecordAndQueueTests(BrowserFixture browser)
         // The texts the promise caused, with where each one is (numbers masked).
         await page.GetByTestId("record-texts").WaitForAsync();
         (await page.GetByTestId("record-texts").TextContentAsync()).ShouldNotBeNull().ShouldNotContain(TextingApp.OurNumber);
+        // In people's words: who was texted, the last digits only, what about, and where it is.
+        await page.GetByTestId("record-texts").GetByText("Texted Maria Lopez (recipient), ••", new() { Exact = false }).WaitForAsync();
+        (await page.GetByTestId("record-texts").TextContentAsync()).ShouldNotBeNull().ShouldContain(": the offer — ");
+        (await history.TextContentAsync()).ShouldNotBeNull().ShouldNotContain("on time: ");
         await page.ShouldBeAccessibleAsync();
         await page.ScreenshotAsync("promise-record");
 
         // It changes on screen when the promise changes.
         await browser.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id)).AcceptHandoff(Actor.Staff("hk1"));
-        await history.GetByText("Maria Lopez accepted it and owns it now").WaitForAsync();
+        await history.GetByText("Maria Lopez accepted it from Dana Whitfield").WaitForAsync();
         await Assertions.Expect(page.GetByTestId("record-owner")).ToContainTextAsync("Maria Lopez");
     }
 
