@@ -41,6 +41,9 @@ public interface ICommitmentGrain : IGrainWithStringKey, ITextOutbox
 
     Task<CommitmentView> Reopen(Actor actor, string? dueAt, string? reason);
 
+    /// <summary>The person who just marked it done takes that back (within <see cref="CommitmentGrain.UndoWindow"/>): open again, same deadline, recorded as an undo.</summary>
+    Task<CommitmentView> UndoComplete(Actor actor);
+
     Task<CommitmentView> AddNote(Actor actor, string? text);
 
     /// <summary>The owner, a lead of their team or a manager is on it: repeats stop, and the next level waits <paramref name="minutes"/> (default: the policy's ackTimeout).</summary>
@@ -292,8 +295,31 @@ public sealed partial class CommitmentGrain(
         return View();
     }
 
+    /// <summary>How long "done" can be taken back by whoever marked it (the guest's text waits as long).</summary>
+    public static readonly TimeSpan UndoWindow = TimeSpan.FromSeconds(10);
+
+    public async Task<CommitmentView> UndoComplete(Actor actor)
+    {
+        await RequireStaff(actor);
+        await RequireCreated();
+        var now = time.GetUtcNow();
+        if (State.Status != CommitmentStatus.Done || State.History[^1] is not { Type: EventTypes.Completed } done || done.Actor != actor)
+        {
+            throw RuleViolationException.Conflict("Only the last change, a done marked by you, can be undone.");
+        }
+
+        if (now - done.At > UndoWindow)
+        {
+            throw RuleViolationException.Conflict($"Done can be undone for {UndoWindow.TotalSeconds:0} seconds; ask a manager to reopen it.");
+        }
+
+        await ReopenAsync(actor, State.DueAt, "Undone: marked done by mistake.", now, undo: true);
+        await SaveAsync();
+        return View();
+    }
+
     /// <summary>The reopen rule, whoever asks (a manager, or the customer by text): open again, same owner, a new deadline and plan.</summary>
-    private async Task ReopenAsync(Actor actor, DateTimeOffset dueAt, string reason, DateTimeOffset now)
+    private async Task ReopenAsync(Actor actor, DateTimeOffset dueAt, string reason, DateTimeOffset now, bool undo = false)
     {
         // First, before anything changes: the site may be full (its cap on open promises).
         var code = await Index.AllocateReplyCode(State.Id);
@@ -302,13 +328,19 @@ public sealed partial class CommitmentGrain(
         State.Status = CommitmentStatus.Open;
         State.ReplyCode = code;
         RestartEscalation();
-        Append(actor, now, EventTypes.Reopened, new()
+        var details = new Dictionary<string, string>
         {
             ["owner"] = State.Owner,
             ["from"] = Iso(old),
             ["dueAt"] = Iso(State.DueAt),
             ["reason"] = reason,
-        });
+        };
+        if (undo)
+        {
+            details["undo"] = "true";
+        }
+
+        Append(actor, now, EventTypes.Reopened, details);
     }
 
     public async Task<CommitmentView> AddNote(Actor actor, string? text)

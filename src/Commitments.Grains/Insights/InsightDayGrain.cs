@@ -20,7 +20,9 @@ public sealed record InsightEvent(
     [property: Id(8)] DateTimeOffset? OfferedAt = null,
     [property: Id(9)] int? Rating = null,
     // Not counted: a completion after the guest reopened the promise, or a later reopening (its first completion already counts as not kept).
-    [property: Id(10)] bool Repeat = false);
+    [property: Id(10)] bool Repeat = false,
+    // A done taken back at once by whoever marked it: the completion (this event's moment and deadline) is not counted.
+    [property: Id(11)] bool Undo = false);
 
 [GenerateSerializer, Alias("commitments.insight-team-day")]
 public sealed class TeamDay
@@ -71,6 +73,16 @@ public sealed class InsightDayState
             switch (e.Type)
             {
                 case EventTypes.Completed or EventTypes.Reopened when e.Repeat:
+                    break;
+                case EventTypes.Reopened when e.Undo:
+                    var undone = state.Team(teamOf(e.Owner));
+                    var minutes = (int)Math.Max(0, Math.Ceiling((e.At - e.DueAt).TotalMinutes));
+                    if (undone.Completed > 0 && undone.LateMinutes.Remove(minutes))
+                    {
+                        undone.Completed--;
+                        undone.OnTime -= e.At <= e.DueAt && undone.OnTime > 0 ? 1 : 0;
+                    }
+
                     break;
                 case EventTypes.Reopened:
                     // The guest said it was not done: the promise's first completion (this event's moment and deadline) was not kept.

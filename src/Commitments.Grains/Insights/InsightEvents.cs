@@ -16,7 +16,7 @@ public static class InsightEvents
 
     /// <summary>Whether an event counts: a reopening only when the guest asked for it (a promise they say was not done was not kept).</summary>
     public static bool Counts(HistoryEvent e) =>
-        Types.Contains(e.Type) && (e.Type != EventTypes.Reopened || e.Actor.Kind == Common.Actor.CustomerKind);
+        Types.Contains(e.Type) && (e.Type != EventTypes.Reopened || e.Actor.Kind == Common.Actor.CustomerKind || e.Details.ContainsKey("undo"));
 
     private static bool GuestReopenedBefore(CommitmentState s, int seq) =>
         s.History.Any(p => p.Seq < seq && p.Type == EventTypes.Reopened && p.Actor.Kind == Common.Actor.CustomerKind);
@@ -29,9 +29,15 @@ public static class InsightEvents
         {
             case EventTypes.Completed when GuestReopenedBefore(s, e.Seq):
                 return basic with { Repeat = true };
+            case EventTypes.Reopened when e.Details.ContainsKey("undo"):
+                // The completion it takes back (the one just before it), uncounted on its day, unless that one never counted.
+                var taken = s.History.Last(p => p.Type == EventTypes.Completed && p.Seq < e.Seq);
+                return GuestReopenedBefore(s, taken.Seq)
+                    ? basic with { Repeat = true }
+                    : basic with { At = taken.At, Owner = OwnerAt(s, taken.Seq), DueAt = DueAt(s, taken), Undo = true };
             case EventTypes.Reopened:
                 // Counted on the day of the completion it undoes (the first one), with that moment's owner and deadline.
-                var first = s.History.FirstOrDefault(p => p.Type == EventTypes.Completed && p.Seq < e.Seq);
+                var first = s.History.LastOrDefault(p => p.Type == EventTypes.Completed && p.Seq < e.Seq);
                 return first is null || GuestReopenedBefore(s, e.Seq)
                     ? basic with { Repeat = true }
                     : basic with { At = first.At, Owner = OwnerAt(s, first.Seq), DueAt = DueAt(s, first) };

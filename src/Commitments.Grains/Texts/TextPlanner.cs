@@ -96,7 +96,12 @@ public static class TextPlanner
 
             case EventTypes.Completed:
                 SkipWaiting(c, "the promise was completed first");
-                ToCustomer(c, TextKinds.CustomerCompleted, notBefore: AfterQuietHours(c.Now, c.Site));
+                // Waits out the moment in which "done" can still be undone: an undone done is never texted.
+                ToCustomer(c, TextKinds.CustomerCompleted, notBefore: AfterQuietHours(c.Now + CommitmentGrain.UndoWindow, c.Site));
+                break;
+
+            case EventTypes.Reopened when e.Details.ContainsKey("undo"):
+                SkipWaiting(c, "the done was undone");
                 break;
 
             case EventTypes.Cancelled:

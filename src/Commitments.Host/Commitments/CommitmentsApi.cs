@@ -27,6 +27,7 @@ internal static class CommitmentsApi
 
         group.MapPost("/{id}/complete", (string id, CompleteRequest? body, HttpContext http) =>
             Act(http, id, (g, a) => g.Complete(a, body?.Note)));
+        group.MapPost("/{id}/complete/undo", (string id, HttpContext http) => Act(http, id, (g, a) => g.UndoComplete(a)));
         group.MapPost("/{id}/reschedule", (string id, RescheduleRequest body, HttpContext http) =>
             Act(http, id, (g, a) => g.Reschedule(a, body.DueAt, body.Reason)));
         group.MapPost("/{id}/cancel", (string id, CancelRequest body, HttpContext http) =>

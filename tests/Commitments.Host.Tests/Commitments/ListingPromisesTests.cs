@@ -24,6 +24,23 @@ public sealed class ListingPromisesTests(AppFixture fixture)
         [.. (await (await client.GetAsync(url)).JsonAsync()).GetProperty("items").EnumerateArray().Select(i => i.GetProperty("what").GetString()!)];
 
     [Fact]
+    public async Task DoneIsUndoneByWhoeverMarkedItAndByNobodyElse()
+    {
+        var site = await App.NewSiteAsync();
+        using var desk = await App.SignInAsync("desk1", "1111", site);
+        using var manager = await App.SignInAsync("mgr1", "999999", site);
+        var id = await PromiseAsync(desk, site, 60);
+        await desk.PostJsonAsync($"/api/sites/{site}/commitments/{id}/complete");
+
+        await (await manager.PostJsonAsync($"/api/sites/{site}/commitments/{id}/complete/undo")).ShouldBeProblemAsync(HttpStatusCode.Conflict);
+        var undone = await desk.PostJsonAsync($"/api/sites/{site}/commitments/{id}/complete/undo");
+
+        undone.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await undone.JsonAsync()).GetProperty("status").GetString().ShouldBe("open");
+        await (await desk.PostJsonAsync($"/api/sites/{site}/commitments/{id}/complete/undo")).ShouldBeProblemAsync(HttpStatusCode.Conflict);
+    }
+
+    [Fact]
     public async Task ListsFilterByStatusOwnerAndTeamSoonestFirst()
     {
         var site = await App.NewSiteAsync();

@@ -38,6 +38,29 @@ public sealed class RecordAndQueueTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task DoneIsOneTapAndCanBeUndoneForAMoment()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var id = await Promise(site, TimeSpan.FromHours(1), handoffTo: null, what: "Spare key card");
+        var page = await browser.NewDeviceAsync();
+        await page.SignInAsync(site, "desk1", "1111", "/mine");
+        var card = page.GetByTestId($"owned-{id:D}");
+
+        await card.GetByTestId("done").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("mine-message")).ToContainTextAsync("Done: Spare key card.");
+        await page.ShouldBeAccessibleAsync();
+        await page.GetByTestId("undo").ClickAsync();
+
+        await Assertions.Expect(page.GetByTestId("mine-message")).ToContainTextAsync("Undone: Spare key card is open again");
+        await card.WaitForAsync();
+        var view = (await browser.App.Grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id)).Get())!;
+        view.Status.ShouldBe(CommitmentStatus.Open);
+        view.History[^1].Details.ShouldContainKey("undo");
+        await page.OpenAsync($"/promises/{id:D}");
+        await page.GetByTestId("record-history").GetByText("Dana Whitfield undid “done”", new() { Exact = false }).WaitForAsync();
+    }
+
+    [Fact]
     public async Task TheRecordShowsTheWholeTruthOfOnePromise()
     {
         var site = await browser.App.NewSiteAsync();
