@@ -61,6 +61,42 @@ public sealed class RecordAndQueueTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task TheRecordOffersWhatTheSignedInPersonMayDo()
+    {
+        var site = await browser.App.NewSiteAsync();
+        var id = await Promise(site, TimeSpan.FromHours(1), handoffTo: "hk1", what: "Extra pillows");
+        var page = await browser.NewDeviceAsync();
+        await page.SignInAsync(site, "hk1", "2222", $"/promises/{id:D}");
+        var actions = page.GetByTestId("record-actions");
+
+        // Offered to me: accept or decline; not yet mine to finish.
+        await actions.GetByTestId("record-accept").WaitForAsync();
+        (await actions.GetByTestId("record-done").CountAsync()).ShouldBe(0);
+        await actions.GetByTestId("record-accept").ClickAsync();
+        await page.GetByTestId("record-history").GetByText("Maria Lopez accepted it from Dana Whitfield").WaitForAsync();
+
+        // Mine now: done, reschedule, hand off, acknowledge, note.
+        foreach (var action in new[] { "record-done", "record-reschedule", "record-handoff", "record-acknowledge", "record-note" })
+        {
+            await actions.GetByTestId(action).WaitForAsync();
+        }
+
+        await actions.GetByTestId("record-reschedule").ClickAsync();
+        await page.GetByTestId("record-confirm").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("record-message")).ToContainTextAsync("Reason");
+        await page.ShouldBeAccessibleAsync();
+
+        await actions.GetByTestId("record-note").ClickAsync();
+        await page.Locator("#record-note-text").FillAsync("Feather-free, please");
+        await page.GetByTestId("record-confirm").ClickAsync();
+        await page.GetByTestId("record-history").GetByText("Maria Lopez added a note: “Feather-free, please”").WaitForAsync();
+
+        await actions.GetByTestId("record-done").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("record-status")).ToHaveTextAsync("Done");
+        (await actions.GetByTestId("record-done").CountAsync()).ShouldBe(0);
+    }
+
+    [Fact]
     public async Task TheRecordShowsTheWholeTruthOfOnePromise()
     {
         var site = await browser.App.NewSiteAsync();
@@ -195,7 +231,7 @@ public sealed class RecordAndQueueTests(BrowserFixture browser)
         await page.ShouldBeAccessibleAsync();
 
         await card.GetByTestId("done").ClickAsync();
-        await Assertions.Expect(page.GetByTestId("mine-message")).ToContainTextAsync("Done.");
+        await Assertions.Expect(page.GetByTestId("mine-message")).ToContainTextAsync("Done: Crib for room 301.");
         (await grain.Get()).ShouldNotBeNull().Status.ShouldBe(CommitmentStatus.Done);
     }
 
