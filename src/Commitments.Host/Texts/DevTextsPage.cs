@@ -21,20 +21,44 @@ internal static class DevTextsPage
         return app;
     }
 
-    private static async Task<IResult> Conversations(DevelopmentTwilio.Settings twilio, IHttpClientFactory http, IGrainFactory grains)
+    private static async Task<IResult> Conversations(DevelopmentTwilio.Settings twilio, IHttpClientFactory http, IGrainFactory grains, TimeProvider time)
     {
         using var client = http.CreateClient();
         var conversations = await client.GetFromJsonAsync<JsonElement>(new Uri(twilio.BaseUrl, "/_fake/conversations"));
         var names = new Dictionary<string, string>();
+        SiteInfo? clock = null;
         foreach (var site in await grains.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).List())
         {
-            foreach (var person in await grains.GetGrain<ISiteGrain>(site).ListStaff(includeInactive: true))
+            var siteGrain = grains.GetGrain<ISiteGrain>(site);
+            clock ??= await siteGrain.GetInfo();
+            foreach (var person in await siteGrain.ListStaff(includeInactive: true))
             {
                 names.TryAdd(person.Mobile, $"{person.Name} ({site}/{person.Id})");
             }
         }
 
-        return TypedResults.Ok(new { us = DevelopmentTwilio.OurNumber, names, conversations });
+        // One clock: times are written by the service, in the (first) site's time and words, not the browser's.
+        var now = time.GetUtcNow();
+        var phones = conversations.EnumerateArray().Select(c => new
+        {
+            phone = c.GetProperty("phone").GetString(),
+            messages = c.GetProperty("messages").EnumerateArray().Select(m => new
+            {
+                body = m.GetProperty("body").GetString(),
+                direction = m.GetProperty("direction").GetString(),
+                status = m.GetProperty("status").GetString(),
+                at = m.TryGetProperty("dateCreated", out var created) && created.TryGetDateTimeOffset(out var at) && clock is not null
+                    ? Web.Shared.SiteClock.When(clock, at, now)
+                    : "",
+            }),
+        });
+        return TypedResults.Ok(new
+        {
+            us = DevelopmentTwilio.OurNumber,
+            names,
+            zone = clock is null ? "" : Web.Shared.SiteClock.ZoneName(clock.TimeZone),
+            conversations = phones,
+        });
     }
 
     private static async Task<IResult> Reply(HandsetReply reply, DevelopmentTwilio.Settings twilio, IHttpClientFactory http)
@@ -64,19 +88,20 @@ internal static class DevTextsPage
           input { flex: 1; font-size: 16px; padding: 8px; border: 1px solid #c5cbd6; border-radius: 8px; }
           button { font-size: 16px; padding: 8px 14px; border: 0; border-radius: 8px; background: #1d2330; color: #fff; }
         </style></head>
-        <body><header><strong>Texts</strong> — every phone's conversation with the local Twilio. Reply as that phone below its texts.</header>
+        <body><header><strong>Texts</strong> — every phone's conversation with the local Twilio. Reply as that phone below its texts.<span id="zone"></span></header>
         <main id="phones"><p>No texts yet. Make a promise with a customer mobile and SMS consent.</p></main>
         <script>
         const esc = s => s.replace(/[&<>"]/g, c => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]));
         async function load() {
           const data = await (await fetch('/dev/texts/conversations')).json();
           if (!data.conversations.length) return;
+          document.getElementById('zone').textContent = data.zone ? ` Times are ${data.zone}.` : '';
           const typing = document.activeElement && document.activeElement.name === 'body';
           if (typing) return;
           document.getElementById('phones').innerHTML = data.conversations.map(c => `
             <section><h2>${esc(data.names[c.phone] || 'Guest')} <span class="meta">${esc(c.phone)}</span></h2>
             <div class="msgs">${c.messages.map(m => `<div class="m ${m.direction === 'inbound' ? 'out' : 'in'}">${esc(m.body)}
-              <div class="meta">${new Date(m.dateCreated).toLocaleTimeString()} · ${esc(m.status)}</div></div>`).join('')}</div>
+              <div class="meta">${esc(m.at)} · ${esc(m.status)}</div></div>`).join('')}</div>
             <form data-phone="${esc(c.phone)}"><input name="body" placeholder="Reply as this phone" autocomplete="off"><button>Send</button></form></section>`).join('');
           document.querySelectorAll('form').forEach(f => f.onsubmit = async e => {
             e.preventDefault();
