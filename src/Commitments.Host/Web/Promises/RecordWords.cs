@@ -41,7 +41,7 @@ public sealed class RecordWords(SiteInfo site, IReadOnlyDictionary<string, Staff
             "waiting" or "attempting" => t.Status,
             _ => $"{t.Status} {SiteClock.Time(site, t.UpdatedAt)}",
         };
-        return $"Texted {who}, ••{digits}: {Kind(t.Kind)} — {where}";
+        return $"{(t.SentAt is null ? "Text to" : "Texted")} {who}, ••{digits}: {Kind(t.Kind)} — {where}";
     }
 
     public static string Kind(string kind) => kind switch
