@@ -95,7 +95,7 @@ public sealed partial class SiteGrain
             var field = $"requestTypes[{i}]";
             var input = types[i];
             var id = input.Id?.Trim();
-            if (!IsSlug(id))
+            if (!SiteRules.IsSlug(id))
             {
                 v.Add($"{field}.id", "must be a slug: lower-case letters, digits and dashes, 1–40 characters.");
             }
@@ -116,7 +116,7 @@ public sealed partial class SiteGrain
                 v.Add($"{field}.team", $"'{team}' is not a team of this site.");
             }
 
-            if (IsSlug(id) && label is not null && !next.ContainsKey(id!))
+            if (SiteRules.IsSlug(id) && label is not null && !next.ContainsKey(id!))
             {
                 next[id!] = new RequestTypeRecord
                 {

@@ -1,107 +1,11 @@
-using System.Text.RegularExpressions;
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Common;
 using Commitments.Grains.Escalation;
 using Commitments.Grains.Index;
 using Commitments.Grains.Texts;
-using Orleans.Concurrency;
 using Microsoft.AspNetCore.Identity;
 
 namespace Commitments.Grains.Sites;
-
-/// <summary>A site (hotel): its name, clock, phone region, teams and staff directory.</summary>
-/// <remarks>
-/// Reads interleave with changes, so a promise (or a phone's reply acting on one) can always read
-/// the directory, even while the site waits on another grain: no call cycle can deadlock.
-/// </remarks>
-public interface ISiteGrain : IGrainWithStringKey, ITextOutbox
-{
-    /// <summary>Creates the site if it does not exist yet; an existing site is left as it is.</summary>
-    [Idempotent]
-    Task<SiteInfo> Ensure(SiteSetup setup);
-
-    [AlwaysInterleave]
-    [Idempotent]
-    Task<SiteInfo?> GetInfo();
-
-    Task<TeamInfo> UpsertTeam(Actor actor, TeamInput input);
-
-    [AlwaysInterleave]
-    [Idempotent]
-    Task<IReadOnlyList<StaffInfo>> ListStaff(bool includeInactive);
-
-    [AlwaysInterleave]
-    [Idempotent]
-    Task<StaffInfo?> GetStaff(string staffId);
-
-    Task<StaffInfo> AddStaff(Actor actor, StaffInput input);
-
-    /// <summary>Adds the staff member unless one with that id exists (seeding and first-run set-up).</summary>
-    [Idempotent]
-    Task<StaffInfo> EnsureStaff(StaffInput input);
-
-    Task<StaffInfo> UpdateStaff(Actor actor, string staffId, StaffInput input);
-
-    /// <summary>Deactivates a leaver and lists what they still own or were offered, for a manager to hand on.</summary>
-    Task<DeactivationResult> DeactivateStaff(Actor actor, string staffId);
-
-    /// <summary>
-    /// Checks a PIN. <paramref name="enrolledDevice"/>: the attempt comes from one of the site's own
-    /// devices (a manager signed in on it), whose failures are counted apart from everyone else's.
-    /// </summary>
-    Task<SignInResult> SignIn(string staffId, string pin, bool enrolledDevice = false);
-
-    /// <summary>The person signed out of <paramref name="session"/>: that sign-in ends (a copy of its cookie too), and their open pages re-check.</summary>
-    Task SignOut(string staffId, string session);
-
-    /// <summary>Whether a sign-in still holds: the person is active, the stamp is theirs, and the session was not ended.</summary>
-    [AlwaysInterleave]
-    [ReadOnly]
-    [Idempotent]
-    Task<bool> IsSignedIn(string staffId, string session, string stamp);
-
-    /// <summary>The team's escalation policy (the defaults until a manager sets one).</summary>
-    [AlwaysInterleave]
-    [Idempotent]
-    Task<EscalationPolicy> GetPolicy(string team);
-
-    Task<EscalationPolicy> SetPolicy(Actor actor, string team, EscalationPolicy policy);
-
-    /// <summary>A manager changes the site's name, time zone, phone region, language or quiet hours.</summary>
-    Task<SiteInfo> UpdateSettings(Actor actor, SiteSettingsInput input);
-
-    /// <summary>The site's one-tap request types, the most used first (the defaults until a manager sets them).</summary>
-    [AlwaysInterleave]
-    [Idempotent]
-    Task<IReadOnlyList<RequestTypeInfo>> ListRequestTypes();
-
-    /// <summary>A promise was made from this request type, so it moves up the list.</summary>
-    Task RequestTypeUsed(string requestTypeId);
-
-    /// <summary>A staff phone's handset says it texted STOP (or START): kept on the person, so escalation need not ask every phone.</summary>
-    [OneWay]
-    Task StaffPhoneOptedOut(string staffId, string handsetKey, bool optedOut);
-
-    /// <summary>A manager texts the person a new code for their mobile, which has not answered one yet.</summary>
-    Task<StaffInfo> ResendVerification(Actor actor, string staffId);
-
-    /// <summary>The person's phone answered its code: one way from the handset (a stale message about an old phone is dropped).</summary>
-    [OneWay]
-    Task StaffPhoneVerified(string staffId, string handsetKey);
-
-    /// <summary>Its index's sweep: the site's own texts that came due go to the dispatcher of the silo it lives on.</summary>
-    [OneWay]
-    Task WakeTexts();
-
-    /// <summary>A manager replaces the list (uses are kept for the ids that stay).</summary>
-    Task<IReadOnlyList<RequestTypeInfo>> SetRequestTypes(Actor actor, IReadOnlyList<RequestTypeInput> types);
-}
-
-[GenerateSerializer, Immutable, Alias("commitments.deactivation-result")]
-public sealed record DeactivationResult(
-    [property: Id(0)] StaffInfo Staff,
-    [property: Id(1)] IReadOnlyList<IndexEntry> OpenPromises,
-    [property: Id(2)] IReadOnlyList<IndexEntry> OfferedHandoffs);
 
 [GrainType(GrainTypeName)]
 public sealed partial class SiteGrain(
@@ -146,31 +50,6 @@ public sealed partial class SiteGrain(
         }
     }
 
-    private async Task FindVerifiedPhonesAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            var found = false;
-            foreach (var (id, person) in State.Staff.Where(s => s.Value.MobileUnverified && s.Value.Active).ToList())
-            {
-                if (await Handset(person.Mobile).IsStaffOf(SiteId, id) && person.MobileUnverified)
-                {
-                    _phones.Verified(State, id, person);
-                    found = true;
-                }
-            }
-
-            if (found)
-            {
-                await site.WriteStateAsync();
-            }
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            LogHandsetsNotRegistered(logger, ex, SiteId);
-        }
-    }
-
     public async Task StaffPhoneVerified(string staffId, string handsetKey)
     {
         if (State.Staff.TryGetValue(staffId, out var record) && record.MobileUnverified && IHandsetGrain.KeyFor(record.Mobile) == handsetKey)
@@ -206,149 +85,44 @@ public sealed partial class SiteGrain(
         return ToInfo(staffId, person);
     }
 
-    /// <summary>
-    /// A code for the person's (new) mobile; until the phone answers it gets no staff texts and does
-    /// not act as them. The phone learns of the code first, so a code that arrives always works.
-    /// Returns the text that carries it, or null if the phone turns out to be theirs already (it
-    /// answered an earlier code, and that word never reached the site). Nothing here changes yet.
-    /// </summary>
-    private async Task<OutboundText?> VerifyMobileAsync(string staffId, StaffRecord person, string mobile, string name)
-    {
-        var (request, text) = _phones.Issue(State, SiteId, staffId, person, mobile, name);
-        return await Handset(mobile).ExpectVerification(request) ? null : text;
-    }
+    // The site's own outbox (staff phone codes), driven by the dispatcher like a promise's.
+    public Task<TextWork> BeginDueTexts(string dispatcherId) => Texts.BeginDueTexts(dispatcherId);
 
-    private void Verifying(string staffId, StaffRecord person, OutboundText? code)
-    {
-        if (code is null)
-        {
-            _phones.Verified(State, staffId, person);
-        }
-        else
-        {
-            _phones.Record(State, person, code);
-        }
-    }
+    public Task RecordSendOutcome(string textId, SendOutcome outcome) => Texts.RecordSendOutcome(textId, outcome);
 
-    public async Task<TextWork> BeginDueTexts(string dispatcherId)
-    {
-        var due = State.Exists ? _phones.Due(State, dispatcherId, ClaimantGone) : [];
-        if (due.Count == 0)
-        {
-            return TextWork.None;
-        }
+    public Task UpdateTextStatus(string textId, string messageSid, string status, int? errorCode) => Texts.UpdateTextStatus(textId, messageSid, status, errorCode);
 
-        var now = time.GetUtcNow();
-        var send = new List<TextToSend>();
-        var poll = new List<TextPoll>();
-        foreach (var text in due)
-        {
-            if (text.Stage == TextStage.Submitted)
-            {
-                text.Polls++;
-                poll.Add(new TextPoll(text.Id, text.MessageSid!));
-            }
-            else if ((StaffPhones.SkipReason(State, text) ?? (await Handset(text.To).IsOptedOut() ? "The recipient opted out (STOP)." : null)) is { } reason)
-            {
-                _phones.Skip(text, reason, now);
-            }
-            else if (text.Body is { } body)
-            {
-                var lookUpSince = TextAttempts.Claim(text, dispatcherId, now);
-                var known = State.Texts.Where(t => t != text && t.MessageSid is not null).Select(t => t.MessageSid!).ToList();
-                send.Add(new TextToSend(SiteId, TextOutboxes.SiteTexts, text.Id, text.To, body, lookUpSince, known));
-            }
-        }
-
-        // The attempt is on record before anything is sent: a crash from here on is looked up, never resent blindly.
-        await site.WriteStateAsync();
-        TellIndexWhenTextsAreDue();
-        return new TextWork(send, poll);
-    }
-
-    public async Task RecordSendOutcome(string textId, SendOutcome outcome)
-    {
-        if (State.Texts.FirstOrDefault(t => t.Id == textId) is not { Stage: not TextStage.Skipped } text)
-        {
-            return;
-        }
-
-        if (TextAttempts.ApplyOutcome(text, outcome, time.GetUtcNow()) == TextAttempts.Applied.Failed && outcome.OptedOut)
-        {
-            Handset(text.To).SetOptedOut(true).Ignore();
-        }
-
-        StaffPhones.Settled(text);
-        await site.WriteStateAsync();
-        TellIndexWhenTextsAreDue();
-    }
-
-    public async Task UpdateTextStatus(string textId, string messageSid, string status, int? errorCode)
-    {
-        if (State.Texts.FirstOrDefault(t => t.Id == textId) is not { } text || (text.MessageSid is not null && text.MessageSid != messageSid))
-        {
-            return;
-        }
-
-        if (errorCode == 21610)
-        {
-            Handset(text.To).SetOptedOut(true).Ignore();
-        }
-
-        if (TextAttempts.ApplyStatus(text, messageSid, status, errorCode, time.GetUtcNow()).Changed)
-        {
-            StaffPhones.Settled(text);
-            await site.WriteStateAsync();
-        }
-    }
-
-    public Task<string?> SubmittedSid(string textId) => Task.FromResult(State.Texts.FirstOrDefault(t => t.Id == textId)?.MessageSid);
+    public Task<string?> SubmittedSid(string textId) => Task.FromResult(Texts.SubmittedSid(textId));
 
     public Task WakeTexts()
     {
-        if (State.Exists && textSignal is not null && _phones.Due(State, textSignal.DispatcherId, ClaimantGone).Count > 0)
-        {
-            textSignal.TextsReady(SiteId, TextOutboxes.SiteTexts);
-        }
-
-        TellIndexWhenTextsAreDue();
+        Texts.Wake();
         return Task.CompletedTask;
     }
 
-    private bool ClaimantGone(string dispatcherId) => textSignal is null || !textSignal.IsAlive(dispatcherId);
+    private SiteTexts? _texts;
 
-    /// <summary>A change to the site's texts: the dispatcher hears at once, and the index's sweep wakes the site when the next is due.</summary>
-    private void TextsChanged()
-    {
-        textSignal?.TextsReady(SiteId, TextOutboxes.SiteTexts);
-        TellIndexWhenTextsAreDue();
-    }
+    private SiteTexts Texts => _texts ??= new SiteTexts(time, _phones, GrainFactory, SiteId, textSignal, () => State, () => site.WriteStateAsync());
 
-    // One way: the index wakes this site (one way too) from its sweep.
-    private void TellIndexWhenTextsAreDue() =>
-        GrainFactory.GetGrain<ISiteIndexGrain>(SiteId).SiteTextsDue(_phones.NextWorkAt(State)).Ignore();
+    private void TextsChanged() => Texts.Changed();
 
-    public async Task StaffPhoneOptedOut(string staffId, string handsetKey, bool optedOut)
-    {
-        // One way from the handset (it never waits on the site, which waits on it); a stale message
-        // about a phone the person no longer has is dropped.
-        if (State.Staff.TryGetValue(staffId, out var record) && IHandsetGrain.KeyFor(record.Mobile) == handsetKey && record.OptedOut != optedOut)
-        {
-            record.OptedOut = optedOut;
-            await site.WriteStateAsync();
-        }
-    }
+    private StaffHandsets? _handsets;
+
+    private StaffHandsets Handsets => _handsets ??= new StaffHandsets(_phones, GrainFactory, SiteId, () => State, () => site.WriteStateAsync());
+
+    private Task<OutboundText?> VerifyMobileAsync(string staffId, StaffRecord person, string mobile, string name) =>
+        Handsets.RequestCodeAsync(staffId, person, mobile, name);
+
+    private void Verifying(string staffId, StaffRecord person, OutboundText? code) => Handsets.Apply(staffId, person, code);
+
+    private Task RegisterHandsetAsync(string mobile, string staffId, bool active) => Handsets.RegisterAsync(mobile, staffId, active);
 
     // Interleaved: the site keeps answering the promises while its phones are registered.
     private async Task RegisterHandsetsAsync(CancellationToken cancellationToken)
     {
         try
         {
-            // A phone that has not answered its code keeps waiting for it: it is not registered (nor forgotten).
-            foreach (var chunk in State.Staff.Where(s => !s.Value.MobileUnverified).ToList().Chunk(8))
-            {
-                await Task.WhenAll(chunk.Select(s => Handset(s.Value.Mobile).RegisterStaff(SiteId, s.Key, s.Value.Active)));
-            }
+            await Handsets.RegisterAllAsync();
 
             // The write is a turn of its own: it never runs beside another call's write.
             this.RegisterGrainTimer(async _ =>
@@ -363,22 +137,26 @@ public sealed partial class SiteGrain(
         }
     }
 
-    /// <summary>Tells a staff phone's handset who it belongs to; if that fails, the site makes sure of every phone on its next activation.</summary>
-    private async Task RegisterHandsetAsync(string mobile, string staffId, bool active)
+    private async Task FindVerifiedPhonesAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await Handset(mobile).RegisterStaff(SiteId, staffId, active);
+            await Handsets.FindVerifiedAsync();
         }
-        catch
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            if (State.HandsetsRegistered)
-            {
-                State.HandsetsRegistered = false;
-                await site.WriteStateAsync();
-            }
+            LogHandsetsNotRegistered(logger, ex, SiteId);
+        }
+    }
 
-            throw;
+    public async Task StaffPhoneOptedOut(string staffId, string handsetKey, bool optedOut)
+    {
+        // One way from the handset (it never waits on the site, which waits on it); a stale message
+        // about a phone the person no longer has is dropped.
+        if (State.Staff.TryGetValue(staffId, out var record) && IHandsetGrain.KeyFor(record.Mobile) == handsetKey && record.OptedOut != optedOut)
+        {
+            record.OptedOut = optedOut;
+            await site.WriteStateAsync();
         }
     }
 
@@ -390,27 +168,15 @@ public sealed partial class SiteGrain(
         }
 
         var v = new Validation();
-        if (!IsSlug(SiteId))
+        if (!SiteRules.IsSlug(SiteId))
         {
             v.Add("site", "must be a slug: lower-case letters, digits and dashes, 1–40 characters.");
         }
 
         var name = v.Text("name", setup.Name, 1, 100);
-        if (!TryFindZone(setup.TimeZone, out _))
-        {
-            v.Add("timeZone", $"'{setup.TimeZone}' is not a known IANA time zone.");
-        }
-
-        if (!Phone.IsKnownRegion(setup.PhoneRegion))
-        {
-            v.Add("phoneRegion", $"'{setup.PhoneRegion}' is not a known two-letter phone region.");
-        }
-
-        if (!TextTemplates.Languages.Contains(setup.Language))
-        {
-            v.Add("language", $"must be one of the languages texts are written in: {string.Join(", ", TextTemplates.Languages)}.");
-        }
-
+        SiteRules.CheckZone(v, setup.TimeZone);
+        SiteRules.CheckRegion(v, setup.PhoneRegion);
+        SiteRules.CheckLanguage(v, setup.Language);
         v.ThrowIfInvalid();
         State.Name = name;
         State.TimeZone = setup.TimeZone;
@@ -429,47 +195,17 @@ public sealed partial class SiteGrain(
         RequireManager(actor);
         var v = new Validation();
         var name = input.Name is null ? State.Name : v.Text("name", input.Name, 1, 100);
-        var zone = input.TimeZone?.Trim() ?? State.TimeZone;
-        if (!TryFindZone(zone, out _))
-        {
-            v.Add("timeZone", $"'{zone}' is not a known IANA time zone.");
-        }
+        var zone = SiteRules.CheckZone(v, input.TimeZone?.Trim() ?? State.TimeZone);
+        var region = SiteRules.CheckRegion(v, input.PhoneRegion?.Trim().ToUpperInvariant() ?? State.PhoneRegion);
+        var language = SiteRules.CheckLanguage(v, input.Language?.Trim() ?? State.Language);
 
-        var region = input.PhoneRegion?.Trim().ToUpperInvariant() ?? State.PhoneRegion;
-        if (!Phone.IsKnownRegion(region))
-        {
-            v.Add("phoneRegion", $"'{region}' is not a known two-letter phone region.");
-        }
-
-        var language = input.Language?.Trim() ?? State.Language;
-        if (!TextTemplates.Languages.Contains(language))
-        {
-            v.Add("language", $"must be one of the languages texts are written in: {string.Join(", ", TextTemplates.Languages)}.");
-        }
-
-        var quietFrom = ParseTime(v, "quietFrom", input.QuietFrom) ?? State.QuietFrom;
-        var quietUntil = ParseTime(v, "quietUntil", input.QuietUntil) ?? State.QuietUntil;
+        var quietFrom = SiteRules.ParseTime(v, "quietFrom", input.QuietFrom) ?? State.QuietFrom;
+        var quietUntil = SiteRules.ParseTime(v, "quietUntil", input.QuietUntil) ?? State.QuietUntil;
         v.ThrowIfInvalid();
         (State.Name, State.TimeZone, State.PhoneRegion, State.Language, State.QuietFrom, State.QuietUntil) =
             (name, zone, region, language, quietFrom, quietUntil);
         await site.WriteStateAsync();
         return Info();
-    }
-
-    private static TimeOnly? ParseTime(Validation v, string field, string? value)
-    {
-        if (value is null)
-        {
-            return null;
-        }
-
-        if (TimeOnly.TryParseExact(value.Trim(), "HH:mm", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var time))
-        {
-            return time;
-        }
-
-        v.Add(field, "must be a time of day as HH:mm (24-hour), e.g. 22:00.");
-        return null;
     }
 
     public Task<SiteInfo?> GetInfo() => Task.FromResult(State.Exists ? Info() : null);
@@ -480,7 +216,7 @@ public sealed partial class SiteGrain(
         RequireManager(actor);
         var v = new Validation();
         var id = input.Id?.Trim();
-        if (!IsSlug(id))
+        if (!SiteRules.IsSlug(id))
         {
             v.Add("id", "must be a slug: lower-case letters, digits and dashes, 1–40 characters.");
         }
@@ -544,13 +280,13 @@ public sealed partial class SiteGrain(
         var v = new Validation();
         var name = input.Name is null ? existing.Name : v.Text("name", input.Name, 1, 100);
         var mobile = input.Mobile is null ? existing.Mobile : Phone.Normalize(v, "mobile", input.Mobile, State.PhoneRegion, required: true);
-        var role = input.Role is null ? existing.Role : CheckRole(v, input.Role);
-        var team = input.Team is null ? existing.Team : CheckTeam(v, input.Team);
-        var pin = input.Pin is null ? null : CheckPin(v, input.Pin, role);
-        if (pin is null && input.Pin is null && role == Roles.Manager && existing.PinDigits < ManagerPinDigits)
+        var role = input.Role is null ? existing.Role : SiteRules.CheckRole(v, input.Role);
+        var team = input.Team is null ? existing.Team : SiteRules.CheckTeam(v, input.Team, State.Teams);
+        var pin = input.Pin is null ? null : SiteRules.CheckPin(v, input.Pin, role);
+        if (pin is null && input.Pin is null && role == Roles.Manager && existing.PinDigits < SiteRules.ManagerPinDigits)
         {
             // Their PIN may be short (its length is known only from when it was set or last used).
-            v.Add("pin", $"a manager needs a PIN of {ManagerPinDigits}–8 digits: set one with the change.");
+            v.Add("pin", $"a manager needs a PIN of {SiteRules.ManagerPinDigits}–8 digits: set one with the change.");
         }
 
         v.ThrowIfInvalid();
@@ -707,7 +443,7 @@ public sealed partial class SiteGrain(
         }
 
         var v = new Validation();
-        if (!IsSlug(id))
+        if (!SiteRules.IsSlug(id))
         {
             v.Add("id", "must be a slug: lower-case letters, digits and dashes, 1–40 characters.");
         }
@@ -718,9 +454,9 @@ public sealed partial class SiteGrain(
 
         var name = v.Text("name", input.Name, 1, 100);
         var mobile = Phone.Normalize(v, "mobile", input.Mobile, State.PhoneRegion, required: true);
-        var role = CheckRole(v, input.Role ?? Roles.Staff);
-        var team = CheckTeam(v, input.Team);
-        var pin = CheckPin(v, input.Pin, role);
+        var role = SiteRules.CheckRole(v, input.Role ?? Roles.Staff);
+        var team = SiteRules.CheckTeam(v, input.Team, State.Teams);
+        var pin = SiteRules.CheckPin(v, input.Pin, role);
         v.ThrowIfInvalid();
 
         var record = new StaffRecord
@@ -755,50 +491,6 @@ public sealed partial class SiteGrain(
         return ToInfo(id!, record);
     }
 
-    private static string? CheckRole(Validation v, string? role)
-    {
-        if (role is null || !Roles.All.Contains(role))
-        {
-            v.Add("role", $"must be one of: {string.Join(", ", Roles.All)}.");
-            return null;
-        }
-
-        return role;
-    }
-
-    private string? CheckTeam(Validation v, string? team)
-    {
-        if (string.IsNullOrWhiteSpace(team) || !State.Teams.ContainsKey(team))
-        {
-            v.Add("team", State.Teams.Count == 0
-                ? "must name a team of the site; the site has no teams yet."
-                : $"must be one of the site's teams: {string.Join(", ", State.Teams.Keys.Order())}.");
-            return null;
-        }
-
-        return team;
-    }
-
-    /// <summary>The shortest PIN a manager may have: a manager's account opens every staff number and the site's settings.</summary>
-    public const int ManagerPinDigits = 6;
-
-    private static string? CheckPin(Validation v, string? pin, string? role)
-    {
-        if (pin is null || !PinPattern().IsMatch(pin))
-        {
-            v.Add("pin", role == Roles.Manager ? $"must be {ManagerPinDigits}–8 digits for a manager." : "must be 4–8 digits.");
-            return null;
-        }
-
-        if (role == Roles.Manager && pin.Length < ManagerPinDigits)
-        {
-            v.Add("pin", $"must be {ManagerPinDigits}–8 digits for a manager.");
-            return null;
-        }
-
-        return pin;
-    }
-
     private void RequireSite()
     {
         if (!State.Exists)
@@ -820,9 +512,6 @@ public sealed partial class SiteGrain(
         }
     }
 
-    // Replies from a staff member's phone are theirs: the phone's grain learns whose it is.
-    private IHandsetGrain Handset(string mobile) => IHandsetGrain.For(GrainFactory, mobile);
-
     private int ActiveManagers() => State.Staff.Values.Count(s => s.Active && s.Role == Roles.Manager);
 
     private SiteInfo Info() => new(
@@ -838,37 +527,6 @@ public sealed partial class SiteGrain(
     private static StaffInfo ToInfo(string id, StaffRecord s) =>
         new(id, s.Name, s.Mobile, s.Role, s.Team, s.Active, s.Lead, s.OptedOut, StaffSignIns.Stamp(s),
             s.MobileUnverified, s.VerificationCodes.Count > 0 ? s.VerificationCodes.Max() : null);
-
-    internal static bool IsSlug(string? value) => value is not null && SlugPattern().IsMatch(value);
-
-    internal static bool TryFindZone(string? id, out TimeZoneInfo zone)
-    {
-        zone = TimeZoneInfo.Utc;
-        if (string.IsNullOrWhiteSpace(id))
-        {
-            return false;
-        }
-
-        try
-        {
-            zone = TimeZoneInfo.FindSystemTimeZoneById(id);
-            return true;
-        }
-        catch (TimeZoneNotFoundException)
-        {
-            return false;
-        }
-        catch (InvalidTimeZoneException)
-        {
-            return false;
-        }
-    }
-
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,39}$")]
-    private static partial Regex SlugPattern();
-
-    [GeneratedRegex("^[0-9]{4,8}$")]
-    private static partial Regex PinPattern();
 
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Registering the staff phones of site {Site} with their handsets failed; the next activation tries again")]
     private static partial void LogHandsetsNotRegistered(Microsoft.Extensions.Logging.ILogger logger, Exception exception, string site);
