@@ -1,5 +1,6 @@
 using Commitments.Host.Auth;
 using Commitments.Host.Commitments;
+using Commitments.Host.Development;
 using Commitments.Host.Escalation;
 using Commitments.Host.Hosting;
 using Commitments.Host.Insights;

@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Commitments.Grains.Common;
 using Commitments.Grains.Sites;
-using Commitments.Host.Hosting;
+using Commitments.Host.Development;
 using Commitments.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;

@@ -2,7 +2,7 @@ using Commitments.Grains.Commitments;
 using Commitments.Grains.Escalation;
 using Commitments.Grains.Index;
 using Commitments.Grains.Sites;
-using Commitments.Host.Hosting;
+using Commitments.Host.Cluster;
 using Hangfire;
 using Microsoft.Extensions.Options;
 
@@ -18,7 +18,7 @@ public sealed partial class EscalationReconciler(
     IGrainFactory grains,
     JobStorage storage,
     IEscalationScheduler scheduler,
-    Hosting.StartupIndexSnapshot startupIndexes,
+    Stored.StartupIndexSnapshot startupIndexes,
     IOptions<EscalationOptions> options,
     TimeProvider time,
     ILogger<EscalationReconciler> logger)
@@ -299,7 +299,7 @@ internal sealed partial class ReconcileAtStartup(
         await lifetime.WhenStartedAsync(stoppingToken);
 
         recurring.AddOrUpdate<EscalationJobs>(RecurringJobId, j => j.Reconcile(CancellationToken.None), options.Value.ReconcileCron);
-        if (Hosting.ClusterMembership.JoinedRunningCluster(membership, silo.SiloAddress))
+        if (Cluster.ClusterMembership.JoinedRunningCluster(membership, silo.SiloAddress))
         {
             // The running hosts have kept every promise's jobs (in Redis, shared): nothing to catch up on.
             LogJoined(logger);
@@ -342,7 +342,7 @@ internal sealed partial class ReconcileAtStartup(
     /// </summary>
     private async Task PassOnSiloLossAsync(CancellationToken stoppingToken)
     {
-        await foreach (var snapshot in Hosting.ClusterMembership.SiloDeathsAsync(membership, stoppingToken))
+        await foreach (var snapshot in Cluster.ClusterMembership.SiloDeathsAsync(membership, stoppingToken))
         {
             reconciler.SiloLost();
             var leader = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).Min();

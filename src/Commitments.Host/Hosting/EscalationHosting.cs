@@ -2,6 +2,7 @@ using Azure.Data.Tables;
 using Commitments.Grains.Common;
 using Commitments.Grains.Escalation;
 using Commitments.Host.Auth;
+using Commitments.Host.Cluster;
 using Commitments.Host.Escalation;
 using Hangfire;
 using Hangfire.AspNetCore;

@@ -1,14 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using Azure.Data.Tables;
-using Commitments.Grains.Commitments;
 using Commitments.Grains.Index;
+using Commitments.Host.Cluster;
+using Commitments.Host.Stored;
 using Commitments.Storage.AzureTables;
 using Microsoft.Extensions.Options;
 using Orleans.Clustering.AzureStorage;
 using Orleans.Configuration;
-using Orleans.Providers;
 using Orleans.Serialization;
 using Orleans.Storage;
 
@@ -144,73 +143,5 @@ internal static class OrleansHosting
 
         return Dns.GetHostAddresses(silo.AdvertisedAddress).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
             ?? throw new InvalidOperationException($"Orleans:AdvertisedAddress '{silo.AdvertisedAddress}' does not resolve to an IPv4 address.");
-    }
-}
-
-/// <summary>Reads a site's promises back from grain storage, for the index to heal after a crash.</summary>
-internal sealed class StoredCommitments(IServiceProvider services) : ICommitmentStateSource
-{
-    public async IAsyncEnumerable<CommitmentState> ChangedSinceAsync(
-        string site, DateTimeOffset? since, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var query = services.GetRequiredKeyedService<IGrainStateQuery>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
-        var prefix = $"{CommitmentGrain.GrainTypeName}/{site}/";
-        await foreach (var stored in query.QueryAsync<CommitmentState>(CommitmentGrain.StateName, prefix, since, cancellationToken))
-        {
-            yield return stored.State;
-        }
-    }
-}
-
-/// <summary>Reads every site's stored index shards in one query per shard name, for the start-up reconcile pass.</summary>
-internal sealed class StoredSiteIndexes(IServiceProvider services) : IStoredSiteIndexes
-{
-    public async IAsyncEnumerable<(string Site, IndexEntry Entry)> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var query = services.GetRequiredKeyedService<IGrainStateQuery>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
-        foreach (var shard in SiteIndexGrain.ShardStateNames)
-        {
-            await foreach (var stored in query.QueryAsync<SiteIndexState>(shard, $"{SiteIndexGrain.GrainTypeName}/", cancellationToken: cancellationToken))
-            {
-                var site = stored.GrainId.Key.ToString()!;
-                foreach (var entry in stored.State.Entries)
-                {
-                    yield return (site, entry);
-                }
-            }
-        }
-    }
-}
-
-/// <summary>
-/// What the site indexes had written when this process started, read once from storage and shared by the
-/// start-up passes (escalation's reconcile, the first sweep for texts) until they are done with it.
-/// </summary>
-public sealed class StartupIndexSnapshot(IStoredSiteIndexes stored)
-{
-    private readonly Lock _gate = new();
-    private Task<List<(string Site, IndexEntry Entry)>>? _read;
-
-    /// <summary>The snapshot: read by the first caller, the same list for the rest (read again after <see cref="Release"/>).</summary>
-    public Task<List<(string Site, IndexEntry Entry)>> GetAsync(CancellationToken cancellationToken)
-    {
-        lock (_gate)
-        {
-            if (_read is null || _read.IsFaulted || _read.IsCanceled)
-            {
-                _read = stored.ReadAllAsync(CancellationToken.None).ToListAsync().AsTask();
-            }
-
-            return _read.WaitAsync(cancellationToken);
-        }
-    }
-
-    /// <summary>The start-up passes are done: the memory goes.</summary>
-    public void Release()
-    {
-        lock (_gate)
-        {
-            _read = null;
-        }
     }
 }

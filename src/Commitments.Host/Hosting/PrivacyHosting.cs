@@ -1,7 +1,8 @@
-using Commitments.Grains.Index;
 using Commitments.Grains.Common;
+using Commitments.Grains.Index;
 using Commitments.Grains.Sites;
 using Commitments.Grains.Texts;
+using Commitments.Host.Cluster;
 using Commitments.Storage.AzureTables;
 using Orleans.Providers;
 using Orleans.Storage;

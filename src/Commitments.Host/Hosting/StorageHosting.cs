@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using Commitments.Host.Development;
 
 namespace Commitments.Host.Hosting;
 

@@ -1,4 +1,5 @@
 using Commitments.Grains.Texts;
+using Commitments.Host.Development;
 using Commitments.Host.Texts;
 using Commitments.Twilio;
 

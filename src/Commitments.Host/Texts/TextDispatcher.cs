@@ -38,7 +38,7 @@ internal sealed partial class TextDispatcher(
     IOptions<TextingOptions> options,
     TimeProvider time,
     ILogger<TextDispatcher> logger,
-    Hosting.StartupIndexSnapshot startupIndexes,
+    Stored.StartupIndexSnapshot startupIndexes,
     ILocalSiloDetails silo,
     IClusterMembershipService membership) : BackgroundService, ITextSignal
 {
@@ -111,7 +111,7 @@ internal sealed partial class TextDispatcher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // The first host of a cluster starts from what the indexes last wrote, before they load (beside the workers).
-        var stored = Hosting.ClusterMembership.JoinedRunningCluster(membership, silo.SiloAddress)
+        var stored = Cluster.ClusterMembership.JoinedRunningCluster(membership, silo.SiloAddress)
             ? Task.CompletedTask
             : SweepStoredAsync(time.GetUtcNow() + CommitmentGrain.AttemptLease, stoppingToken);
 
@@ -145,7 +145,7 @@ internal sealed partial class TextDispatcher(
     /// <summary>A silo declared dead: every site sweeps a claim's length ahead, so its claims are looked up and taken over now.</summary>
     private async Task WatchForDeadSilosAsync(CancellationToken stoppingToken)
     {
-        await foreach (var _ in Hosting.ClusterMembership.SiloDeathsAsync(membership, stoppingToken))
+        await foreach (var _ in Cluster.ClusterMembership.SiloDeathsAsync(membership, stoppingToken))
         {
             try
             {

@@ -1,8 +1,7 @@
 using System.Text.Json;
 using Commitments.Grains.Sites;
-using Commitments.Host.Hosting;
 
-namespace Commitments.Host.Texts;
+namespace Commitments.Host.Development;
 
 /// <summary>
 /// Development only: every phone's conversation with the local Twilio, and a box to reply as that

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 
-namespace Commitments.Host.Hosting;
+namespace Commitments.Host.Development;
 
 /// <summary>
 /// The embedded development default: with UseDevelopmentStorage=true, make sure Azurite answers on

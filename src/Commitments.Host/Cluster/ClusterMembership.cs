@@ -1,4 +1,4 @@
-namespace Commitments.Host.Hosting;
+namespace Commitments.Host.Cluster;
 
 /// <summary>What this host learns from cluster membership when it starts.</summary>
 internal static class ClusterMembership

@@ -1,9 +1,10 @@
 using System.Security.Claims;
+using Commitments.Host.Auth;
 using Commitments.Host.Web.Shared;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server;
 
-namespace Commitments.Host.Auth;
+namespace Commitments.Host.Web;
 
 /// <summary>
 /// An open page's sign-in, checked again against the site's directory whenever the site says the

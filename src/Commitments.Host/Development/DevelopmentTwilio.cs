@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Commitments.Host.Hosting;
+namespace Commitments.Host.Development;
 
 /// <summary>
 /// The embedded development default for texts: with no Twilio account configured in Development,

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Commitments.Host.Hosting;
+namespace Commitments.Host.Development;
 
 /// <summary>
 /// A helper program the development defaults start before anything else (Azurite, the local

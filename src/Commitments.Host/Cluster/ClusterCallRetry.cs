@@ -1,7 +1,7 @@
 using System.Reflection;
 using Commitments.Grains.Common;
 
-namespace Commitments.Host.Hosting;
+namespace Commitments.Host.Cluster;
 
 /// <summary>
 /// While a silo leaves the cluster (a rolling restart) or after one died, a call can meet it: a

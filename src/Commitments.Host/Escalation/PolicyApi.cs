@@ -3,7 +3,7 @@ using Commitments.Grains.Escalation;
 using Commitments.Host.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace Commitments.Host.Sites;
+namespace Commitments.Host.Escalation;
 
 /// <summary>A team's escalation policy as the API shows it; durations are "hh:mm:ss" (or "d.hh:mm:ss").</summary>
 public sealed record PolicyDto(
