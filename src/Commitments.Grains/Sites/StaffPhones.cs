@@ -21,6 +21,17 @@ public static class StaffPhoneCodes
 
     public static bool LooksLikeCode(string value) => value.Length == Digits && value.All(char.IsAsciiDigit);
 
+    /// <summary>"VERIFY 123456" (or the code alone, while a code waits): the code of a staff phone verification.</summary>
+    public static (string Code, bool Verb)? InReply(string body)
+    {
+        var tokens = body.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        var verb = tokens.Length > 0 && tokens[0].Trim('"', '\'', '.', '!', ':').Equals("VERIFY", StringComparison.OrdinalIgnoreCase);
+        var code = (verb ? tokens.ElementAtOrDefault(1) : tokens.Length == 1 ? tokens[0] : null)?.Trim('"', '\'', '.', '!', '#');
+        return verb || (code is not null && LooksLikeCode(code))
+            ? (code ?? "", verb)
+            : null;
+    }
+
     public static bool Matches(string hash, string site, string staffId, string code) =>
         LooksLikeCode(code) && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(hash), Encoding.ASCII.GetBytes(Hash(site, staffId, code)));
 }

@@ -6,67 +6,6 @@ using Orleans.Concurrency;
 
 namespace Commitments.Grains.Texts;
 
-/// <summary>A text we sent to a phone, remembered so a reply can find what it is about.</summary>
-[GenerateSerializer, Immutable, Alias("commitments.handset-text")]
-public sealed record HandsetText(
-    [property: Id(0)] string Site,
-    [property: Id(1)] Guid CommitmentId,
-    [property: Id(2)] string Kind,
-    [property: Id(3)] string? StaffId,
-    [property: Id(4)] string? Code,
-    [property: Id(5)] DateTimeOffset At);
-
-[GenerateSerializer, Immutable, Alias("commitments.inbound-text")]
-public sealed record InboundText([property: Id(0)] string MessageSid, [property: Id(1)] string Body);
-
-/// <summary>What to answer (null: nothing) and what happened, for logs and tests.</summary>
-[GenerateSerializer, Immutable, Alias("commitments.inbound-reply")]
-public sealed record InboundReply([property: Id(0)] string? Message, [property: Id(1)] string Outcome);
-
-[GenerateSerializer, Alias("commitments.staff-ref")]
-public sealed record StaffRef([property: Id(0)] string Site, [property: Id(1)] string StaffId);
-
-/// <summary>
-/// A site asked this phone to prove it is its person's (a new or changed staff mobile): the code's
-/// keyed hash, its names for the answer, and how many wrong codes came.
-/// </summary>
-[GenerateSerializer, Alias("commitments.pending-verification")]
-public sealed class PendingVerification
-{
-    [Id(0)] public string Site { get; set; } = "";
-    [Id(1)] public string StaffId { get; set; } = "";
-    [Id(2)] public string CodeHash { get; set; } = "";
-    [Id(3)] public DateTimeOffset ExpiresAt { get; set; }
-    [Id(4)] public string SiteName { get; set; } = "";
-    [Id(5)] public string StaffName { get; set; } = "";
-    [Id(6)] public int WrongCodes { get; set; }
-}
-
-/// <summary>What a site asks of a phone it texts a verification code to.</summary>
-[GenerateSerializer, Immutable, Alias("commitments.verification-request")]
-public sealed record VerificationRequest(
-    [property: Id(0)] string Site,
-    [property: Id(1)] string StaffId,
-    [property: Id(2)] string CodeHash,
-    [property: Id(3)] DateTimeOffset ExpiresAt,
-    [property: Id(4)] string SiteName,
-    [property: Id(5)] string StaffName);
-
-[GenerateSerializer, Alias("commitments.handset-state")]
-public sealed class HandsetState
-{
-    [Id(0)] public bool OptedOut { get; set; }
-    [Id(1)] public DateTimeOffset? OptedOutAt { get; set; }
-    [Id(2)] public List<HandsetText> Recent { get; set; } = [];
-    [Id(3)] public List<StaffRef> Staff { get; set; } = [];
-    [Id(4)] public int PassiveReplies { get; set; }
-    /// <summary>Inbound MessageSids already handled, with the answer given (Twilio retries webhooks).</summary>
-    [Id(5)] public Dictionary<string, string?> Handled { get; set; } = [];
-    [Id(6)] public List<string> HandledOrder { get; set; } = [];
-    /// <summary>Staff registrations waiting for this phone to answer VERIFY and its code: until then it does not act as that person.</summary>
-    [Id(7)] public List<PendingVerification> Pending { get; set; } = [];
-}
-
 /// <summary>
 /// One phone number (E.164): whether it opted out, which staff it belongs to, what we texted it
 /// lately, and what its replies mean. Opt-out is per number: Twilio blocks the pair of our sender
@@ -433,7 +372,7 @@ public sealed partial class HandsetGrain(
         }
 
         // A code answers a site's question to this phone; VERIFY from a staff phone with nothing waiting is told so, from anyone else it is just a reply.
-        if (VerificationCode(trimmed) is { } verify && (State.Pending.Count > 0 || (verify.Verb && State.Staff.Count > 0)))
+        if (Sites.StaffPhoneCodes.InReply(trimmed) is { } verify && (State.Pending.Count > 0 || (verify.Verb && State.Staff.Count > 0)))
         {
             return HandleVerification(verify.Code);
         }
@@ -463,17 +402,6 @@ public sealed partial class HandsetGrain(
         var grain = GrainFactory.GetGrain<ICommitmentGrain>(CommitmentKey.For(lastToCustomer.Site, lastToCustomer.CommitmentId));
         var answer = await grain.CustomerReplied(trimmed);
         return new(answer, "customer-replied", Passive: false);
-    }
-
-    /// <summary>"VERIFY 123456" (or the code alone, while a code waits): the code of a staff phone verification.</summary>
-    private static (string Code, bool Verb)? VerificationCode(string body)
-    {
-        var tokens = body.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-        var verb = tokens.Length > 0 && tokens[0].Trim('"', '\'', '.', '!', ':').Equals("VERIFY", StringComparison.OrdinalIgnoreCase);
-        var code = (verb ? tokens.ElementAtOrDefault(1) : tokens.Length == 1 ? tokens[0] : null)?.Trim('"', '\'', '.', '!', '#');
-        return verb || (code is not null && Sites.StaffPhoneCodes.LooksLikeCode(code))
-            ? (code ?? "", verb)
-            : null;
     }
 
     private Handling HandleVerification(string code)
