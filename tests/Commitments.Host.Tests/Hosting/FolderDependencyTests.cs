@@ -43,6 +43,53 @@ public sealed class FolderDependencyTests
         cycles.ShouldBeEmpty(string.Join("\n", cycles));
     }
 
+    /// <summary>The promise grain's partial files, which share its namespace until they become collaborators (issue 16, point 1).</summary>
+    private static readonly string[] PartialsOfThePromiseGrain =
+    [
+        "src/Commitments.Grains/Escalation/CommitmentGrain.Escalation.cs",
+        "src/Commitments.Grains/Handoffs/CommitmentGrain.Handoffs.cs",
+        "src/Commitments.Grains/Insights/CommitmentGrain.Insights.cs",
+        "src/Commitments.Grains/Texts/CommitmentGrain.Texts.cs",
+    ];
+
+    [Fact]
+    public void EveryNamespaceIsItsProjectAndFolder()
+    {
+        var root = RepositoryRoot();
+        var wrong = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(root, "src"), "*.cs", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(root, file).Replace('\\', '/');
+            var parts = relative.Split('/');
+            if (parts.Contains("obj") || parts.Contains("bin") || PartialsOfThePromiseGrain.Contains(relative))
+            {
+                continue;
+            }
+
+            var declared = File.ReadLines(file).FirstOrDefault(l => l.StartsWith("namespace ", StringComparison.Ordinal))?[10..].TrimEnd(';', ' ');
+            var expected = string.Join('.', parts[1..^1]);
+            if (declared is not null && declared != expected)
+            {
+                wrong.Add($"{relative}: {declared} (expected {expected})");
+            }
+        }
+
+        wrong.ShouldBeEmpty(string.Join("\n", wrong));
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Commitments.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException("the repository above the test's folder");
+    }
+
     /// <summary>The folder a host type lives in (its namespace below the project's, first part), or null outside the host's folders.</summary>
     private static string? Folder(Type? type)
     {
