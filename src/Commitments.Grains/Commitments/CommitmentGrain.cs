@@ -2,6 +2,7 @@ using System.Globalization;
 using Commitments.Grains.Common;
 using Commitments.Grains.Escalation;
 using Commitments.Grains.Index;
+using Commitments.Grains.Insights;
 using Commitments.Grains.Sites;
 using Commitments.Grains.Texts;
 using Microsoft.Extensions.Logging;
@@ -27,6 +28,11 @@ public sealed partial class CommitmentGrain(
     private StoredState<CommitmentState>? _commitment;
 
     private StoredState<CommitmentState> Stored => _commitment ??= StoredState<CommitmentState>.For(GrainContext, StateName);
+
+    // Tells the site's daily roll-ups what happened (a collaborator the grain owns).
+    private InsightFeed? _insights;
+
+    private InsightFeed Insights => _insights ??= new(GrainFactory, logger);
 
     private CommitmentState State => Stored.State;
 
@@ -377,7 +383,7 @@ public sealed partial class CommitmentGrain(
             await indexed;
         }
 
-        await TellInsightsAsync();
+        await Insights.TellAsync(State, SiteId, async () => (await RequireSite()).Zone);
         SignalDueTexts();
         DeleteJob(obsoleteJob);
     }
@@ -405,7 +411,7 @@ public sealed partial class CommitmentGrain(
         _stepOfEvent.Clear();
         _unwritten = false;
         await Stored.LoadAsync();
-        _toldInsights = State.History.Count;
+        Insights.CaughtUp(State.History.Count);
 
         // A promise written just before a crash may be missing from the index; telling the index
         // again whenever the promise is read is idempotent (it keeps the highest version). Not waited

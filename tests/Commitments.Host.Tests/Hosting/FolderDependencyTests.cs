@@ -48,7 +48,6 @@ public sealed class FolderDependencyTests
     [
         "src/Commitments.Grains/Escalation/CommitmentGrain.Escalation.cs",
         "src/Commitments.Grains/Handoffs/CommitmentGrain.Handoffs.cs",
-        "src/Commitments.Grains/Insights/CommitmentGrain.Insights.cs",
         "src/Commitments.Grains/Texts/CommitmentGrain.Texts.cs",
     ];
 
