@@ -32,18 +32,15 @@ internal sealed class SiteTexts(
         {
             if (text.Stage == TextStage.Submitted)
             {
-                text.Polls++;
-                poll.Add(new TextPoll(text.Id, text.MessageSid!));
+                poll.Add(TextAttempts.Poll(text));
             }
             else if ((StaffPhones.SkipReason(state(), text) ?? (await IHandsetGrain.For(grains, text.To).IsOptedOut() ? "The recipient opted out (STOP)." : null)) is { } reason)
             {
-                phones.Skip(text, reason, now);
+                StaffPhones.Skip(text, reason, now);
             }
-            else if (text.Body is { } body)
+            else if (text.Body is not null)
             {
-                var lookUpSince = TextAttempts.Claim(text, dispatcherId, now);
-                var known = state().Texts.Where(t => t != text && t.MessageSid is not null).Select(t => t.MessageSid!).ToList();
-                send.Add(new TextToSend(siteId, TextOutboxes.SiteTexts, text.Id, text.To, body, lookUpSince, known));
+                send.Add(TextAttempts.Send(text, state().Texts, siteId, TextOutboxes.SiteTexts, dispatcherId, now));
             }
         }
 

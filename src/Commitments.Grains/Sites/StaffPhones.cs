@@ -128,8 +128,7 @@ public sealed class StaffPhones(TimeProvider time)
 
     /// <summary>Texts to send or to poll now: due, or claimed by a dispatcher whose silo is gone.</summary>
     public List<OutboundText> Due(SiteState site, string dispatcherId, Func<string, bool> claimantGone) =>
-        [.. site.Texts.Where(t => t.NextWorkAt <= time.GetUtcNow()
-            || (t.Stage == TextStage.Attempting && t.AttemptBy is { } by && by != dispatcherId && claimantGone(by)))];
+        [.. site.Texts.Where(t => TextAttempts.IsDue(t, time.GetUtcNow(), dispatcherId, claimantGone))];
 
     public DateTimeOffset? NextWorkAt(SiteState site) => site.Texts.Select(t => t.NextWorkAt).Where(at => at is not null).Min();
 
@@ -141,12 +140,11 @@ public sealed class StaffPhones(TimeProvider time)
         : site.Texts.Any(t => t.StaffId == text.StaffId && t.CreatedAt > text.CreatedAt) ? "A newer code replaced it."
         : null;
 
-    public void Skip(OutboundText text, string reason, DateTimeOffset now)
+    /// <summary>Skipped, and its words (with their code) not kept.</summary>
+    public static void Skip(OutboundText text, string reason, DateTimeOffset now)
     {
-        text.Stage = TextStage.Skipped;
-        text.Reason = reason;
+        TextAttempts.Skip(text, reason, now);
         text.Body = null;
-        text.UpdatedAt = now;
     }
 
     /// <summary>After a send is settled the words (with their code) are not kept.</summary>

@@ -24,8 +24,7 @@ public sealed partial class CommitmentGrain
 
         await EnsureLoadedAsync();
         var now = time.GetUtcNow();
-        // Due, or claimed by a dispatcher whose silo is gone (a live one's claim holds until its lease ends).
-        var due = State.Texts.Where(t => t.NextWorkAt <= now || (t.Stage == TextStage.Attempting && t.AttemptBy is { } by && by != dispatcherId && ClaimantGone(by))).ToList();
+        var due = State.Texts.Where(t => TextAttempts.IsDue(t, now, dispatcherId, ClaimantGone)).ToList();
         if (due.Count == 0)
         {
             return TextWork.None;
@@ -40,24 +39,19 @@ public sealed partial class CommitmentGrain
         {
             if (text.Stage == TextStage.Submitted)
             {
-                text.Polls++;
-                poll.Add(new TextPoll(text.Id, text.MessageSid!));
+                poll.Add(TextAttempts.Poll(text));
                 continue;
             }
 
             if (await SkipReason(text, staff) is { } reason)
             {
-                text.Stage = TextStage.Skipped;
-                text.Reason = reason;
-                text.UpdatedAt = now;
+                TextAttempts.Skip(text, reason, now);
                 skipped = true;
                 continue;
             }
 
             text.Body ??= TextPlanner.Render(text, State, site, staff, now);
-            var lookUpSince = TextAttempts.Claim(text, dispatcherId, now);
-            var known = State.Texts.Where(t => t != text && t.MessageSid is not null).Select(t => t.MessageSid!).ToList();
-            send.Add(new TextToSend(SiteId, State.Id, text.Id, text.To, text.Body, lookUpSince, known));
+            send.Add(TextAttempts.Send(text, State.Texts, SiteId, State.Id, dispatcherId, now));
         }
 
         // The attempt is on record before anything is sent: a crash from here on is looked up, never resent blindly.
@@ -257,7 +251,7 @@ public sealed partial class CommitmentGrain
 
         await EnsureLoadedAsync();
         var now = time.GetUtcNow();
-        if (textSignal is not null && State.Texts.Any(t => t.NextWorkAt <= now || (t.Stage == TextStage.Attempting && t.AttemptBy is { } by && by != textSignal.DispatcherId && ClaimantGone(by))))
+        if (textSignal is not null && State.Texts.Any(t => TextAttempts.IsDue(t, now, textSignal.DispatcherId, ClaimantGone)))
         {
             textSignal.TextsReady(SiteId, State.Id);
         }

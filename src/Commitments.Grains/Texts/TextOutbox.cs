@@ -41,6 +41,32 @@ internal static class TextAttempts
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(5);
 
+    /// <summary>Due now, or claimed by a dispatcher whose silo is gone (a live one's claim holds until its lease ends).</summary>
+    public static bool IsDue(OutboundText text, DateTimeOffset now, string dispatcherId, Func<string, bool> claimantGone) =>
+        text.NextWorkAt <= now || (text.Stage == TextStage.Attempting && text.AttemptBy is { } by && by != dispatcherId && claimantGone(by));
+
+    /// <summary>A text Twilio accepted whose status stopped moving: fetched once more.</summary>
+    public static TextPoll Poll(OutboundText text)
+    {
+        text.Polls++;
+        return new TextPoll(text.Id, text.MessageSid!);
+    }
+
+    public static void Skip(OutboundText text, string reason, DateTimeOffset now)
+    {
+        text.Stage = TextStage.Skipped;
+        text.Reason = reason;
+        text.UpdatedAt = now;
+    }
+
+    /// <summary>Claims <paramref name="text"/> (its words already rendered) and says what the dispatcher sends, with the SIDs a look-up must never take for it.</summary>
+    public static TextToSend Send(OutboundText text, IEnumerable<OutboundText> outbox, string site, Guid outboxId, string dispatcherId, DateTimeOffset now)
+    {
+        var lookUpSince = Claim(text, dispatcherId, now);
+        var known = outbox.Where(t => t != text && t.MessageSid is not null).Select(t => t.MessageSid!).ToList();
+        return new TextToSend(site, outboxId, text.Id, text.To, text.Body!, lookUpSince, known);
+    }
+
     /// <summary>Records an attempt by <paramref name="dispatcherId"/>; returns since when an earlier attempt must be looked up at Twilio (null: none was made).</summary>
     public static DateTimeOffset? Claim(OutboundText text, string dispatcherId, DateTimeOffset now)
     {

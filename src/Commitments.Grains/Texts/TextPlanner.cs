@@ -295,9 +295,7 @@ public static class TextPlanner
     {
         foreach (var waiting in c.State.Texts.Where(t => t.Stage == TextStage.Waiting && t.RecipientRole == "customer"))
         {
-            waiting.Stage = TextStage.Skipped;
-            waiting.Reason = reason;
-            waiting.UpdatedAt = c.Now;
+            TextAttempts.Skip(waiting, reason, c.Now);
         }
     }
 
