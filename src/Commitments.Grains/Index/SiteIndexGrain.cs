@@ -1,6 +1,7 @@
 using Orleans.Utilities;
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Common;
+using Commitments.Grains.Texts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -353,7 +354,7 @@ public sealed partial class SiteIndexGrain(
         {
             // The first sweep of an activation looks a claim's length ahead: texts claimed by a silo
             // that died with this index's last activation are looked up and sent at once.
-            lookAhead = _sweep is null ? CommitmentGrain.AttemptLease : lookAhead;
+            lookAhead = _sweep is null ? TextOutboxes.AttemptLease : lookAhead;
             _sweep?.Dispose();
             _sweepInterval = interval;
             _sweep = this.RegisterGrainTimer(() => WakeDueTexts(TimeSpan.Zero), new GrainTimerCreationOptions(interval, interval)
@@ -380,7 +381,7 @@ public sealed partial class SiteIndexGrain(
         if (_siteTextsAt <= until)
         {
             // Asked again after a claim's length unless the site answers (it says when its next text is due).
-            _siteTextsAt = time.GetUtcNow() + CommitmentGrain.AttemptLease;
+            _siteTextsAt = time.GetUtcNow() + TextOutboxes.AttemptLease;
             GrainFactory.GetGrain<Sites.ISiteGrain>(site).WakeTexts().Ignore();
         }
 

@@ -16,7 +16,7 @@ public static class InsightEvents
 
     /// <summary>Whether an event counts: a reopening only when the guest asked for it (a promise they say was not done was not kept).</summary>
     public static bool Counts(HistoryEvent e) =>
-        Types.Contains(e.Type) && (e.Type != EventTypes.Reopened || e.Actor.Kind == Common.Actor.CustomerKind || e.Details.ContainsKey("undo"));
+        Types.Contains(e.Type) && (e.Type != EventTypes.Reopened || e.Actor.Kind == Common.Actor.CustomerKind || e.Read().Undo);
 
     private static bool GuestReopenedBefore(CommitmentState s, int seq) =>
         s.History.Any(p => p.Seq < seq && p.Type == EventTypes.Reopened && p.Actor.Kind == Common.Actor.CustomerKind);
@@ -29,7 +29,7 @@ public static class InsightEvents
         {
             case EventTypes.Completed when GuestReopenedBefore(s, e.Seq):
                 return basic with { Repeat = true };
-            case EventTypes.Reopened when e.Details.ContainsKey("undo"):
+            case EventTypes.Reopened when e.Read().Undo:
                 // The completion it takes back (the one just before it), uncounted on its day, unless that one never counted.
                 var taken = s.History.Last(p => p.Type == EventTypes.Completed && p.Seq < e.Seq);
                 return GuestReopenedBefore(s, taken.Seq)
@@ -51,36 +51,34 @@ public static class InsightEvents
                 {
                     At = s.History.First(p => p.Type == EventTypes.Rated).At,
                     Owner = OwnerAt(s, e.Seq),
-                    Rating = int.TryParse(e.Details.GetValueOrDefault("rating"), out var rating) ? rating : null,
+                    Rating = e.Read().Rating,
                 };
             case EventTypes.HandoffProposed:
-                return basic with { From = e.Details.GetValueOrDefault("from"), To = e.Details.GetValueOrDefault("to") };
+                return basic with { From = e.Read().From, To = e.Read().To };
             default:
                 // Accepted or declined: the offer it answers is the last one proposed before it.
                 var offer = s.History.LastOrDefault(p => p.Seq < e.Seq && p.Type == EventTypes.HandoffProposed);
                 return basic with
                 {
-                    From = offer?.Details.GetValueOrDefault("from") ?? e.Details.GetValueOrDefault("offeredBy"),
-                    To = e.Details.GetValueOrDefault("to"),
+                    From = offer?.Read().From ?? e.Read().OfferedBy,
+                    To = e.Read().To,
                     OfferedAt = offer?.At,
                 };
         }
     }
 
     private static string OwnerAt(CommitmentState s, int seq) =>
-        s.History.LastOrDefault(p => p.Seq < seq && p.Type == EventTypes.HandoffAccepted)?.Details.GetValueOrDefault("to")
-        ?? s.History.FirstOrDefault(p => p.Type == EventTypes.Created)?.Details.GetValueOrDefault("owner")
+        s.History.LastOrDefault(p => p.Seq < seq && p.Type == EventTypes.HandoffAccepted)?.Read().To
+        ?? s.History.FirstOrDefault(p => p.Type == EventTypes.Created)?.Read().Owner
         ?? s.Owner;
 
     private static DateTimeOffset DueAt(CommitmentState s, HistoryEvent e)
     {
         // A completion records its deadline; otherwise the last reschedule before it, or the first one.
-        var raw = e.Details.GetValueOrDefault("dueAt")
-            ?? s.History.LastOrDefault(p => p.Seq < e.Seq && p.Type == EventTypes.Rescheduled)?.Details.GetValueOrDefault("to")
-            ?? s.History.FirstOrDefault(p => p.Type == EventTypes.Created)?.Details.GetValueOrDefault("dueAt");
-        return raw is not null && DateTimeOffset.TryParse(raw, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var at)
-            ? at
-            : s.DueAt;
+        return e.Read().DueAt
+            ?? s.History.LastOrDefault(p => p.Seq < e.Seq && p.Type == EventTypes.Rescheduled)?.Read().NewDueAt
+            ?? s.History.FirstOrDefault(p => p.Type == EventTypes.Created)?.Read().DueAt
+            ?? s.DueAt;
     }
 
     /// <summary>

@@ -1,6 +1,6 @@
 using Commitments.Grains.Common;
-using Commitments.Grains.Commitments;
 using Commitments.Grains.Index;
+using Commitments.Grains.Texts;
 
 namespace Commitments.Grains.Sites;
 
@@ -80,7 +80,7 @@ public sealed class SiteRegistryGrain(
     public async Task SweepAhead(TimeSpan interval)
     {
         await KeepSweeping(interval);
-        await TellEverySite(CommitmentGrain.AttemptLease);
+        await TellEverySite(TextOutboxes.AttemptLease);
     }
 
     private Task TellEverySite(TimeSpan lookAhead) =>

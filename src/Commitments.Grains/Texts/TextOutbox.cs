@@ -31,6 +31,12 @@ public static class TextOutboxes
     /// <summary>Where a promise's id would be: the site's own texts (staff phone verifications).</summary>
     public static readonly Guid SiteTexts = Guid.Empty;
 
+    /// <summary>
+    /// How long a dispatcher's claim on a text holds. Past it the text is due again (with a look-up
+    /// first), so a text whose outcome was never recorded cannot stay claimed for ever.
+    /// </summary>
+    public static readonly TimeSpan AttemptLease = TimeSpan.FromMinutes(2);
+
     public static ITextOutbox Of(IGrainFactory grains, string site, Guid id) => id == SiteTexts
         ? grains.GetGrain<ISiteGrain>(site)
         : grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id));
@@ -76,7 +82,7 @@ internal static class TextAttempts
         text.AttemptStartedAt ??= now;
         text.AttemptBy = dispatcherId;
         text.Attempts++;
-        text.NotBefore = now + CommitmentGrain.AttemptLease;
+        text.NotBefore = now + TextOutboxes.AttemptLease;
         text.UpdatedAt = now;
         return lookUpSince;
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Common;
 using Commitments.Grains.Sites;
@@ -38,6 +39,7 @@ public static class TextPlanner
     public static void Plan(PlanContext c)
     {
         var e = c.Event;
+        var d = e.Read();
         var s = c.State;
         switch (e.Type)
         {
@@ -56,7 +58,7 @@ public static class TextPlanner
                     }
                 }
 
-                ToStaff(c, TextKinds.HandoffOffered, e.Details["to"], "recipient");
+                ToStaff(c, TextKinds.HandoffOffered, d.To!, "recipient");
                 break;
 
             case EventTypes.HandoffAccepted:
@@ -65,7 +67,7 @@ public static class TextPlanner
                     ToCustomer(c, TextKinds.CustomerHandoffAccepted);
                 }
 
-                if (e.Details.TryGetValue("offeredBy", out var proposer) && proposer != s.Owner)
+                if (d.OfferedBy is { } proposer && proposer != s.Owner)
                 {
                     ToStaff(c, TextKinds.ProposerHandoffAccepted, proposer, "proposer");
                 }
@@ -74,7 +76,7 @@ public static class TextPlanner
 
             case EventTypes.HandoffDeclined:
                 ReleaseWaitingCreated(c);
-                foreach (var person in new[] { e.Details["offeredBy"], s.Owner }.Distinct())
+                foreach (var person in new[] { d.OfferedBy!, s.Owner }.Distinct())
                 {
                     ToStaff(c, TextKinds.HandoffDeclined, person, person == s.Owner ? "owner" : "proposer");
                 }
@@ -100,7 +102,7 @@ public static class TextPlanner
                 ToCustomer(c, TextKinds.CustomerCompleted, notBefore: AfterQuietHours(c.Now + CommitmentGrain.UndoWindow, c.Site));
                 break;
 
-            case EventTypes.Reopened when e.Details.ContainsKey("undo"):
+            case EventTypes.Reopened when d.Undo:
                 SkipWaiting(c, "the done was undone");
                 break;
 
@@ -114,21 +116,21 @@ public static class TextPlanner
                 ToStaff(c, TextKinds.CustomerReplied, s.Owner, "owner");
                 break;
 
-            case EventTypes.Reminded or EventTypes.Escalated or EventTypes.HandoffStalled when e.Details.TryGetValue("texted", out var texted):
+            case EventTypes.Reminded or EventTypes.Escalated or EventTypes.HandoffStalled when d.HasTexted:
                 var kind = e.Type switch
                 {
                     EventTypes.Reminded => TextKinds.Reminder,
                     EventTypes.Escalated => TextKinds.Overdue,
                     _ => TextKinds.HandoffStalled,
                 };
-                foreach (var person in texted.Split(',', StringSplitOptions.RemoveEmptyEntries))
+                foreach (var person in d.Texted)
                 {
                     ToStaff(c, kind, person, person == s.Owner ? "owner" : "escalation");
                 }
 
                 break;
 
-            case EventTypes.Apologized when !e.Details.ContainsKey("skipped"):
+            case EventTypes.Apologized when d.Skipped is null:
                 ToCustomer(c, TextKinds.Apology);
                 break;
 
@@ -166,7 +168,7 @@ public static class TextPlanner
         if (text.BundleCodes is { Count: > 1 } codes)
         {
             const int listed = 10;
-            values["count"] = codes.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            values["count"] = codes.Count.ToString(CultureInfo.InvariantCulture);
             values["codes"] = string.Join(", ", codes.Take(listed)) + (codes.Count > listed ? " …" : "");
             return TextTemplates.Render("Bundle", text.Language, values, "codes");
         }
@@ -217,7 +219,7 @@ public static class TextPlanner
     private static void Add(PlanContext c, string kind, string role, string? staffId, string to, string language, DateTimeOffset notBefore, bool awaitsHandoff)
     {
         var e = c.Event;
-        var id = $"{c.IdPrefix ?? e.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)}:{kind}:{staffId ?? role}";
+        var id = $"{c.IdPrefix ?? e.Seq.ToString(CultureInfo.InvariantCulture)}:{kind}:{staffId ?? role}";
         if (c.State.Texts.Any(t => t.Id == id))
         {
             return;
@@ -232,28 +234,17 @@ public static class TextPlanner
         var actor = c.Staff.GetValueOrDefault(e.Actor.Id);
         values["actor"] = TextTemplates.Name(actor?.Name ?? e.Actor.Id);
         values["from"] = values["actor"];
-        if (e.Details.TryGetValue("to", out var recipient))
+        var d = e.Read();
+        if (d.To is { } recipient)
         {
             values["recipient"] = TextTemplates.Name(c.Staff.GetValueOrDefault(recipient)?.Name ?? recipient);
         }
 
-        foreach (var key in new[] { "late", "ago" })
-        {
-            if (e.Details.TryGetValue(key, out var number))
-            {
-                values[key] = number;
-            }
-        }
-
-        foreach (var key in new[] { "reason", "text" })
-        {
-            if (e.Details.TryGetValue(key, out var value))
-            {
-                values[key == "text" ? "reply" : key] = TextTemplates.Squash(value);
-            }
-        }
-
-        values["note"] = e.Details.TryGetValue("note", out var note) && kind == TextKinds.HandoffOffered
+        Put("late", d.LateMinutes?.ToString(CultureInfo.InvariantCulture));
+        Put("ago", d.MinutesAgo?.ToString(CultureInfo.InvariantCulture));
+        Put("reason", d.Reason is { } reason ? TextTemplates.Squash(reason) : null);
+        Put("reply", d.Message is { } message ? TextTemplates.Squash(message) : null);
+        values["note"] = d.Note is { } note && kind == TextKinds.HandoffOffered
             ? TextTemplates.Raw("Note", language).Replace("{note}", TextTemplates.Squash(note))
             : "";
 
@@ -274,6 +265,14 @@ public static class TextPlanner
             UpdatedAt = c.Now,
         };
         c.State.Texts.Add(text);
+
+        void Put(string key, string? value)
+        {
+            if (value is not null)
+            {
+                values[key] = value;
+            }
+        }
     }
 
     /// <summary>The customer's first text stops waiting once the handoff is settled; true if there was one.</summary>

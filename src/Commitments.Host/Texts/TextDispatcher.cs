@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using Commitments.Grains.Commitments;
 using Commitments.Grains.Sites;
 using Commitments.Grains.Texts;
 using Commitments.Twilio;
@@ -113,7 +112,7 @@ internal sealed partial class TextDispatcher(
         // The first host of a cluster starts from what the indexes last wrote, before they load (beside the workers).
         var stored = Cluster.ClusterMembership.JoinedRunningCluster(membership, silo.SiloAddress)
             ? Task.CompletedTask
-            : SweepStoredAsync(time.GetUtcNow() + CommitmentGrain.AttemptLease, stoppingToken);
+            : SweepStoredAsync(time.GetUtcNow() + TextOutboxes.AttemptLease, stoppingToken);
 
         // More workers than requests in flight, so the grain writes around each send never starve the sender's rate.
         var workers = Enumerable.Range(0, Math.Max(8, twilioOptions.Value.MaxConcurrentRequests * 4))
@@ -223,7 +222,7 @@ internal sealed partial class TextDispatcher(
     {
         // The claim was made a moment ago (or at a prepared step's moment, which is now): past its end
         // another silo may take the text over, so nothing is sent from here that late.
-        var claimEnds = time.GetUtcNow() + CommitmentGrain.AttemptLease - ClaimMargin;
+        var claimEnds = time.GetUtcNow() + TextOutboxes.AttemptLease - ClaimMargin;
         try
         {
             SendOutcome outcome;

@@ -1,5 +1,6 @@
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Common;
+using Commitments.Grains.Escalation;
 using Commitments.Grains.Sites;
 using Commitments.Grains.Texts;
 
@@ -316,14 +317,14 @@ public sealed class EscalationTests(ClusterFixture fixture)
 
         // ...which fails (storage unreachable for a moment).
         fixture.Storage.FailNextWrites(grain.GetGrainId());
-        fixture.Time.Advance(CommitmentGrain.AdoptAfter);
+        fixture.Time.Advance(EscalationTiming.AdoptAfter);
         await WaitAsync(() => fixture.Storage.FailuresLeft(grain.GetGrainId()) == 0, grain);
         // The failed write's turn reloads the promise and arms the retry; a call runs only after that
         // turn, so the retry's timer exists before the clock moves.
         await grain.Get();
 
         // The same activation tries again a moment later, without waiting for the minute's reconcile pass.
-        fixture.Time.Advance(CommitmentGrain.WriteRetryDelays[0]);
+        fixture.Time.Advance(EscalationTiming.WriteRetryDelays[0]);
         var view = await WaitForAsync(grain, v => v.History.Any(e => e.Type == EventTypes.Escalated));
         view.History.Count(e => e.Type == EventTypes.Escalated).ShouldBe(1);
         var overdue = view.Texts.Single(t => t.Kind == "overdue");

@@ -200,10 +200,10 @@ public sealed partial class StaffPhoneTests(ClusterFixture fixture)
         await site.Site.AddStaff(Manager, new StaffInput("hk3", "Lee Park", NewMobile(), Roles.Staff, "housekeeping", "4444"));
         // A dispatcher that died with its claim: the sweep finds the code again once the claim is over.
         (await site.Site.BeginDueTexts("gone-silo")).Send.ShouldHaveSingleItem();
-        fixture.Time.Advance(global::Commitments.Grains.Commitments.CommitmentGrain.AttemptLease);
+        fixture.Time.Advance(global::Commitments.Grains.Texts.TextOutboxes.AttemptLease);
         var before = fixture.Signal.SiteReadyCount(site.Id);
 
-        await fixture.Grains.GetGrain<global::Commitments.Grains.Index.ISiteIndexGrain>(site.Id).SweepTexts(TimeSpan.FromSeconds(1), global::Commitments.Grains.Commitments.CommitmentGrain.AttemptLease);
+        await fixture.Grains.GetGrain<global::Commitments.Grains.Index.ISiteIndexGrain>(site.Id).SweepTexts(TimeSpan.FromSeconds(1), global::Commitments.Grains.Texts.TextOutboxes.AttemptLease);
         await fixture.Signal.WaitForSiteReadyAsync(site.Id, before);
 
         var again = (await site.Site.BeginDueTexts(Dispatcher)).Send.ShouldHaveSingleItem();

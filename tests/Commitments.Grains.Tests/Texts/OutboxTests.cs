@@ -80,7 +80,7 @@ public sealed class OutboxTests(ClusterFixture fixture)
         var first = (await grain.BeginDueTexts(Dispatcher)).Send.Single();
 
         (await grain.BeginDueTexts("another-silo")).Send.ShouldBeEmpty();
-        fixture.Time.Advance(CommitmentGrain.AttemptLease);
+        fixture.Time.Advance(TextOutboxes.AttemptLease);
         var other = (await grain.BeginDueTexts("another-silo")).Send.Single();
 
         other.LookUpSince.ShouldBe(claimedAt);

@@ -43,14 +43,6 @@ public sealed class FolderDependencyTests
         cycles.ShouldBeEmpty(string.Join("\n", cycles));
     }
 
-    /// <summary>The promise grain's partial files, which share its namespace until they become collaborators (issue 16, point 1).</summary>
-    private static readonly string[] PartialsOfThePromiseGrain =
-    [
-        "src/Commitments.Grains/Escalation/CommitmentGrain.Escalation.cs",
-        "src/Commitments.Grains/Handoffs/CommitmentGrain.Handoffs.cs",
-        "src/Commitments.Grains/Texts/CommitmentGrain.Texts.cs",
-    ];
-
     [Fact]
     public void EveryNamespaceIsItsProjectAndFolder()
     {
@@ -60,7 +52,7 @@ public sealed class FolderDependencyTests
         {
             var relative = Path.GetRelativePath(root, file).Replace('\\', '/');
             var parts = relative.Split('/');
-            if (parts.Contains("obj") || parts.Contains("bin") || PartialsOfThePromiseGrain.Contains(relative))
+            if (parts.Contains("obj") || parts.Contains("bin"))
             {
                 continue;
             }

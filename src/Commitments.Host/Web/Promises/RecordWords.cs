@@ -1,4 +1,3 @@
-using System.Globalization;
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Common;
 using Commitments.Grains.Sites;
@@ -23,10 +22,7 @@ public sealed class RecordWords(SiteInfo site, IReadOnlyDictionary<string, Staff
         _ => "Commitments",
     };
 
-    private string When(string? iso) =>
-        iso is not null && DateTimeOffset.TryParse(iso, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at)
-            ? SiteClock.DateAndTime(site, at)
-            : "";
+    private string When(DateTimeOffset? at) => at is { } moment ? SiteClock.DateAndTime(site, moment) : "";
 
     /// <summary>"Texted Maria Lopez (owner), ••0142: overdue — delivered 2:01 pm".</summary>
     public string Text(TextView t)
@@ -66,40 +62,40 @@ public sealed class RecordWords(SiteInfo site, IReadOnlyDictionary<string, Staff
     /// <summary>One history event as a sentence.</summary>
     public string Event(HistoryEvent e, CommitmentView view)
     {
-        string D(string key) => e.Details.GetValueOrDefault(key) ?? "";
-        string Quote(string key) => e.Details.TryGetValue(key, out var text) && text.Length > 0 ? $": “{text}”" : "";
-        string Texted() => e.Details.TryGetValue("texted", out var list)
-            ? "texted " + string.Join(", ", list.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Name))
-            : e.Details.TryGetValue("skipped", out var why) ? $"nobody texted ({why.TrimEnd('.')})" : "";
-        var withdrawn = e.Details.TryGetValue("handoffWithdrawn", out var offeredTo) ? $"; the offer to {Name(offeredTo)} was withdrawn" : "";
+        var d = e.Read();
+        static string Quote(string? text) => text is { Length: > 0 } ? $": “{text}”" : "";
+        string Texted() => d.HasTexted
+            ? "texted " + string.Join(", ", d.Texted.Select(Name))
+            : d.Skipped is { } why ? $"nobody texted ({why.TrimEnd('.')})" : "";
+        var withdrawn = d.WithdrawnOffer is { } offeredTo ? $"; the offer to {Name(offeredTo)} was withdrawn" : "";
 
         return e.Type switch
         {
-            EventTypes.Created => $"{Who(e.Actor)} made the promise to {view.Customer.Name}, due {When(D("dueAt"))}",
-            EventTypes.HandoffProposed => $"{Who(e.Actor)} offered it to {Name(D("to"))}{Quote("note")}",
-            EventTypes.HandoffWithdrawn => $"{Who(e.Actor)} withdrew the offer to {Name(D("to"))}",
-            EventTypes.HandoffAccepted => $"{Name(D("to"))} accepted it from {Name(e.Details.GetValueOrDefault("offeredBy") ?? D("from"))}",
-            EventTypes.HandoffDeclined => $"{Name(D("to"))} declined it{Quote("reason")}; {Name(D("owner"))} keeps it",
-            EventTypes.Completed => Done(e) + Quote("note") + withdrawn,
-            EventTypes.Rescheduled => $"{Who(e.Actor)} moved it to {When(D("to"))} (was {When(D("from"))}){Quote("reason")}",
-            EventTypes.Cancelled => $"{Who(e.Actor)} cancelled it{Quote("reason")}{withdrawn}",
-            EventTypes.Reopened when e.Actor.Kind == Actor.CustomerKind => $"The guest said it is not done: reopened, due {When(D("dueAt"))}",
-            EventTypes.Reopened when e.Details.ContainsKey("undo") => $"{Who(e.Actor)} undid “done”: open again, due {When(D("dueAt"))}",
-            EventTypes.Reopened => $"{Who(e.Actor)} reopened it, due {When(D("dueAt"))}{Quote("reason")}",
-            EventTypes.NoteAdded => $"{Who(e.Actor)} added a note{Quote("text")}",
-            EventTypes.CustomerReplied => $"The guest wrote{(D("via") == "status-page" ? " on the status page" : "")}{Quote("text")}",
-            EventTypes.Rated => $"The guest rated it {D("rating")} of 5",
-            EventTypes.Acknowledged => $"{Name(e.Details.GetValueOrDefault("by") ?? e.Actor.Id)} is on it (acknowledged) until {When(D("until"))}",
+            EventTypes.Created => $"{Who(e.Actor)} made the promise to {view.Customer.Name}, due {When(d.DueAt)}",
+            EventTypes.HandoffProposed => $"{Who(e.Actor)} offered it to {Name(d.To)}{Quote(d.Note)}",
+            EventTypes.HandoffWithdrawn => $"{Who(e.Actor)} withdrew the offer to {Name(d.To)}",
+            EventTypes.HandoffAccepted => $"{Name(d.To)} accepted it from {Name(d.OfferedBy ?? d.From)}",
+            EventTypes.HandoffDeclined => $"{Name(d.To)} declined it{Quote(d.Reason)}; {Name(d.Owner)} keeps it",
+            EventTypes.Completed => Done(e) + Quote(d.Note) + withdrawn,
+            EventTypes.Rescheduled => $"{Who(e.Actor)} moved it to {When(d.NewDueAt)} (was {When(d.OldDueAt)}){Quote(d.Reason)}",
+            EventTypes.Cancelled => $"{Who(e.Actor)} cancelled it{Quote(d.Reason)}{withdrawn}",
+            EventTypes.Reopened when e.Actor.Kind == Actor.CustomerKind => $"The guest said it is not done: reopened, due {When(d.DueAt)}",
+            EventTypes.Reopened when d.Undo => $"{Who(e.Actor)} undid “done”: open again, due {When(d.DueAt)}",
+            EventTypes.Reopened => $"{Who(e.Actor)} reopened it, due {When(d.DueAt)}{Quote(d.Reason)}",
+            EventTypes.NoteAdded => $"{Who(e.Actor)} added a note{Quote(d.Message)}",
+            EventTypes.CustomerReplied => $"The guest wrote{(d.ViaStatusPage ? " on the status page" : "")}{Quote(d.Message)}",
+            EventTypes.Rated => $"The guest rated it {d.Rating} of 5",
+            EventTypes.Acknowledged => $"{Name(d.AcknowledgedBy ?? e.Actor.Id)} is on it (acknowledged) until {When(d.Until)}",
             EventTypes.Reminded => $"Reminder before the deadline: {Texted()}",
-            EventTypes.Escalated => $"Escalated to level {D("level")}, {D("late")} min late: {Texted()}",
-            EventTypes.Apologized => e.Details.TryGetValue("skipped", out var noApology) ? $"No apology texted: {noApology}" : "Apology texted to the guest",
-            EventTypes.HandoffStalled => $"{Name(D("to"))} had not accepted it after {D("ago")} min: {Texted()}",
+            EventTypes.Escalated => $"Escalated to level {d.Level}, {d.LateMinutes} min late: {Texted()}",
+            EventTypes.Apologized => d.Skipped is { } noApology ? $"No apology texted: {noApology}" : "Apology texted to the guest",
+            EventTypes.HandoffStalled => $"{Name(d.To)} had not accepted it after {d.MinutesAgo} min: {Texted()}",
             _ => e.Type,
         };
 
         string Done(HistoryEvent done)
         {
-            var due = DateTimeOffset.TryParse(D("dueAt"), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at) ? at : view.DueAt;
+            var due = d.DueAt ?? view.DueAt;
             var late = done.At - due;
             var timing = late <= TimeSpan.Zero ? "Done on time" : $"Done {Words.Span(late)} late";
             return $"{timing} ({Who(done.Actor)})";
