@@ -4,7 +4,9 @@ using Commitments.Host.Development;
 using Commitments.Host.Escalation;
 using Commitments.Host.Hosting;
 using Commitments.Host.Insights;
+using Commitments.Host.Problems;
 using Commitments.Host.Sites;
+using Commitments.Host.Storage;
 using Commitments.Host.Texts;
 using Scalar.AspNetCore;
 

@@ -1,5 +1,6 @@
 using Commitments.Grains.Customers;
 using Commitments.Host.Auth;
+using Commitments.Host.Storage;
 using Commitments.Host.Web;
 using MudBlazor.Services;
 

@@ -1,6 +1,6 @@
 using Commitments.Grains.Common;
 using Commitments.Grains.Texts;
-using Commitments.Host.Hosting;
+using Commitments.Host.Privacy;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Providers;
 using Orleans.Storage;

@@ -2,7 +2,7 @@ using Azure.Data.Tables;
 using Commitments.Grains.Common;
 using Microsoft.Extensions.Options;
 
-namespace Commitments.Host.Hosting;
+namespace Commitments.Host.Storage;
 
 /// <summary>
 /// Whether storage answers, from a probe every <see cref="StorageOptions.ProbeInterval"/>: while it
