@@ -3,22 +3,23 @@ extern alias localtwilio;
 
 using Commitments.Testing;
 using localtwilio::Commitments.LocalTwilio;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Identity;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace Commitments.Bench;
 
 /// <summary>The real host for a bench run: Production settings, the bench's Azurite and local Twilio, a fast sender.</summary>
 internal sealed class BenchApp(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port, IReadOnlyDictionary<string, string>? extra = null)
-    : WebApplicationFactory<host::Program>
+    : HostFactory<host::Program>("Production", Settings(azurite, fake, table, port, extra), pinHashIterations: 1)
 {
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    /// <summary>Starts the host on a loopback Kestrel port.</summary>
+    public static BenchApp Start(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port, IReadOnlyDictionary<string, string>? extra = null)
     {
-        builder.UseEnvironment("Production");
+        var app = new BenchApp(azurite, fake, table, port, extra);
+        app.Listen(port);
+        return app;
+    }
+
+    private static Dictionary<string, string?> Settings(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port, IReadOnlyDictionary<string, string>? extra)
+    {
         var settings = BenchHost.Settings(azurite, fake, table, port);
         settings["Logging:LogLevel:Default"] = "Error";
         // A high-throughput sender (a short code): the cap is not what is measured here.
@@ -30,22 +31,7 @@ internal sealed class BenchApp(AzuriteFixture azurite, LocalTwilioServer fake, s
         {
             settings[key] = value;
         }
-        foreach (var (key, value) in settings)
-        {
-            builder.UseSetting(key, value);
-        }
 
-        // PINs are hashed slowly on purpose; 22,000 bench staff need no such protection.
-        builder.ConfigureTestServices(services => services.AddSingleton<IPasswordHasher<string>>(
-            new PasswordHasher<string>(Options.Create(new PasswordHasherOptions { IterationCount = 1 }))));
-    }
-
-    /// <summary>Starts the host on a loopback Kestrel port.</summary>
-    public static BenchApp Start(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port, IReadOnlyDictionary<string, string>? extra = null)
-    {
-        var app = new BenchApp(azurite, fake, table, port, extra);
-        app.UseKestrel(port);
-        app.StartServer();
-        return app;
+        return settings;
     }
 }

@@ -5,51 +5,56 @@ using Commitments.Grains.Common;
 using Commitments.Grains.Sites;
 using Commitments.Host.Development;
 using Commitments.Testing;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 [assembly: AssemblyFixture(typeof(AzuriteFixture))]
 
 namespace Commitments.Host.Tests;
 
 /// <summary>The real host (silo, storage provider, API) against the tests' Azurite, on a table of its own.</summary>
-public sealed class CommitmentsApp(AzuriteFixture azurite, string? tableName = null, IDictionary<string, string?>? settings = null)
-    : WebApplicationFactory<Program>
+public sealed class CommitmentsApp : HostFactory<Program>
 {
-    public string TableName { get; } = tableName ?? azurite.NewTableName("api");
-
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    public CommitmentsApp(AzuriteFixture azurite, string? tableName = null, IDictionary<string, string?>? settings = null)
+        : this(tableName ?? azurite.NewTableName("api"), azurite, settings ?? new Dictionary<string, string?>())
     {
-        builder.UseEnvironment(settings?.TryGetValue("Environment", out var environment) == true ? environment! : "Development");
-        builder.UseSetting("ConnectionStrings:Storage", azurite.ConnectionString);
-        builder.UseSetting("Storage:TableName", TableName);
-        builder.UseSetting("Logging:LogLevel:Default", "Warning");
-        builder.UseSetting("Logging:LogLevel:Orleans", "Error");
-        builder.UseSetting("Orleans:SiloPort", AzuriteFixture.GetFreeTcpPort().ToString());
-        builder.UseSetting("Orleans:GatewayPort", AzuriteFixture.GetFreeTcpPort().ToString());
-        // Each app is a cluster of its own unless a test says otherwise (the membership table is shared).
-        builder.UseSetting("Orleans:ClusterId", "test-" + Guid.NewGuid().ToString("N"));
-        // Every host of the run shares the key ring in Azurite, so all encrypt it with the same certificate.
-        builder.UseSetting("DataProtection:CertificatePath", TestCertificate.Path);
-        builder.UseSetting("DataProtection:CertificatePassword", TestCertificate.Password);
-        builder.UseSetting("Privacy:PhoneKey", TestSecrets.PhoneKey);
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+    }
+
+    private CommitmentsApp(string tableName, AzuriteFixture azurite, IDictionary<string, string?> settings)
+        : base(settings.TryGetValue("Environment", out var environment) ? environment! : "Development", Settings(azurite, tableName, settings))
+    {
+        TableName = tableName;
+    }
+
+    public string TableName { get; }
+
+    private static Dictionary<string, string?> Settings(AzuriteFixture azurite, string tableName, IDictionary<string, string?> overrides)
+    {
+        var settings = new Dictionary<string, string?>
         {
-            builder.UseSetting(key, value);
+            ["ConnectionStrings:Storage"] = azurite.ConnectionString,
+            ["Storage:TableName"] = tableName,
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Orleans"] = "Error",
+            ["Orleans:SiloPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
+            ["Orleans:GatewayPort"] = AzuriteFixture.GetFreeTcpPort().ToString(),
+            // Each app is a cluster of its own unless a test says otherwise (the membership table is shared).
+            ["Orleans:ClusterId"] = "test-" + Guid.NewGuid().ToString("N"),
+            // Every host of the run shares the key ring in Azurite, so all encrypt it with the same certificate.
+            ["DataProtection:CertificatePath"] = TestCertificate.Path,
+            ["DataProtection:CertificatePassword"] = TestCertificate.Password,
+            ["Privacy:PhoneKey"] = TestSecrets.PhoneKey,
+        };
+        foreach (var (key, value) in overrides)
+        {
+            settings[key] = value;
         }
 
-        builder.ConfigureTestServices(services =>
-        {
-            // PIN hashing is deliberately slow in production; tests only need it to be a real hash.
-            services.AddSingleton<IPasswordHasher<string>>(new PasswordHasher<string>(
-                Options.Create(new PasswordHasherOptions { IterationCount = 1000 })));
-            services.AddSingleton<IIncomingGrainCallFilter, GrainFaults>();
-        });
+        return settings;
     }
+
+    protected override void ConfigureServices(IServiceCollection services) =>
+        services.AddSingleton<IIncomingGrainCallFilter, GrainFaults>();
 
     public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
+using Commitments.Azurite;
 using Xunit;
 
 namespace Commitments.Testing;
@@ -11,11 +11,7 @@ namespace Commitments.Testing;
 /// A real Azurite table service for tests, on a free loopback port with its own data folder; use it as a
 /// class or collection fixture and give each test its own table (<see cref="NewTableName"/>).
 /// </summary>
-/// <remarks>
-/// Azurite comes from <c>infra/azurite</c> (installed with <c>npm ci</c> on first use). It runs inside a
-/// small Node host script that shuts it down when this test process exits or dies, so no emulator outlives
-/// the test run.
-/// </remarks>
+/// <remarks>Azurite is started by the same launcher as the host's development default (<see cref="AzuriteProcess"/>).</remarks>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
     /// <summary>Azurite's well-known development account.</summary>
@@ -24,25 +20,18 @@ public sealed class AzuriteFixture : IAsyncLifetime
     /// <summary>Azurite's well-known development account key.</summary>
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     // Retry pauses while waiting on the OS (a port being released, a file lock, a folder delete), not on a test's events.
     private static readonly TimeSpan PortRetryPause = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan DeleteRetryPause = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan LockRetryPause = TimeSpan.FromMilliseconds(250);
-    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
-    private static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan PortReuseTimeout = TimeSpan.FromSeconds(5);
-    private const string StartedMarker = "successfully started";
-    private const int MaxOutputLines = 200;
     private const string FolderPrefix = "commitments-azurite-";
     private const string OwnerFile = "owner.pid";
 
     private readonly string _rootDirectory = Path.Combine(Path.GetTempPath(), $"{FolderPrefix}{Guid.NewGuid():N}");
-    private readonly Queue<string> _output = new();
-    private Process? _process;
-    private string? _hostScript;
-    private string? _tableMain;
+    private AzuriteInstall? _install;
+    private AzuriteProcess? _azurite;
+    private string _lastOutput = "";
     private int _port;
 
     /// <summary>
@@ -66,16 +55,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
     public string DataDirectory => Path.Combine(_rootDirectory, "data");
 
     /// <summary>The last lines Azurite wrote to stdout and stderr, for diagnosing a failed test.</summary>
-    public string RecentOutput
-    {
-        get
-        {
-            lock (_output)
-            {
-                return string.Join(Environment.NewLine, _output);
-            }
-        }
-    }
+    public string RecentOutput => _azurite?.RecentOutput ?? _lastOutput;
 
     /// <summary>A table name no other test uses (tables must start with a letter and be alphanumeric).</summary>
     public string NewTableName(string prefix = "t")
@@ -139,16 +119,13 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var azuriteDirectory = Path.Combine(FindRepositoryRoot(), "infra", "azurite");
-        var tableMain = Path.Combine(azuriteDirectory, "node_modules", "azurite", "dist", "src", "table", "main.js");
-        await EnsureInstalledAsync(azuriteDirectory, tableMain);
+        _install = AzuriteInstall.Find(AppContext.BaseDirectory)
+            ?? throw new InvalidOperationException($"No infra/azurite above {AppContext.BaseDirectory}; the Azurite fixture needs the repository.");
+        await _install.EnsureInstalledAsync();
 
         await DeleteFoldersOfDeadRunsAsync();
         Directory.CreateDirectory(DataDirectory);
         await File.WriteAllTextAsync(Path.Combine(_rootDirectory, OwnerFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
-        _tableMain = tableMain;
-        _hostScript = Path.Combine(_rootDirectory, "azurite-host.js");
-        await File.WriteAllTextAsync(_hostScript, HostScript);
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
 
         // Another process can take the free port before Azurite binds it; then try another one.
@@ -195,8 +172,8 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     private void Signal(int signal)
     {
-        var process = _process ?? throw new InvalidOperationException("Azurite is not running.");
-        if (SendSignal(process.Id, signal) != 0)
+        var azurite = _azurite ?? throw new InvalidOperationException("Azurite is not running.");
+        if (SendSignal(azurite.ProcessId, signal) != 0)
         {
             throw new InvalidOperationException($"Could not signal Azurite ({signal}): error {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}.");
         }
@@ -233,20 +210,10 @@ public sealed class AzuriteFixture : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
-        if (_process is { } process)
+        if (_azurite is { } azurite)
         {
-            Kill(process);
-            try
-            {
-                await process.WaitForExitAsync().WaitAsync(StopTimeout);
-            }
-            catch (TimeoutException)
-            {
-                // Nothing more to do; the folder below may then stay behind in the temp directory.
-            }
-
-            process.Dispose();
-            _process = null;
+            _azurite = null;
+            await azurite.DisposeAsync();
         }
 
         await DeleteDirectoryAsync(_rootDirectory);
@@ -254,172 +221,37 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     private async Task StartAsync()
     {
-        var startInfo = new ProcessStartInfo("node")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _rootDirectory,
-        };
         // Extra node options for diagnosing Azurite itself (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"); node refuses those in NODE_OPTIONS.
-        foreach (var option in (Environment.GetEnvironmentVariable("COMMITMENTS_AZURITE_NODE_ARGS") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
-        {
-            startInfo.ArgumentList.Add(option);
-        }
-
-        foreach (var argument in (string[])
-        [
-            _hostScript!, Environment.ProcessId.ToString(CultureInfo.InvariantCulture), _tableMain!,
-            "--tableHost", "127.0.0.1",
-            "--tablePort", _port.ToString(CultureInfo.InvariantCulture),
-            "--skipApiVersionCheck",
-            "--disableProductStyleUrl",
-            "--disableTelemetry",
-            "--silent",
-        ])
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        foreach (var argument in InMemory ? ["--inMemoryPersistence"] : new[] { "--location", DataDirectory })
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-
-            Remember(e.Data);
-            if (e.Data.Contains(StartedMarker, StringComparison.Ordinal))
-            {
-                started.TrySetResult();
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                Remember(e.Data);
-            }
-        };
-        process.Exited += (_, _) =>
-        {
-            if (started.Task.IsCompleted)
-            {
-                return;
-            }
-
-            // Let the output readers drain, so the error says why Azurite stopped.
-            process.WaitForExit();
-            started.TrySetException(new AzuriteStartException(
-                $"Azurite exited with code {SafeExitCode(process)} before it started on port {_port}.", RecentOutput));
-        };
-
-        lock (_output)
-        {
-            _output.Clear();
-        }
-
-        if (!process.Start())
-        {
-            throw new InvalidOperationException("Could not start node for Azurite.");
-        }
-
-        _process = process;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
+        var nodeOptions = (Environment.GetEnvironmentVariable("COMMITMENTS_AZURITE_NODE_ARGS") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
         try
         {
-            await started.Task.WaitAsync(StartTimeout);
+            _azurite = await AzuriteProcess.StartAsync(_install!, new AzuriteOptions
+            {
+                TableOnly = true,
+                TablePort = _port,
+                Location = InMemory ? null : DataDirectory,
+                NodeOptions = nodeOptions,
+            });
         }
-        catch (TimeoutException)
+        catch (AzuriteStartException exception)
         {
-            Kill(process);
-            throw new AzuriteStartException($"Azurite did not start on port {_port} within {StartTimeout.TotalSeconds} seconds.", RecentOutput);
-        }
-        catch (AzuriteStartException)
-        {
-            _process = null;
-            process.Dispose();
+            _lastOutput = exception.Message;
             throw;
         }
     }
 
     private async Task StopGracefullyAsync()
     {
-        if (_process is not { } process)
+        if (_azurite is { } azurite)
         {
-            return;
-        }
-
-        try
-        {
-            // The host script hands this to Azurite as SIGINT, which saves the data and closes the server.
-            await process.StandardInput.WriteLineAsync("stop");
-            await process.StandardInput.FlushAsync();
-            await process.WaitForExitAsync().WaitAsync(StopTimeout);
-        }
-        catch (Exception exception) when (exception is TimeoutException or IOException)
-        {
-            Kill(process);
-            await process.WaitForExitAsync();
-        }
-
-        process.Dispose();
-        _process = null;
-    }
-
-    private void Remember(string line)
-    {
-        lock (_output)
-        {
-            _output.Enqueue(line);
-            while (_output.Count > MaxOutputLines)
-            {
-                _output.Dequeue();
-            }
+            _azurite = null;
+            await azurite.StopAsync();
+            _lastOutput = azurite.RecentOutput;
+            await azurite.DisposeAsync();
         }
     }
 
-    private void OnProcessExit(object? sender, EventArgs e)
-    {
-        if (_process is { } process)
-        {
-            Kill(process);
-        }
-    }
-
-    private static void Kill(Process process)
-    {
-        try
-        {
-            process.Kill(entireProcessTree: true);
-        }
-        catch (Exception exception) when (exception is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            // Already gone.
-        }
-    }
-
-    private static string SafeExitCode(Process process)
-    {
-        try
-        {
-            return process.ExitCode.ToString(CultureInfo.InvariantCulture);
-        }
-        catch (InvalidOperationException)
-        {
-            return "unknown";
-        }
-    }
+    private void OnProcessExit(object? sender, EventArgs e) => _azurite?.Kill();
 
     private static async Task DeleteDirectoryAsync(string path)
     {
@@ -468,114 +300,4 @@ public sealed class AzuriteFixture : IAsyncLifetime
             return false;
         }
     }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Commitments.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Commitments.sln above {AppContext.BaseDirectory}; the Azurite fixture needs the repository.");
-    }
-
-    private static async Task EnsureInstalledAsync(string azuriteDirectory, string tableMain)
-    {
-        if (File.Exists(tableMain))
-        {
-            return;
-        }
-
-        // Test assemblies run in parallel processes; only one of them may run npm ci in the same folder.
-        var lockPath = Path.Combine(Path.GetTempPath(), "commitments-azurite-npm-ci.lock");
-        var waitingSince = TimeProvider.System.GetTimestamp();
-        FileStream? lockFile = null;
-        while (lockFile is null)
-        {
-            try
-            {
-                lockFile = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
-            }
-            catch (IOException) when (TimeProvider.System.GetElapsedTime(waitingSince) < InstallTimeout)
-            {
-                await Task.Delay(LockRetryPause);
-            }
-        }
-
-        await using (lockFile)
-        {
-            if (File.Exists(tableMain))
-            {
-                return;
-            }
-
-            var npm = OperatingSystem.IsWindows()
-                ? new ProcessStartInfo("cmd.exe", "/c npm ci --no-audit --no-fund")
-                : new ProcessStartInfo("npm", "ci --no-audit --no-fund");
-            npm.WorkingDirectory = azuriteDirectory;
-            npm.RedirectStandardOutput = true;
-            npm.RedirectStandardError = true;
-            npm.UseShellExecute = false;
-
-            using var process = Process.Start(npm) ?? throw new InvalidOperationException("Could not start npm.");
-            var output = new StringBuilder();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            try
-            {
-                await process.WaitForExitAsync().WaitAsync(InstallTimeout);
-            }
-            catch (TimeoutException)
-            {
-                Kill(process);
-                throw new InvalidOperationException($"npm ci in {azuriteDirectory} did not finish within {InstallTimeout.TotalMinutes} minutes.");
-            }
-
-            output.Append(await stdout).Append(await stderr);
-            if (process.ExitCode != 0 || !File.Exists(tableMain))
-            {
-                throw new InvalidOperationException($"npm ci in {azuriteDirectory} failed with exit code {process.ExitCode}:{Environment.NewLine}{output}");
-            }
-        }
-    }
-
-    // Runs Azurite's table service in this Node process and stops it, saving its data, when asked on stdin,
-    // when stdin closes (the test process is gone) or when the test process id no longer exists.
-    private const string HostScript = """
-        "use strict";
-        const [parentPid, main, ...args] = process.argv.slice(2);
-        process.argv = [process.argv[0], main, ...args];
-        let stopping = false;
-        function stop() {
-          if (stopping) { return; }
-          stopping = true;
-          if (process.listenerCount("SIGINT") === 0) { process.exit(0); }
-          process.emit("SIGINT");
-          setTimeout(() => process.exit(0), 10000).unref();
-        }
-        const log = console.log;
-        console.log = (...values) => {
-          log(...values);
-          if (stopping && String(values[0]).includes("successfully closed")) { process.exit(0); }
-        };
-        process.stdin.on("data", data => { if (String(data).includes("stop")) { stop(); } });
-        process.stdin.on("end", stop);
-        process.stdin.on("error", stop);
-        setInterval(() => {
-          try { process.kill(Number(parentPid), 0); }
-          catch (error) { if (error.code === "ESRCH") { stop(); } }
-        }, 1000).unref();
-        require(main);
-        """;
-}
-
-/// <summary>Azurite did not start; the message carries its recent output.</summary>
-public sealed class AzuriteStartException(string message, string output)
-    : Exception($"{message}{Environment.NewLine}Azurite output:{Environment.NewLine}{output}")
-{
-    /// <summary>True when Azurite could not bind its port because something else holds it.</summary>
-    public bool PortInUse { get; } = output.Contains("EADDRINUSE", StringComparison.Ordinal);
 }

@@ -2,6 +2,7 @@ extern alias host;
 extern alias localtwilio;
 
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Commitments.Grains.Commitments;
@@ -9,8 +10,6 @@ using Commitments.Grains.Common;
 using Commitments.Grains.Sites;
 using Commitments.Testing;
 using localtwilio::Commitments.LocalTwilio;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Commitments.Bench.Texts;
@@ -36,9 +35,10 @@ internal static class DispatchBenchmark
 
         // The host's content root, as the test projects get it from Mvc.Testing's manifest.
         BenchHost.UseHostContentRoot();
-        await using var app = new BenchApp(azurite, fake, port, mps);
-        app.UseKestrel(port);
-        app.StartServer();
+        var settings = BenchHost.Settings(azurite, fake, azurite.NewTableName("benchtexts"), port);
+        settings["Twilio:MessagesPerSecond"] = mps.ToString(CultureInfo.InvariantCulture);
+        await using var app = new HostFactory<host::Program>("Production", settings);
+        app.Listen(port);
         var grains = app.Services.GetRequiredService<IGrainFactory>();
         var site = grains.GetGrain<ISiteGrain>("bench-texts");
         await site.Ensure(new SiteSetup("Harborview Hotel", "Pacific/Kiritimati", "US"));
@@ -122,19 +122,5 @@ internal static class DispatchBenchmark
             .Select(m => (m.GetProperty("statusHistory")[0].GetProperty("at").GetDateTimeOffset() - steadyAt[m.GetProperty("to").GetString()!]).TotalMilliseconds)
             .Order().ToList();
         Console.WriteLine($"steady {rate:F0} events/s ({steady} texts, {steadyLatency.Count} at Twilio), event to Twilio 201: p50 {BenchHost.Percentile(steadyLatency, 0.50):F0} ms, p99 {BenchHost.Percentile(steadyLatency, 0.99):F0} ms");
-    }
-
-    private sealed class BenchApp(AzuriteFixture azurite, LocalTwilioServer fake, int port, int mps) : WebApplicationFactory<host::Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseEnvironment("Production");
-            var settings = BenchHost.Settings(azurite, fake, azurite.NewTableName("benchtexts"), port);
-            settings["Twilio:MessagesPerSecond"] = mps.ToString();
-            foreach (var (key, value) in settings)
-            {
-                builder.UseSetting(key, value);
-            }
-        }
     }
 }

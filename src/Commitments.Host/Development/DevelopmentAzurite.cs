@@ -1,19 +1,20 @@
-using System.Diagnostics;
 using System.Net.Sockets;
+using Commitments.Azurite;
 
 namespace Commitments.Host.Development;
 
 /// <summary>
 /// The embedded development default: with UseDevelopmentStorage=true, make sure Azurite answers on
-/// its standard ports. If nothing does, install the pinned Azurite (npm ci in infra/azurite), start
-/// it with its data under the repo's git-ignored .azurite folder, and stop it on shutdown.
+/// its standard ports. If nothing does, start the pinned Azurite (infra/azurite, installed on first
+/// use) with its data under the repo's git-ignored .azurite folder; it stops with this process.
+/// Started before anything else and stopped after everything else, so the silo can flush on the way down.
 /// </summary>
-internal sealed partial class DevelopmentAzurite(IHostEnvironment environment, ILogger<DevelopmentAzurite> logger) : DevelopmentProcess
+internal sealed partial class DevelopmentAzurite(IHostEnvironment environment, ILogger<DevelopmentAzurite> logger) : IHostedLifecycleService, IAsyncDisposable
 {
-    public const int BlobPort = 10000;
-    public const int QueuePort = 10001;
     public const int TablePort = 10002;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+
+    private AzuriteProcess? _azurite;
 
     public static bool IsDevelopmentStorage(string? connectionString) =>
         connectionString is not null
@@ -21,7 +22,7 @@ internal sealed partial class DevelopmentAzurite(IHostEnvironment environment, I
             .Contains("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase);
 
     // Runs before any hosted service starts, so the silo finds storage ready.
-    public override async Task StartingAsync(CancellationToken cancellationToken)
+    public async Task StartingAsync(CancellationToken cancellationToken)
     {
         if (await AnswersAsync(TablePort, cancellationToken))
         {
@@ -29,92 +30,45 @@ internal sealed partial class DevelopmentAzurite(IHostEnvironment environment, I
             return;
         }
 
-        var infra = FindInfraFolder()
+        var install = AzuriteInstall.Find(environment.ContentRootPath, AppContext.BaseDirectory)
             ?? throw new InvalidOperationException(
                 "Storage is UseDevelopmentStorage=true but nothing answers on 127.0.0.1:10002, and infra/azurite " +
                 "was not found to start Azurite from. Start Azurite yourself (npx azurite@3.37.0 --skipApiVersionCheck) " +
                 "or run `docker compose up azurite`, or set ConnectionStrings:Storage.");
-        var node = FindOnPath("node")
-            ?? throw new InvalidOperationException(
-                "Storage is UseDevelopmentStorage=true but nothing answers on 127.0.0.1:10002, and Node.js is not " +
-                "installed to start Azurite. Install Node 20, or start Azurite by hand " +
-                "(npm ci --prefix infra/azurite && infra/azurite/node_modules/.bin/azurite --location .azurite), " +
-                "or run `docker compose up azurite`.");
-
-        var entry = Path.Combine(infra, "node_modules", "azurite", "dist", "src", "azurite.js");
-        if (!File.Exists(entry))
-        {
-            LogInstalling(logger, infra);
-            await RunAsync(FindOnPath("npm") ?? throw new InvalidOperationException("npm is missing; install Node 20 with npm."),
-                ["ci", "--no-audit", "--no-fund"], infra, cancellationToken);
-        }
-
-        var data = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(infra))!, ".azurite");
+        var data = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(install.Folder))!, ".azurite");
         Directory.CreateDirectory(data);
-        var start = new ProcessStartInfo(node) { WorkingDirectory = infra };
-        foreach (var arg in new[]
-        {
-            entry, "--location", data, "--silent", "--skipApiVersionCheck",
-            "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
-        })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var stderr = new System.Text.StringBuilder();
-        var azurite = Launch(start, line =>
-        {
-            lock (stderr)
-            {
-                stderr.AppendLine(line);
-            }
-        });
-
-        var deadline = Stopwatch.StartNew();
-        while (!await AnswersAsync(TablePort, cancellationToken))
-        {
-            if (azurite.HasExited || deadline.Elapsed > StartTimeout)
-            {
-                string errors;
-                lock (stderr)
-                {
-                    errors = stderr.ToString();
-                }
-
-                throw new InvalidOperationException($"Azurite did not come up on 127.0.0.1:{TablePort}: {errors}");
-            }
-
-            // Poll the port: Azurite writes nothing we can wait on when it is silent.
-            await Task.Delay(100, cancellationToken);
-        }
-
+        LogStarting(logger, install.Folder);
+        _azurite = await AzuriteProcess.StartAsync(install, new AzuriteOptions { Location = data, StartTimeout = StartTimeout }, cancellationToken);
         LogStarted(logger, data);
     }
 
-    protected override void Stopped() => LogStopped(logger);
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    private string? FindInfraFolder()
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StoppedAsync(CancellationToken cancellationToken)
     {
-        foreach (var start in new[] { environment.ContentRootPath, AppContext.BaseDirectory })
+        if (_azurite is { } azurite)
         {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "infra", "azurite");
-                if (File.Exists(Path.Combine(candidate, "package.json")))
-                {
-                    return candidate;
-                }
-            }
+            _azurite = null;
+            await azurite.StopAsync();
+            await azurite.DisposeAsync();
+            LogStopped(logger);
         }
-
-        return null;
     }
 
-    private static string? FindOnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, program))
-            .FirstOrDefault(File.Exists);
+    public async ValueTask DisposeAsync()
+    {
+        if (_azurite is { } azurite)
+        {
+            _azurite = null;
+            await azurite.DisposeAsync();
+        }
+    }
 
     private static async Task<bool> AnswersAsync(int port, CancellationToken cancellationToken)
     {
@@ -132,29 +86,11 @@ internal sealed partial class DevelopmentAzurite(IHostEnvironment environment, I
         }
     }
 
-    private static async Task RunAsync(string program, string[] args, string directory, CancellationToken cancellationToken)
-    {
-        var start = new ProcessStartInfo(program) { WorkingDirectory = directory, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed in {directory}: {await stderr}{await stdout}");
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Azurite already answers on 127.0.0.1:{Port}; using it")]
     private static partial void LogAlreadyRunning(ILogger logger, int port);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Installing the pinned Azurite in {Folder} (npm ci)")]
-    private static partial void LogInstalling(ILogger logger, string folder);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Starting the pinned Azurite from {Folder} (installed with npm ci on first use)")]
+    private static partial void LogStarting(ILogger logger, string folder);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Started Azurite for development; data in {Folder}")]
     private static partial void LogStarted(ILogger logger, string folder);

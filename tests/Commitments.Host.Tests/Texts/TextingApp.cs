@@ -61,8 +61,7 @@ public sealed class TextingApp : IAsyncDisposable
         }
 
         var app = new CommitmentsApp(azurite, table, all) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        app.UseKestrel(port);
-        app.StartServer();
+        app.Listen(port);
         var texting = new TextingApp(app, fake, ownsFake, port);
         var number = await texting.Control.PutAsJsonAsync($"/_fake/numbers/{Uri.EscapeDataString(OurNumber)}",
             new { smsUrl = $"{texting.BaseUrl}/webhooks/twilio/inbound" });
