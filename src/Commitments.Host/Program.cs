@@ -14,19 +14,19 @@ var builder = WebApplication.CreateBuilder(args);
 
 // Storage first: in Development it starts Azurite before the silo needs it.
 builder.AddCommitmentsStorage();
-// One key ring for cookies and circuits, shared by every host of the cluster, kept in storage.
+// One key ring for cookies and circuits, shared by the cluster, kept in storage.
 builder.AddCommitmentsDataProtection();
 // Phone numbers are keyed with the deployment's secret before any grain names one.
 builder.AddCommitmentsPrivacy();
-// The Orleans silo, co-hosted: grains are the aggregates, their stored state is the truth.
+// The co-hosted Orleans silo: grains and their stored state are the truth.
 builder.AddCommitmentsSilo();
 // Demo data in Development; the configured first site and manager elsewhere.
 builder.AddCommitmentsSeeding();
-// Texts: the outbox dispatcher, the Twilio client and its webhooks (a local Twilio in Development).
+// Texts: outbox dispatcher, Twilio client, webhooks (a local Twilio in Development).
 builder.AddCommitmentsTexting();
-// Escalation: Hangfire jobs wake each open promise at its next step; a reconcile pass covers crashes.
+// Escalation: Hangfire jobs wake promises at each step; a reconcile pass covers crashes.
 builder.AddCommitmentsEscalation();
-// Edges: JSON, ProblemDetails for every error, cookie auth, per-client rate limits, health, OpenAPI.
+// Edges: JSON, ProblemDetails, body limits, proxies, cookie auth, rate limits, health, OpenAPI.
 builder.AddCommitmentsJson();
 builder.AddCommitmentsProblems();
 builder.AddCommitmentsBodyLimits();
@@ -35,18 +35,18 @@ builder.AddCommitmentsAuth();
 builder.AddCommitmentsRateLimits();
 builder.AddCommitmentsHealth();
 builder.Services.AddOpenApi();
-// The web app: Blazor pages, interactive on the server, calling the same grains as the API.
+// The Blazor Server web app, calling the same grains as the API.
 builder.AddCommitmentsWeb();
 
 var app = builder.Build();
 
-// The client's address and scheme as a trusted proxy forwarded them, before anything uses them.
+// The client's address and scheme from trusted proxies, before anything uses them.
 app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 // Before anything reads a body, anonymous sign-in and webhooks included.
 app.UseBodyLimits();
-// While storage does not answer, API requests get 503 at once; otherwise their grain calls have a deadline.
+// API requests get 503 at once while storage is down; otherwise grain calls have a deadline.
 app.UseStorageGate();
 app.UseAuthentication();
 app.UseAuthorization();
@@ -60,7 +60,7 @@ if (app.Environment.IsDevelopment())
     app.MapScalarApiReference();
 }
 
-// Health: live while the process answers; ready once the silo is active in cluster membership and storage answers.
+// Health: live while the process answers; ready once the silo is active and storage answers.
 app.MapCommitmentsHealth();
 
 // The API: signed-in staff only, JSON bodies only, rate limited per client.

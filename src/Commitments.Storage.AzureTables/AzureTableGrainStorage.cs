@@ -12,18 +12,16 @@ using Orleans.Storage;
 namespace Commitments.Storage.AzureTables;
 
 /// <summary>
-/// Grain storage on Azure Table storage (or Azurite): one row per grain and state name, optimistic
-/// concurrency through the table's ETags, and a bulk read API (<see cref="IGrainStateQuery"/>).
+/// Grain storage on Azure Tables (or Azurite): a row per grain and state name, ETag optimistic concurrency,
+/// bulk reads (<see cref="IGrainStateQuery"/>).
 /// </summary>
 /// <remarks>
-/// PartitionKey is <c>{ServiceId}/{GrainId}</c> and RowKey <c>{stateName}/{GrainId}</c>, both escaped with
-/// <see cref="TableKey.From"/> (see <see cref="RowKeyOf"/> for why the RowKey repeats the grain id). A table
-/// written with the earlier layout (RowKey the state name alone) is moved to this one when the provider
-/// starts. Register it with <c>AddAzureTableGrainStorage</c> or <c>AddAzureTableGrainStorageAsDefault</c>.
+/// PartitionKey <c>{ServiceId}/{GrainId}</c>, RowKey <c>{stateName}/{GrainId}</c> (<see cref="RowKeyOf"/> says why), both via
+/// <see cref="TableKey.From"/>; tables in the earlier layout are moved to this one at start.
 /// </remarks>
 public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQuery, ILifecycleParticipant<ISiloLifecycle>
 {
-    /// <summary>The meter this provider reports on: <c>commitments.storage.operations</c>, tagged with operation and grain type.</summary>
+    /// <summary>Reports <c>commitments.storage.operations</c> by operation and grain type.</summary>
     public const string MeterName = "Commitments.Storage.AzureTables";
 
     private static readonly Meter Meter = new(MeterName);
@@ -56,9 +54,9 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
         var serviceId = clusterOptions.Value.ServiceId;
         if (string.IsNullOrEmpty(serviceId) || serviceId.Contains('/', StringComparison.Ordinal))
         {
-            // The service id and the grain id are joined with '/', so a '/' inside the service id would let
-            // two services' keys collide.
-            throw new ArgumentException($"Azure table grain storage '{name}' needs a ServiceId without '/', not '{serviceId}'.", nameof(clusterOptions));
+            // Keys join service id and grain id with '/', so one inside the service id could make two services' keys collide.
+            throw new ArgumentException(
+                $"Azure table grain storage '{name}' needs a ServiceId without '/', not '{serviceId}'.", nameof(clusterOptions));
         }
 
         _name = name;
@@ -75,14 +73,17 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
     {
         if (Operations.Enabled)
         {
-            Operations.Add(1, new KeyValuePair<string, object?>("operation", operation), new KeyValuePair<string, object?>("grain.type", grainId.Type.ToString()));
+            Operations.Add(
+                1,
+                new KeyValuePair<string, object?>("operation", operation),
+                new KeyValuePair<string, object?>("grain.type", grainId.Type.ToString()));
         }
     }
 
     /// <summary>The provider name this instance is registered under.</summary>
     public string Name => _name;
 
-    /// <summary>Creates the table if it is missing. Runs at silo start; every operation also ensures it.</summary>
+    /// <summary>Creates the table if missing; runs at silo start, and every operation also ensures it.</summary>
     public async Task InitializeAsync(CancellationToken cancellationToken = default) => await GetTableAsync(cancellationToken);
 
     public void Participate(ISiloLifecycle lifecycle) =>
@@ -172,20 +173,20 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
         ArgumentNullException.ThrowIfNull(grainIdPrefix);
         var table = await GetTableAsync(cancellationToken);
 
-        // Escaping preserves prefixes, so the partitions of matching grains form one key range. Shortened
-        // keys keep only their first characters, hence the cut and the exact check on GrainId below.
+        // Escaping keeps prefixes, so matches form one key range; shortened keys keep only their start, hence the exact check below.
         var (from, to) = KeysStartingWith($"{_serviceId}/{grainIdPrefix}");
         var (rowFrom, rowTo) = KeysStartingWith($"{stateName}/");
         var filter = changedSince is { } since
             ? TableClient.CreateQueryFilter(
-                $"PartitionKey ge {from} and PartitionKey lt {to} and RowKey ge {rowFrom} and RowKey lt {rowTo} and Cleared eq false and Timestamp ge {since}")
+                $"PartitionKey ge {from} and PartitionKey lt {to} and RowKey ge {rowFrom} and RowKey lt {
+                    rowTo} and Cleared eq false and Timestamp ge {since}")
             : TableClient.CreateQueryFilter(
                 $"PartitionKey ge {from} and PartitionKey lt {to} and RowKey ge {rowFrom} and RowKey lt {rowTo} and Cleared eq false");
         LogQuerying(_name, stateName, grainIdPrefix, changedSince);
 
         await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
-            // The key ranges may hold other state names that start with this one and "/", and other services.
+            // The ranges may also hold other services, and state names that start with this one and "/".
             var grainIdText = entity.GetString(StateEntity.GrainIdProperty);
             if (grainIdText is null
                 || !grainIdText.StartsWith(grainIdPrefix, StringComparison.Ordinal)
@@ -196,12 +197,12 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
             }
 
             var state = Deserialize<T>(entity, stateName, grainIdText);
-            yield return new StoredGrainState<T>(GrainId.Parse(grainIdText), state, entity.ETag.ToString(), entity.Timestamp ?? DateTimeOffset.MinValue);
+            yield return new StoredGrainState<T>(
+                GrainId.Parse(grainIdText), state, entity.ETag.ToString(), entity.Timestamp ?? DateTimeOffset.MinValue);
         }
     }
 
-    // The key range [From, To) holding every key that starts with the escaped value (shortened keys keep their
-    // first characters, hence the cut; callers check each row exactly).
+    // [From, To) holds every key starting with the escaped value, cut as shortened keys are.
     private static (string From, string To) KeysStartingWith(string value)
     {
         var from = TableKey.Truncate(TableKey.Escape(value), TableKey.ShortenedPrefixLength);
@@ -213,11 +214,8 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
 
     /// <summary>The RowKey of a grain's state: <c>{stateName}/{GrainId}</c>, escaped.</summary>
     /// <remarks>
-    /// The PartitionKey alone already tells grains apart; the grain id is repeated so that no two rows share a
-    /// RowKey. Azurite finds a row by its RowKey index first and then scans every row with that RowKey for the
-    /// PartitionKey, so a RowKey shared by all grains of a state name made every read, write and delete scan
-    /// all of them (measured at 20,000 rows: reads 100–160/s and writes 40–90/s, against 2,200–2,500 and
-    /// 1,175/s with RowKeys of their own). Azure Table storage finds a row by both keys either way.
+    /// The grain id is repeated so no two rows share a RowKey: Azurite looks rows up by RowKey first, then scans those
+    /// rows for the PartitionKey, so a RowKey per state name made every operation slow. Azure uses both keys either way.
     /// </remarks>
     public static string RowKeyOf(string stateName, string grainId) => TableKey.From($"{stateName}/{grainId}");
 
@@ -234,9 +232,9 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
         return text;
     }
 
-    // Inserts when the caller has seen no row (ETag null), otherwise replaces the row it has seen; any other
-    // outcome means the caller's view is stale.
-    private async Task<string> PutAsync(TableClient table, TableEntity entity, string? etag, string operation, string stateName, GrainId grainId, CancellationToken cancellationToken)
+    // Inserts when the caller saw no row (ETag null), else replaces the row it saw; a conflict means its view is stale.
+    private async Task<string> PutAsync(
+        TableClient table, TableEntity entity, string? etag, string operation, string stateName, GrainId grainId, CancellationToken cancellationToken)
     {
         try
         {
@@ -246,17 +244,19 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
             return response.Headers.ETag?.ToString()
                 ?? throw new InvalidOperationException($"Table '{_options.TableName}' returned no ETag for a {operation}.");
         }
-        catch (RequestFailedException exception) when (exception.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+        catch (RequestFailedException exception)
+            when (exception.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
         {
             throw await ConflictAsync(table, entity.PartitionKey, entity.RowKey, etag, operation, stateName, grainId, exception, cancellationToken);
         }
     }
 
-    private async Task DeleteAsync(TableClient table, string partitionKey, string rowKey, string? etag, string stateName, GrainId grainId, CancellationToken cancellationToken)
+    private async Task DeleteAsync(
+        TableClient table, string partitionKey, string rowKey, string? etag, string stateName, GrainId grainId, CancellationToken cancellationToken)
     {
         if (etag is null)
         {
-            // The caller has seen no row, so there is nothing to delete unless someone else wrote one.
+            // No row seen: nothing to delete unless someone else wrote one.
             var existing = await table.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, [StateEntity.ClearedProperty], cancellationToken);
             if (existing.HasValue)
             {
@@ -292,7 +292,7 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
         Exception? storageException,
         CancellationToken cancellationToken)
     {
-        // Only on this failure path: look up what is stored now so the exception says what the caller missed.
+        // Looked up only on failure, so the exception can say what the caller missed.
         string storedETag;
         try
         {
@@ -327,7 +327,8 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
         {
             LogDeserializationFailed(_name, stateName, grainIdText, data.Length, exception);
             throw new OrleansException(
-                $"Stored state '{stateName}' of grain {grainIdText} ({data.Length} bytes) in table '{_options.TableName}' could not be read as {typeof(T).Name}.",
+                $"Stored state '{stateName}' of grain {grainIdText} ({data.Length} bytes) in table '{_options.TableName}' could not be read as {
+                    typeof(T).Name}.",
                 exception);
         }
     }
@@ -390,16 +391,24 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
     [LoggerMessage(Level = LogLevel.Trace, Message = "Grain storage {ProviderName} writing {StateName} of {GrainId} over ETag {ETag}")]
     private partial void LogWriting(string providerName, string stateName, GrainId grainId, string? etag);
 
-    [LoggerMessage(Level = LogLevel.Trace, Message = "Grain storage {ProviderName} clearing {StateName} of {GrainId} over ETag {ETag} (delete: {DeleteStateOnClear})")]
+    [LoggerMessage(
+        Level = LogLevel.Trace,
+        Message = "Grain storage {ProviderName} clearing {StateName} of {GrainId} over ETag {ETag} (delete: {DeleteStateOnClear})")]
     private partial void LogClearing(string providerName, string stateName, GrainId grainId, string? etag, bool deleteStateOnClear);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Grain storage {ProviderName} querying {StateName} of grains starting with {GrainIdPrefix} changed since {ChangedSince}")]
+    [LoggerMessage(
+        Level = LogLevel.Debug,
+        Message = "Grain storage {ProviderName} querying {StateName} of grains starting with {GrainIdPrefix} changed since {ChangedSince}")]
     private partial void LogQuerying(string providerName, string stateName, string grainIdPrefix, DateTimeOffset? changedSince);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Grain storage {ProviderName} refused to {Operation} {StateName} of {GrainId}: ETag {ETag} is stale, stored is {StoredETag}")]
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "Grain storage {ProviderName} refused to {Operation} {StateName} of {GrainId}: ETag {ETag} is stale, stored is {StoredETag}")]
     private partial void LogConflict(string providerName, string operation, string stateName, GrainId grainId, string? etag, string storedETag);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Grain storage {ProviderName} refused to write {StateName} of {GrainId}: {Size} bytes exceed the {MaxSize} bytes one entity holds")]
+    [LoggerMessage(
+        Level = LogLevel.Error,
+        Message = "Grain storage {ProviderName} refused to write {StateName} of {GrainId}: {Size} bytes exceed the {MaxSize} bytes one entity holds")]
     private partial void LogStateTooLarge(string providerName, string stateName, GrainId grainId, int size, int maxSize);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Grain storage {ProviderName} could not deserialize {StateName} of {GrainId} ({Size} bytes)")]

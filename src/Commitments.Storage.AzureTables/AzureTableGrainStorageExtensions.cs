@@ -24,27 +24,31 @@ public static class AzureTableGrainStorageExtensions
     }
 
     /// <summary>Adds Azure table grain storage as the default, configured through an options builder (e.g. <c>BindConfiguration</c>).</summary>
-    public static ISiloBuilder AddAzureTableGrainStorageAsDefault(this ISiloBuilder builder, Action<OptionsBuilder<AzureTableGrainStorageOptions>>? configureOptions = null) =>
+    public static ISiloBuilder AddAzureTableGrainStorageAsDefault(
+        this ISiloBuilder builder, Action<OptionsBuilder<AzureTableGrainStorageOptions>>? configureOptions = null) =>
         builder.AddAzureTableGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, configureOptions);
 
     /// <summary>Adds Azure table grain storage under <paramref name="name"/>, configured through an options builder.</summary>
-    public static ISiloBuilder AddAzureTableGrainStorage(this ISiloBuilder builder, string name, Action<OptionsBuilder<AzureTableGrainStorageOptions>>? configureOptions = null)
+    public static ISiloBuilder AddAzureTableGrainStorage(
+        this ISiloBuilder builder, string name, Action<OptionsBuilder<AzureTableGrainStorageOptions>>? configureOptions = null)
     {
         builder.Services.AddAzureTableGrainStorage(name, configureOptions);
         return builder;
     }
 
     /// <summary>
-    /// Adds Azure table grain storage under <paramref name="name"/>: as the keyed <see cref="IGrainStorage"/>,
-    /// <see cref="AzureTableGrainStorage"/> and <see cref="IGrainStateQuery"/> (unkeyed too for the default name),
-    /// as a silo lifecycle participant that creates the table, and with an options validator.
+    /// Adds the provider under <paramref name="name"/> as keyed <see cref="IGrainStorage"/>, <see cref="AzureTableGrainStorage"/>
+    /// and <see cref="IGrainStateQuery"/> (unkeyed too for the default name), with an options validator.
     /// </summary>
-    public static IServiceCollection AddAzureTableGrainStorage(this IServiceCollection services, string name, Action<OptionsBuilder<AzureTableGrainStorageOptions>>? configureOptions = null)
+    public static IServiceCollection AddAzureTableGrainStorage(
+        this IServiceCollection services, string name, Action<OptionsBuilder<AzureTableGrainStorageOptions>>? configureOptions = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
 
         configureOptions?.Invoke(services.AddOptions<AzureTableGrainStorageOptions>(name));
-        services.TryAddEnumerable(ServiceDescriptor.Transient<IPostConfigureOptions<AzureTableGrainStorageOptions>, DefaultStorageProviderSerializerOptionsConfigurator<AzureTableGrainStorageOptions>>());
+        services.TryAddEnumerable(ServiceDescriptor.Transient<
+            IPostConfigureOptions<AzureTableGrainStorageOptions>,
+            DefaultStorageProviderSerializerOptionsConfigurator<AzureTableGrainStorageOptions>>());
         services.AddTransient<IConfigurationValidator>(sp =>
             new AzureTableGrainStorageOptionsValidator(sp.GetRequiredService<IOptionsMonitor<AzureTableGrainStorageOptions>>().Get(name), name));
 
@@ -59,7 +63,8 @@ public static class AzureTableGrainStorageExtensions
 
         if (name == ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME)
         {
-            services.TryAddSingleton<IGrainStateQuery>(sp => sp.GetRequiredKeyedService<AzureTableGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME));
+            services.TryAddSingleton<IGrainStateQuery>(
+                sp => sp.GetRequiredKeyedService<AzureTableGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME));
         }
 
         return services;

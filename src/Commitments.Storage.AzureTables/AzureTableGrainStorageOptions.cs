@@ -7,39 +7,33 @@ namespace Commitments.Storage.AzureTables;
 /// <summary>Settings for one <see cref="AzureTableGrainStorage"/> provider; bind them per provider name.</summary>
 public sealed class AzureTableGrainStorageOptions : IStorageProviderSerializerOptions
 {
-    /// <summary>The default for <see cref="TableName"/>.</summary>
     public const string DefaultTableName = "GrainState";
 
-    /// <summary>
-    /// Storage account connection string. Either this or <see cref="TableServiceClient"/> is required; the client
-    /// wins when both are set.
-    /// </summary>
+    /// <summary>Required unless <see cref="TableServiceClient"/> is set, which wins when both are.</summary>
     public string? ConnectionString { get; set; }
 
-    /// <summary>A ready client, e.g. one built with a token credential. Default: none, use <see cref="ConnectionString"/>.</summary>
+    /// <summary>A ready client, e.g. one built with a token credential.</summary>
     public TableServiceClient? TableServiceClient { get; set; }
 
-    /// <summary>The table grain states are stored in; created at silo start if missing. Default: "GrainState".</summary>
+    /// <summary>Created at silo start if missing.</summary>
     public string TableName { get; set; } = DefaultTableName;
 
     /// <summary>
-    /// When true, clearing a state deletes its row (and the ETag becomes null). Default false: clearing leaves a
-    /// tombstone row, so the ETag keeps advancing and a stale writer is still caught after a clear.
+    /// Clearing deletes the row (ETag null). Default false: a tombstone row keeps the ETag advancing, so a stale
+    /// writer is still caught after a clear.
     /// </summary>
     public bool DeleteStateOnClear { get; set; }
 
-    /// <summary>
-    /// Serializes grain state. Default: the provider-named or the global <see cref="IGrainStorageSerializer"/>
-    /// registered in the container, as for Orleans' own providers.
-    /// </summary>
+    /// <summary>Default: the provider-named or global <see cref="IGrainStorageSerializer"/>, as for Orleans' own providers.</summary>
     public IGrainStorageSerializer GrainStorageSerializer { get; set; } = null!;
 
-    /// <summary>The silo lifecycle stage at which the table is created. Default: application services.</summary>
+    /// <summary>The silo lifecycle stage at which the table is created.</summary>
     public int InitStage { get; set; } = ServiceLifecycleStage.ApplicationServices;
 }
 
 /// <summary>Fails silo start-up when an <see cref="AzureTableGrainStorageOptions"/> cannot work.</summary>
-public sealed partial class AzureTableGrainStorageOptionsValidator(AzureTableGrainStorageOptions options, string name) : IConfigurationValidator
+public sealed partial class AzureTableGrainStorageOptionsValidator(AzureTableGrainStorageOptions options, string name)
+    : IConfigurationValidator
 {
     public void ValidateConfiguration()
     {

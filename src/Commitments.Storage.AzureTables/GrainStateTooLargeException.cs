@@ -1,8 +1,6 @@
 namespace Commitments.Storage.AzureTables;
 
-/// <summary>
-/// A grain state does not fit in one table entity; nothing was written and the stored state is unchanged.
-/// </summary>
+/// <summary>A grain state does not fit in one table entity; nothing was written.</summary>
 public sealed class GrainStateTooLargeException : OrleansException
 {
     public GrainStateTooLargeException(string grainId, string stateName, long size, long maxSize)
@@ -15,15 +13,13 @@ public sealed class GrainStateTooLargeException : OrleansException
         MaxSize = maxSize;
     }
 
-    /// <summary>The grain whose state did not fit.</summary>
     public string GrainId { get; }
 
-    /// <summary>The name of the state that did not fit.</summary>
     public string StateName { get; }
 
-    /// <summary>The serialized size of the state, in bytes.</summary>
+    /// <summary>Serialized size, in bytes.</summary>
     public long Size { get; }
 
-    /// <summary>The largest serialized size that fits for this grain and state name, in bytes.</summary>
+    /// <summary>The largest serialized size that fits with this grain's keys, in bytes.</summary>
     public long MaxSize { get; }
 }

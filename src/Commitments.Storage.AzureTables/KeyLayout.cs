@@ -6,14 +6,11 @@ using Microsoft.Extensions.Logging;
 namespace Commitments.Storage.AzureTables;
 
 /// <summary>
-/// Which key layout a table holds, recorded in a row of its own, and the move from the first layout
-/// (RowKey the state name alone) to the current one (RowKey <c>{stateName}/{GrainId}</c>, see
-/// <see cref="AzureTableGrainStorage.RowKeyOf"/>).
+/// Records a table's key layout in a row of its own, and moves first-layout rows (RowKey the state name alone) to
+/// <see cref="AzureTableGrainStorage.RowKeyOf"/> when the table opens, before any grain reads.
 /// </summary>
 /// <remarks>
-/// Runs when the provider opens its table, before any grain reads. The move copies each old row to its new
-/// key and then deletes the old one, so a move cut short is finished by the next start (a copy that already
-/// exists is kept). Only then is the layout row written.
+/// Each row is copied, then deleted, and the layout row is written last, so the next start finishes a cut-short move.
 /// </remarks>
 internal static partial class KeyLayout
 {
@@ -39,11 +36,14 @@ internal static partial class KeyLayout
         await foreach (var page in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).AsPages())
         {
             var old = page.Values.Where(IsFirstLayout).ToList();
-            await Parallel.ForEachAsync(old, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (entity, token) =>
-            {
-                await MoveAsync(table, entity, token);
-                Interlocked.Increment(ref moved);
-            });
+            await Parallel.ForEachAsync(
+                old,
+                new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
+                async (entity, token) =>
+                {
+                    await MoveAsync(table, entity, token);
+                    Interlocked.Increment(ref moved);
+                });
         }
 
         await table.UpsertEntityAsync(new TableEntity(RowKey, RowKey) { [VersionProperty] = Current }, TableUpdateMode.Replace, cancellationToken);
@@ -79,7 +79,9 @@ internal static partial class KeyLayout
         catch (FormatException exception)
         {
             throw new InvalidOperationException(
-                $"Row '{entity.PartitionKey}'/'{entity.RowKey}' of table '{table.Name}' (grain {grainId}) has neither key layout; it cannot be moved.", exception);
+                $"Row '{entity.PartitionKey}'/'{entity.RowKey}' of table '{table.Name}' (grain {
+                    grainId}) has neither key layout; it cannot be moved.",
+                exception);
         }
 
         var copy = new TableEntity(entity.PartitionKey, AzureTableGrainStorage.RowKeyOf(stateName, grainId));
@@ -103,6 +105,8 @@ internal static partial class KeyLayout
         await table.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, ETag.All, cancellationToken);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Grain storage {ProviderName} moved {Rows} rows of table {TableName} to key layout {Layout}")]
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "Grain storage {ProviderName} moved {Rows} rows of table {TableName} to key layout {Layout}")]
     private static partial void LogMoved(ILogger logger, string providerName, string tableName, int rows, int layout);
 }

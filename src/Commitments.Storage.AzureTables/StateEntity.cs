@@ -5,9 +5,8 @@ namespace Commitments.Storage.AzureTables;
 
 /// <summary>The table row one grain state is stored in, and the size rules it must satisfy.</summary>
 /// <remarks>
-/// A row holds <c>GrainId</c> (the full <c>GrainId.ToString()</c>, because long keys are shortened and
-/// cannot be reversed), <c>Cleared</c> (true for the tombstone a clear leaves behind) and the serialized
-/// state split over binary properties <c>Data0</c>, <c>Data1</c>, … of at most 64 KiB each.
+/// Properties: <c>GrainId</c> (in full, as shortened keys cannot be reversed), <c>Cleared</c> (true for a clear's
+/// tombstone) and the serialized state in binary <c>Data0</c>, <c>Data1</c>, … of at most 64 KiB each.
 /// </remarks>
 internal static class StateEntity
 {
@@ -24,8 +23,7 @@ internal static class StateEntity
     /// <summary>Azure's limit for one string property (64 KiB of UTF-16).</summary>
     public const int MaxStringPropertyChars = 32 * 1024;
 
-    // Azurite measures the JSON request body of an update against MaxEntityBytes; this margin absorbs
-    // small differences in how a future SDK version might lay that body out.
+    // Azurite checks an update's JSON body against MaxEntityBytes; this absorbs SDK changes to that body's layout.
     private const int JsonBodyReserve = 512;
 
     public static TableEntity Create(string partitionKey, string rowKey, string grainId, ReadOnlyMemory<byte> data)
@@ -73,20 +71,17 @@ internal static class StateEntity
         return chunks.Count == 1 ? chunks[0] : [.. chunks.SelectMany(chunk => chunk)];
     }
 
-    /// <summary>
-    /// The largest serialized state, in bytes, a row with these keys and grain id can hold.
-    /// </summary>
+    /// <summary>The largest serialized state, in bytes, a row with these keys and grain id can hold.</summary>
     /// <remarks>
-    /// Both of these must hold: Azure's documented entity size (UTF-16 strings, raw binary) and the size of
-    /// the JSON body the SDK sends (base64 binary), which is what Azurite checks on update. The second is
-    /// the stricter one for large states, so the same state is accepted by the emulator and by Azure.
+    /// Checks both Azure's documented entity size and the base64 JSON body Azurite checks on update (stricter for
+    /// large states), so the emulator and Azure accept the same states.
     /// </remarks>
     public static int MaxDataBytes(string partitionKey, string rowKey, string grainId)
     {
         var fixedJson = FixedJsonBytes(partitionKey, rowKey, grainId);
         var fixedAzure = FixedAzureBytes(partitionKey, rowKey, grainId);
 
-        // Both sizes grow with the data length, so the largest length that fits is found by bisection.
+        // Both sizes grow with the data length, so bisection finds the largest that fits.
         var low = 0;
         var high = MaxEntityBytes;
         while (low < high)

@@ -4,27 +4,15 @@ using System.Text;
 
 namespace Commitments.Storage.AzureTables;
 
-/// <summary>
-/// Maps any string to a valid Azure Table PartitionKey or RowKey.
-/// </summary>
+/// <summary>Maps any string to a valid Azure Table PartitionKey or RowKey.</summary>
 /// <remarks>
-/// <see cref="Escape"/> keeps <c>A-Z a-z 0-9 - . _</c> and writes every other UTF-16 code unit as
-/// <c>!XX</c> (code units up to U+00FF) or <c>~XXXX</c> (all others), in upper-case hex. That is a
-/// prefix code, so escaping is injective (see <see cref="Unescape"/>) and prefix-preserving:
-/// <c>Escape(a + b) == Escape(a) + Escape(b)</c>, which lets a key range query find every key that
-/// starts with a given value. The output is ASCII only and avoids the characters tables forbid
-/// (<c>/ \ # ?</c> and control characters) as well as <c>%</c>, <c>'</c> and <c>+</c>, which tend to
-/// trip URL and OData handling. <see cref="From"/> shortens escaped values longer than the key limit
-/// (<see cref="MaxLength"/>) to a prefix, the marker <c>!!</c> (which escaping never produces) and the SHA-256 of the whole
-/// escaped value, so long keys stay distinct and keep their first <see cref="ShortenedPrefixLength"/>
-/// characters.
+/// Escaping (<c>!XX</c>, <c>~XXXX</c>) is a prefix code: reversible, and <c>Escape(a + b) == Escape(a) + Escape(b)</c>, which
+/// key range queries rely on. It avoids <c>/ \ # ?</c>, control characters and <c>% ' +</c> (they trip URL and OData handling).
+/// Over-long keys become a prefix, <c>!!</c> (never produced by escaping) and a SHA-256, so they stay distinct.
 /// </remarks>
 public static class TableKey
 {
-    /// <summary>
-    /// The longest key used, in characters: the 1 KiB key limit counted in UTF-16, which is also exactly what
-    /// Azurite enforces (512 characters).
-    /// </summary>
+    /// <summary>The 1 KiB key limit in UTF-16 characters, exactly what Azurite enforces.</summary>
     public const int MaxLength = 512;
 
     /// <summary>How many characters of the escaped value a shortened key keeps before its hash.</summary>
@@ -97,10 +85,7 @@ public static class TableKey
         return builder.ToString();
     }
 
-    /// <summary>
-    /// Escapes <paramref name="value"/> and, when that exceeds <see cref="MaxLength"/>, shortens it to a
-    /// prefix plus a SHA-256 of the full escaped value.
-    /// </summary>
+    /// <summary>Escapes <paramref name="value"/>, shortening it to a prefix and a hash beyond <see cref="MaxLength"/>.</summary>
     public static string From(string value)
     {
         var escaped = Escape(value);
@@ -113,10 +98,7 @@ public static class TableKey
         return string.Concat(Truncate(escaped, ShortenedPrefixLength), HashMarker, hash);
     }
 
-    /// <summary>
-    /// Cuts an escaped value to at most <paramref name="maxLength"/> characters without splitting an escape
-    /// sequence, so the result still ends in a complete character and is a prefix of the value's key.
-    /// </summary>
+    /// <summary>Cuts without splitting an escape sequence, so the result is still a prefix of the value's key.</summary>
     internal static string Truncate(string escaped, int maxLength)
     {
         if (escaped.Length <= maxLength)

@@ -12,8 +12,8 @@ public enum SmsEncoding
 public readonly record struct SegmentCount(SmsEncoding Encoding, int Units, int Segments);
 
 /// <summary>
-/// Counts SMS segments as Twilio bills them (§5): GSM-7 160 per single message or 153 per part,
-/// UCS-2 70 or 67; GSM extension characters cost two septets and are never split across parts.
+/// Counts segments as Twilio bills them (§5): GSM-7 160 alone or 153 per part, UCS-2 70 or 67; a GSM extension
+/// character costs two septets and is never split.
 /// </summary>
 public static class SmsSegments
 {
@@ -46,7 +46,7 @@ public static class SmsSegments
         return new(SmsEncoding.Ucs2, units, units <= 70 ? 1 : Pack(Ucs2Characters(body), 67));
     }
 
-    /// <summary>Parts needed when no character (given as its unit cost) may be split across two parts.</summary>
+    /// <summary>Parts needed when no character (given as its unit cost) may be split.</summary>
     private static int Pack(IEnumerable<int> costs, int perPart)
     {
         var parts = 1;
@@ -84,9 +84,8 @@ public static class SmsSegments
 }
 
 /// <summary>
-/// Twilio's smart encoding (§5): look-alike characters (curly quotes, dashes, ellipsis, exotic
-/// spaces, fullwidth forms) become their GSM equivalents so a text stays GSM-7. Emoji and
-/// non-Latin scripts are left alone.
+/// Twilio's smart encoding (§5): look-alikes (curly quotes, dashes, odd spaces, fullwidth forms) become GSM so a
+/// text stays GSM-7; emoji and non-Latin scripts are left alone.
 /// </summary>
 public static class SmartEncoding
 {

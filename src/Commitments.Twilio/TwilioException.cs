@@ -5,32 +5,31 @@ public enum TwilioFailureKind
 {
     /// <summary>Twilio did not take it (429/20429): retry with backoff and jitter.</summary>
     Throttled = 0,
-    /// <summary>5xx, a timeout or a broken connection: the message may or may not exist; look it up before retrying.</summary>
+    /// <summary>5xx, timeout or broken connection: the message may exist; look it up before retrying.</summary>
     Unknown = 1,
     /// <summary>The sender's queue is full (21611): retry later, slower.</summary>
     SlowDown = 2,
     /// <summary>The recipient opted out (21610): never send to them until they opt in.</summary>
     OptedOut = 3,
-    /// <summary>It will never work as it is (bad number, auth, body…): give up and say why.</summary>
+    /// <summary>Will never work as it is (bad number, auth, body…): give up and say why.</summary>
     Permanent = 4,
 }
 
-/// <summary>A Twilio API call that did not produce a usable message; <see cref="Kind"/> says what to do next.</summary>
+/// <summary>A Twilio call without a usable message; <see cref="Kind"/> says what to do next.</summary>
 public sealed class TwilioException(TwilioFailureKind kind, int? status, int? code, string message, Exception? inner = null)
     : Exception(message, inner)
 {
     public TwilioFailureKind Kind { get; } = kind;
 
-    /// <summary>The HTTP status, when there was a response.</summary>
+    /// <summary>The HTTP status; null without a response.</summary>
     public int? Status { get; } = status;
 
     /// <summary>Twilio's error code (e.g. 21211), when it gave one.</summary>
     public int? Code { get; } = code;
 
     /// <summary>
-    /// §1's table, with a default branch: a 4xx that carries a Twilio error code is Twilio saying no
-    /// (permanent); one without a code (a 408, a proxy's HTML page) did not create anything and is
-    /// retried like a 429.
+    /// §1's table. A 4xx with a Twilio error code is a permanent no; one without (a 408, a proxy's HTML page)
+    /// created nothing, so it is retried like a 429.
     /// </summary>
     public static TwilioFailureKind Classify(int status, int? code) => (status, code) switch
     {

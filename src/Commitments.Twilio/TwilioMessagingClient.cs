@@ -15,7 +15,7 @@ public sealed record SendMessage(string To, string Body, string? StatusCallback 
 
     public string? MessagingServiceSid { get; init; }
 
-    /// <summary>Let Twilio replace look-alike characters so the text stays GSM-7 (default true).</summary>
+    /// <summary>Let Twilio replace look-alike characters so the text stays GSM-7.</summary>
     public bool SmartEncoded { get; init; } = true;
 
     /// <summary>Seconds the text stays worth delivering; null takes the configured default.</summary>
@@ -23,11 +23,11 @@ public sealed record SendMessage(string To, string Body, string? StatusCallback 
 }
 
 /// <summary>
-/// Twilio Programmable Messaging over plain HTTP (§1): form posts, Basic auth with an API key or the
-/// account token, no redirects. Every failure is a <see cref="TwilioException"/> saying what to do next.
+/// Twilio Messaging over plain HTTP (§1): form posts, Basic auth, no redirects; failures are <see cref="TwilioException"/>s.
 /// Logs carry masked numbers and never a message body.
 /// </summary>
-public sealed partial class TwilioMessagingClient(HttpClient http, IOptions<TwilioOptions> options, ILogger<TwilioMessagingClient> logger)
+public sealed partial class TwilioMessagingClient(
+    HttpClient http, IOptions<TwilioOptions> options, ILogger<TwilioMessagingClient> logger)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
 
@@ -70,11 +70,12 @@ public sealed partial class TwilioMessagingClient(HttpClient http, IOptions<Twil
                 $"Twilio answered {(int)response.StatusCode} without a created message.");
         }
 
-        // A 201 can still carry an error (e.g. 30007 filtered): that text failed, and resending it as it is would fail too.
+        // A 201 can still carry an error (e.g. 30007 filtered): resending that text as it is would fail too.
         if (sent.ErrorCode is { } code)
         {
             LogRefused(logger, Mask(message.To), 201, code);
-            throw new TwilioException(TwilioFailureKind.Permanent, 201, code, sent.ErrorMessage ?? $"Twilio accepted the request but reported error {code}.");
+            throw new TwilioException(
+                TwilioFailureKind.Permanent, 201, code, sent.ErrorMessage ?? $"Twilio accepted the request but reported error {code}.");
         }
 
         LogSent(logger, sent.Sid ?? "?", Mask(message.To), sent.Status ?? "?");
@@ -96,10 +97,10 @@ public sealed partial class TwilioMessagingClient(HttpClient http, IOptions<Twil
     }
 
     /// <summary>
-    /// Messages to <paramref name="to"/> from <paramref name="from"/> sent on or after the day of
-    /// <paramref name="sentSince"/> (Twilio filters DateSent by day), newest first, up to <paramref name="max"/>.
+    /// Messages sent on or after the day of <paramref name="sentSince"/> (Twilio filters DateSent by day), newest first.
     /// </summary>
-    public async Task<IReadOnlyList<TwilioMessage>> ListAsync(string to, string? from, DateTimeOffset sentSince, int max = 50, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<TwilioMessage>> ListAsync(
+        string to, string? from, DateTimeOffset sentSince, int max = 50, CancellationToken cancellationToken = default)
     {
         var query = new StringBuilder($"{MessagesPath}.json?To={Uri.EscapeDataString(to)}");
         if (from is not null)
@@ -130,19 +131,22 @@ public sealed partial class TwilioMessagingClient(HttpClient http, IOptions<Twil
         var baseUrl = Options.BaseUrl.TrimEnd('/') + "/";
         var request = new HttpRequestMessage(method, new Uri(new Uri(baseUrl), relative));
         var (user, secret) = Options.UsesApiKey ? (Options.ApiKeySid!, Options.ApiKeySecret!) : (Options.AccountSid!, Options.AuthToken!);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{secret}")));
+        request.Headers.Authorization =
+            new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{secret}")));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         return request;
     }
 
-    private async Task<TwilioMessage> SendAndReadAsync(HttpRequestMessage request, string operation, string subject, CancellationToken cancellationToken)
+    private async Task<TwilioMessage> SendAndReadAsync(
+        HttpRequestMessage request, string operation, string subject, CancellationToken cancellationToken)
     {
         using var response = await SendRawAsync(request, operation, subject, cancellationToken);
         return await ReadAsync<TwilioMessage>(response, cancellationToken)
             ?? throw new TwilioException(TwilioFailureKind.Unknown, (int)response.StatusCode, null, "Twilio answered without a message.");
     }
 
-    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, string operation, string subject, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendRawAsync(
+        HttpRequestMessage request, string operation, string subject, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Options.RequestTimeout);
@@ -154,7 +158,8 @@ public sealed partial class TwilioMessagingClient(HttpClient http, IOptions<Twil
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
             LogNoAnswer(logger, operation, subject, "timeout");
-            throw new TwilioException(TwilioFailureKind.Unknown, null, null, $"Twilio did not answer within {Options.RequestTimeout.TotalSeconds:0} s.", ex);
+            throw new TwilioException(
+                TwilioFailureKind.Unknown, null, null, $"Twilio did not answer within {Options.RequestTimeout.TotalSeconds:0} s.", ex);
         }
         catch (HttpRequestException ex)
         {
@@ -189,7 +194,7 @@ public sealed partial class TwilioMessagingClient(HttpClient http, IOptions<Twil
         }
     }
 
-    /// <summary>Twilio's error body is usually {code, message, more_info, status}, but not always JSON.</summary>
+    /// <summary>Twilio's error body is usually JSON {code, message, more_info, status}, but not always.</summary>
     private static async Task<(int? Code, string? Message)> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var text = await response.Content.ReadAsStringAsync(cancellationToken);

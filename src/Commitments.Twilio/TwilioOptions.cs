@@ -7,47 +7,46 @@ public sealed partial class TwilioOptions
 {
     public const string DefaultBaseUrl = "https://api.twilio.com";
 
-    /// <summary>The account ("AC" + 32 hex); part of every API path.</summary>
     public string? AccountSid { get; set; }
 
-    /// <summary>API key ("SK" + 32 hex) and its secret: the recommended credentials.</summary>
+    /// <summary>API key and secret: the recommended credentials.</summary>
     public string? ApiKeySid { get; set; }
 
     public string? ApiKeySecret { get; set; }
 
-    /// <summary>The primary Auth Token: API credentials when no API key is set, and the key that signs webhooks.</summary>
+    /// <summary>Signs webhooks, and is the API credential when no API key is set.</summary>
     public string? AuthToken { get; set; }
 
     /// <summary>While a new token is being promoted, webhooks signed with this one are accepted too.</summary>
     public string? SecondaryAuthToken { get; set; }
 
-    /// <summary>The sender number (E.164); or use <see cref="MessagingServiceSid"/>.</summary>
+    /// <summary>The sender number; or use <see cref="MessagingServiceSid"/>.</summary>
     public string? From { get; set; }
 
-    /// <summary>A Messaging Service ("MG" + 32 hex) that picks the sender from its pool.</summary>
+    /// <summary>A Messaging Service that picks the sender from its pool.</summary>
     public string? MessagingServiceSid { get; set; }
 
-    /// <summary>This service's public URL as Twilio calls it (webhooks are validated against it, not against the Host header).</summary>
+    /// <summary>This service's URL as Twilio calls it; webhooks are validated against it, not the Host header.</summary>
     public string? PublicBaseUrl { get; set; }
 
-    /// <summary>The API host (default https://api.twilio.com; the local Twilio in development and tests).</summary>
+    /// <summary>The API host; the local Twilio in development and tests.</summary>
     public string BaseUrl { get; set; } = DefaultBaseUrl;
 
-    /// <summary>Segments per second per sender (default 1, the US long-code rate; up to 10,000 for high-throughput short codes).</summary>
+    /// <summary>Segments per second per sender: 1 is the US long-code rate, short codes go up to 10,000.</summary>
     public double MessagesPerSecond { get; set; } = 1;
 
-    /// <summary>At most this many API requests in flight at once (default 4).</summary>
+    /// <summary>API requests in flight at once.</summary>
     public int MaxConcurrentRequests { get; set; } = 4;
 
-    /// <summary>How long one API call may take before its outcome counts as unknown (default 15 s).</summary>
+    /// <summary>After this an API call's outcome counts as unknown.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Seconds a text stays worth delivering (1–36000, default 36000 as Twilio's).</summary>
+    /// <summary>Seconds a text stays worth delivering (1–36000; Twilio's default).</summary>
     public int ValidityPeriodSeconds { get; set; } = 36000;
 
     public bool UsesApiKey => !string.IsNullOrEmpty(ApiKeySid);
 
-    /// <summary>Every problem with these settings, each naming its key; empty when they are usable.</summary>
+    /// <summary>Each problem names its key; empty when the settings are usable.</summary>
     public IReadOnlyList<string> Problems()
     {
         var problems = new List<string>();

@@ -5,7 +5,7 @@ namespace Commitments.Twilio;
 
 public static class TwilioServiceCollectionExtensions
 {
-    /// <summary>The Twilio client with options from section "Twilio", validated at start-up; no redirects are followed.</summary>
+    /// <summary>The Twilio client, options validated at start-up; it follows no redirects.</summary>
     public static IServiceCollection AddTwilioMessaging(this IServiceCollection services, string section = "Twilio")
     {
         services.AddOptions<TwilioOptions>().BindConfiguration(section).ValidateOnStart();

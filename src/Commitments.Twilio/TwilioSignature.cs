@@ -24,8 +24,7 @@ public static class TwilioSignature
     }
 
     /// <summary>
-    /// True when <paramref name="signature"/> matches any of <paramref name="authTokens"/> for the URL
-    /// as given, or with its default port toggled (Twilio sometimes signs with :443/:80, sometimes without).
+    /// Tries every token, and the URL with its default port toggled: Twilio signs sometimes with :443/:80, sometimes without.
     /// </summary>
     public static bool IsValid(string url, IEnumerable<KeyValuePair<string, string>> form, string? signature, IEnumerable<string?> authTokens)
     {
@@ -69,7 +68,7 @@ public static class TwilioSignature
 
     private static IEnumerable<string> UrlVariants(string url)
     {
-        // Work on the URL as written (host case and all): find where its authority ends.
+        // Parsed by hand to keep the URL as written, host case and all.
         var schemeEnd = url.IndexOf("://", StringComparison.Ordinal);
         if (schemeEnd < 0)
         {

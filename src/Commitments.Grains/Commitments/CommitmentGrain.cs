@@ -13,8 +13,7 @@ using Orleans.Storage;
 namespace Commitments.Grains.Commitments;
 
 /// <summary>
-/// One promise: its owner, deadline, handoff and append-only history. The grain keeps the state,
-/// the rules of its public interface and one save pipeline; its outbox, escalation, index and
+/// One promise: owner, deadline, handoff and append-only history, with one save pipeline; outbox, escalation, index and
 /// insight feeds are collaborators it owns.
 /// </summary>
 [GrainType(GrainTypeName)]
@@ -72,8 +71,7 @@ public sealed class CommitmentGrain : Grain, ICommitmentGrain, IPromise
 
         if (!Stored.Loaded)
         {
-            // Most creates are new promises: insert without reading first. Only when that fails (the id
-            // exists, or the input is refused) is the stored record read to tell a retry from a conflict.
+            // Insert without reading first; only on failure is the record read to tell a retry from a conflict.
             try
             {
                 return await CreateNew(actor, input, site, maker, now);
@@ -97,8 +95,7 @@ public sealed class CommitmentGrain : Grain, ICommitmentGrain, IPromise
             return await CreateNew(actor, input, site, maker, now);
         }
 
-        // A retry (double tap, dropped connection) with the same id: same content is the same
-        // promise; anything else is a different promise that must not reuse the id.
+        // A retry with the same id and content is the same promise; different content must not reuse the id.
         var retry = NewCommitmentRequest.Normalize(input, site, maker, now, checkLead: false, _minimumLead);
         if (retry.Fingerprint == State.CreateFingerprint && State.PromisedBy == maker.Id)
         {
@@ -112,7 +109,9 @@ public sealed class CommitmentGrain : Grain, ICommitmentGrain, IPromise
     private async Task<CreateResult> CreateNew(Actor actor, NewCommitment input, SiteInfo site, StaffInfo maker, DateTimeOffset now)
     {
         var request = NewCommitmentRequest.Normalize(input, site, maker, now, checkLead: true, _minimumLead);
-        var recipient = request.HandoffTo is null ? null : await HandoffRules.RequireRecipient(Site, "handoffTo", request.HandoffTo, owner: maker.Id);
+        var recipient = request.HandoffTo is null
+            ? null
+            : await HandoffRules.RequireRecipient(Site, "handoffTo", request.HandoffTo, owner: maker.Id);
 
         var id = CommitmentKey.Parse(this.GetPrimaryKeyString()).Id;
         State.Id = id;
@@ -293,7 +292,7 @@ public sealed class CommitmentGrain : Grain, ICommitmentGrain, IPromise
         var (work, changed) = await _outbox.BeginDueAsync(dispatcherId);
         if (changed)
         {
-            // The attempt is on record before anything is sent: a crash from here on is looked up, never resent blindly.
+            // The attempt is recorded before sending: after a crash it is looked up, never resent blindly.
             await SaveAsync();
         }
 
@@ -321,7 +320,7 @@ public sealed class CommitmentGrain : Grain, ICommitmentGrain, IPromise
 
     public async Task<string?> SubmittedSid(string textId)
     {
-        // A fresh activation (the promise's silo died mid-send) reads its state first: a callback may have recorded the SID.
+        // A fresh activation (silo died mid-send) reads state first: a callback may have recorded the SID.
         await EnsureLoadedAsync();
         return _outbox.SubmittedSid(textId);
     }
@@ -332,11 +331,10 @@ public sealed class CommitmentGrain : Grain, ICommitmentGrain, IPromise
         _stored is { Loaded: true } ? _escalation.OnDeactivateAsync(cancellationToken) : Task.CompletedTask;
 
     /// <summary>
-    /// The save pipeline: texts and the next job planned into the same write (a job for a write that
-    /// then failed only wakes a promise with nothing to do), the state written (the truth), then what
-    /// derives from it told — the index (healing if this process dies first), insights, the dispatcher.
+    /// Plans texts and the next job into the write (a job for a failed write only wakes an idle promise), writes the state
+    /// (the truth), then tells what derives from it: the index (which heals if we die first), insights, the dispatcher.
     /// </summary>
-    /// <param name="indexInBackground">Escalation's own writes do not wait for the index (after a restart it first catches up, and a step's texts must not wait for that).</param>
+    /// <param name="indexInBackground">Escalation's writes skip waiting for the index, which may be catching up after a restart.</param>
     public async Task SaveAsync(bool indexInBackground = false)
     {
         string? obsoleteJob;
@@ -360,7 +358,7 @@ public sealed class CommitmentGrain : Grain, ICommitmentGrain, IPromise
         }
         catch (Exception ex) when (ex is not InconsistentStateException || Stored.Loaded)
         {
-            // The write may or may not have reached storage: reload so memory never runs ahead of the truth.
+            // The write may have reached storage: reload so memory never runs ahead of the truth.
             if (ex is not InconsistentStateException)
             {
                 _outbox.WriteFailed();
@@ -408,18 +406,17 @@ public sealed class CommitmentGrain : Grain, ICommitmentGrain, IPromise
 
         if (State.Exists)
         {
-            // A promise written just before a crash may be missing from the index: telling it again is
-            // idempotent. Not waited for: what the promise does next does not depend on it.
+            // Re-telling the index (idempotent) heals a write lost in a crash; not awaited, nothing depends on it.
             _ = TellIndexAsync();
 
-            // Texts a process that is gone had in hand (a stop just after a step's moment) go now, not when a sweep comes by.
+            // Texts a dead process had in hand go now, not at the next sweep.
             _outbox.Signal();
         }
     }
 
     public Task TellIndexAsync() => _index.TellAsync(SiteId, State);
 
-    /// <summary>The reopen rule, whoever asks (a manager, the customer by text, an undo): open again, same owner, a new deadline and plan.</summary>
+    /// <summary>The reopen rule, whoever asks: open again, same owner, new deadline and plan.</summary>
     private async Task ReopenAsync(Actor actor, DateTimeOffset dueAt, string reason, DateTimeOffset now, bool undo = false)
     {
         // First, before anything changes: the site may be full (its cap on open promises).
@@ -486,7 +483,9 @@ public sealed class CommitmentGrain : Grain, ICommitmentGrain, IPromise
         }
 
         var staff = await Site.GetStaff(actor.Id);
-        return staff is { Active: true } ? staff : throw RuleViolationException.Forbidden($"'{actor.Id}' is not an active staff member of this site.");
+        return staff is { Active: true }
+            ? staff
+            : throw RuleViolationException.Forbidden($"'{actor.Id}' is not an active staff member of this site.");
     }
 
     // What the collaborators borrow (IPromise).

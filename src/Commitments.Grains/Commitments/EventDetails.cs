@@ -3,9 +3,7 @@ using System.Globalization;
 namespace Commitments.Grains.Commitments;
 
 /// <summary>
-/// The one place the keys of history details live. Details are stored, and served by the v1 API,
-/// as a string map; events are written through the factories here and read through <see cref="HistoryDetails"/>,
-/// so records written before this class still read.
+/// The one place history detail keys live: stored and served (v1 API) as a string map, read via <see cref="HistoryDetails"/>.
 /// </summary>
 public static class EventDetails
 {
@@ -76,7 +74,7 @@ public static class EventDetails
 
     public static Dictionary<string, string> Apologized(string owner) => new() { [OwnerKey] = owner };
 
-    /// <summary>A step's numbers as they were at another moment (a step looked up at Twilio is found by the words sent then).</summary>
+    /// <summary>A step's numbers as at another moment (a Twilio look-up matches the words sent then).</summary>
     public static void Reword(Dictionary<string, string> details, int lateMinutes, int? minutesAgo)
     {
         if (details.ContainsKey(LateKey))
@@ -107,7 +105,7 @@ public static class EventDetails
     }
 }
 
-/// <summary>Typed reads of one history event's details (see <see cref="EventDetails"/>); a key the event lacks reads as null.</summary>
+/// <summary>Typed reads of an event's details (see <see cref="EventDetails"/>); a missing key reads as null.</summary>
 public readonly record struct HistoryDetails(IReadOnlyDictionary<string, string> Map)
 {
     /// <summary>The person offered the promise, who accepted or declined it, or whom a stalled offer waits on.</summary>

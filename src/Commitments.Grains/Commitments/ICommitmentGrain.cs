@@ -5,8 +5,8 @@ using Commitments.Grains.Texts;
 namespace Commitments.Grains.Commitments;
 
 /// <summary>
-/// One promise made to a customer: one owner, a deadline, handoffs that take effect only when
-/// accepted, and an append-only history. Keyed by <see cref="CommitmentKey"/>.
+/// One promise to a customer: one owner, a deadline, handoffs effective only when accepted, append-only history.
+/// Keyed by <see cref="CommitmentKey"/>.
 /// </summary>
 public interface ICommitmentGrain : IGrainWithStringKey, ITextOutbox
 {
@@ -16,7 +16,7 @@ public interface ICommitmentGrain : IGrainWithStringKey, ITextOutbox
     [Idempotent]
     Task<CommitmentView?> Get();
 
-    /// <summary>Its site's sweep found texts due: the promise hands them to the dispatcher of the silo it lives on.</summary>
+    /// <summary>From the site's sweep: hands due texts to this silo's dispatcher.</summary>
     [Orleans.Concurrency.OneWay]
     Task WakeTexts();
 
@@ -36,12 +36,16 @@ public interface ICommitmentGrain : IGrainWithStringKey, ITextOutbox
 
     Task<CommitmentView> Reopen(Actor actor, string? dueAt, string? reason);
 
-    /// <summary>The person who just marked it done takes that back (within <see cref="CommitmentGrain.UndoWindow"/>): open again, same deadline, recorded as an undo.</summary>
+    /// <summary>
+    /// Whoever marked it done takes it back within <see cref="CommitmentGrain.UndoWindow"/>: open again, same deadline.
+    /// </summary>
     Task<CommitmentView> UndoComplete(Actor actor);
 
     Task<CommitmentView> AddNote(Actor actor, string? text);
 
-    /// <summary>The owner, a lead of their team or a manager is on it: repeats stop, and the next level waits <paramref name="minutes"/> (default: the policy's ackTimeout).</summary>
+    /// <summary>
+    /// Owner, team lead or manager is on it: repeats stop; the next level waits <paramref name="minutes"/> (default: ackTimeout).
+    /// </summary>
     Task<CommitmentView> Acknowledge(Actor actor, int? minutes = null);
 
     /// <summary>Takes every escalation step that is due (each once), and says when the next one is.</summary>
@@ -52,21 +56,19 @@ public interface ICommitmentGrain : IGrainWithStringKey, ITextOutbox
     Task<DateTimeOffset?> NextEscalationAt();
 
     /// <summary>
-    /// A scheduled job woke the promise for the step due at <paramref name="at"/>: if that is still
-    /// ahead, the grain waits for the exact moment itself (jobs run a little early), else it escalates now.
+    /// A job woke the promise for the step due <paramref name="at"/>; jobs run early, so the grain waits out the rest itself.
     /// </summary>
     [Idempotent]
     Task EscalateAt(DateTimeOffset at);
 
-    /// <summary>The reconcile pass: takes any step that came due unseen, and schedules the next one again if its job was lost.</summary>
+    /// <summary>The reconcile pass: takes any step that came due unseen, and reschedules a lost job.</summary>
     /// <param name="jobLost">The pass found the promise's job gone.</param>
-    /// <param name="lostJob">The job id the pass saw gone (from the index, maybe older than the promise): a newer job the promise keeps is not dropped.</param>
+    /// <param name="lostJob">The job id seen gone (from the index, maybe stale): a newer job the promise keeps is not dropped.</param>
     Task<EscalationRun> Reconcile(bool jobLost, string? lostJob = null);
 
     /// <summary>
-    /// The customer wrote about this promise (by text, or on the status page: <paramref name="viaStatusPage"/>);
-    /// returns what to answer them, if anything. Past the promise's cap a text is not recorded; the
-    /// status page is told (409), and limited per hour (429).
+    /// The customer wrote (by text, or <paramref name="viaStatusPage"/>); returns the answer, if any. Past the cap a text is not
+    /// recorded; the status page gets 409, and is limited per hour (429).
     /// </summary>
     Task<string?> CustomerReplied(string body, bool viaStatusPage = false);
 }

@@ -3,11 +3,13 @@ using Commitments.Grains.Sites;
 
 namespace Commitments.Grains.Commitments;
 
-/// <summary>A create request, checked and normalised, with the fingerprint that tells a retry (same content) from a different promise.</summary>
-internal sealed record NewCommitmentRequest(string What, Customer Customer, DateTimeOffset DueAt, string? HandoffTo, string? HandoffNote, string Fingerprint)
+/// <summary>A checked create request; its fingerprint tells a retry (same content) from a different promise.</summary>
+internal sealed record NewCommitmentRequest(
+    string What, Customer Customer, DateTimeOffset DueAt, string? HandoffTo, string? HandoffNote, string Fingerprint)
 {
-    /// <summary>Every problem at once, by field; <paramref name="checkLead"/> only for a fresh create (a retry may come after the lead has shrunk).</summary>
-    public static NewCommitmentRequest Normalize(NewCommitment input, SiteInfo site, StaffInfo maker, DateTimeOffset now, bool checkLead, TimeSpan minimumLead)
+    /// <summary>Every problem at once; <paramref name="checkLead"/> only for a fresh create (a retry may come after the lead shrank).</summary>
+    public static NewCommitmentRequest Normalize(
+        NewCommitment input, SiteInfo site, StaffInfo maker, DateTimeOffset now, bool checkLead, TimeSpan minimumLead)
     {
         var v = new Validation();
         var what = v.Text("what", input.What, 1, CommitmentGrain.MaxTextLength);

@@ -4,10 +4,8 @@ using Commitments.Grains.Common;
 namespace Commitments.Grains.Commitments;
 
 /// <summary>
-/// What one promise's record may hold. Storage refuses a record past its size limit, and a promise
-/// that cannot be saved can no longer be completed or escalated: so what people and customers add
-/// is capped well inside it, and completing or cancelling is always allowed. Past a cap the answer
-/// is a 409 that says which cap and what to do (start a new promise).
+/// Caps well inside storage's record limit, since an unsavable promise can no longer be completed or escalated. Completing
+/// and cancelling are always allowed; past a cap the answer is a 409 naming it.
 /// </summary>
 public static class PromiseCaps
 {
@@ -20,10 +18,10 @@ public static class PromiseCaps
     public const int CustomerMessages = 40;
     /// <summary>Status-page messages per rolling hour (one link belongs to one promise).</summary>
     public const int StatusPageMessagesPerHour = 5;
-    /// <summary>Every event; escalation steps (bounded by the policy) and closing the promise still go past it.</summary>
+    /// <summary>Every event; escalation steps (bounded by policy) and closing still go past it.</summary>
     public const int History = 400;
 
-    /// <summary>Throws the 409 if one more <paramref name="types"/> event (or any event past <see cref="History"/>) would pass its cap.</summary>
+    /// <summary>Throws the 409 if one more <paramref name="types"/> event would pass its cap (or <see cref="History"/>).</summary>
     public static void RequireRoom(CommitmentState state, int cap, string what, params string[] types)
     {
         if (state.History.Count(e => types.Contains(e.Type)) >= cap)

@@ -3,8 +3,7 @@ using System.Globalization;
 namespace Commitments.Grains.Common;
 
 /// <summary>
-/// Parses the promised moment: ISO-8601 with an offset is absolute; without an offset it is
-/// the site's local wall-clock time, converted with the site's IANA zone (DST-correct).
+/// ISO-8601 with an offset is absolute; without one it is site wall-clock time (IANA zone, DST-correct).
 /// </summary>
 public static class Deadline
 {
@@ -18,7 +17,8 @@ public static class Deadline
     ];
 
     /// <summary>Parses and range-checks <paramref name="raw"/>; with <paramref name="now"/> null the range is not checked.</summary>
-    public static DateTimeOffset? Parse(Validation validation, string field, string? raw, TimeZoneInfo zone, DateTimeOffset? now, TimeSpan? minimumLead = null)
+    public static DateTimeOffset? Parse(
+        Validation validation, string field, string? raw, TimeZoneInfo zone, DateTimeOffset? now, TimeSpan? minimumLead = null)
     {
         var lead = minimumLead ?? MinimumLead;
         if (string.IsNullOrWhiteSpace(raw))
@@ -50,7 +50,7 @@ public static class Deadline
 
         if (now is null)
         {
-            // Comparing with an earlier request: the instant matters, not how far ahead it is now.
+            // Comparing with an earlier request: only the instant matters.
             return at.ToUniversalTime();
         }
 
@@ -89,7 +89,7 @@ public static class Deadline
     private static string Shorten(string raw) => raw.Length <= 40 ? raw : raw[..40] + "…";
 }
 
-/// <summary>Rules of the ledger that tests (and only tests, in practice) change (section "Ledger").</summary>
+/// <summary>Ledger rules that, in practice, only tests change (section "Ledger").</summary>
 public sealed class LedgerOptions
 {
     /// <summary>How far ahead a deadline must be (default 1 minute); end-to-end tests use seconds.</summary>

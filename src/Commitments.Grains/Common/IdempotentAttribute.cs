@@ -1,9 +1,7 @@
 namespace Commitments.Grains.Common;
 
 /// <summary>
-/// Calling this twice has the effect of calling it once (a read, or a write that states a fact).
-/// A call whose silo went away mid-way (it may or may not have run) is made again, on the silo that
-/// holds the grain now, instead of failing the person's request.
+/// Safe to call twice, so a call whose silo died mid-way is retried on the grain's new silo instead of failing the request.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class IdempotentAttribute : Attribute;

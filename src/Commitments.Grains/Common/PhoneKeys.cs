@@ -4,14 +4,12 @@ using System.Text;
 namespace Commitments.Grains.Common;
 
 /// <summary>
-/// How a phone number is named in grain ids, stored state and logs: an HMAC of the number under the
-/// deployment's secret (<c>Privacy:PhoneKey</c>), so a key cannot be turned back into its number by
-/// trying every number. The host sets the secret once at start, before the silo runs; outside
-/// Development it must be configured. Development and tests use a fixed key.
+/// Phone numbers in ids, state and logs: an HMAC under <c>Privacy:PhoneKey</c>, so trying every number cannot reverse a key.
+/// Set once before the silo runs; required outside Development.
 /// </summary>
 public static class PhoneKeys
 {
-    /// <summary>The fixed key of Development (never used in Production: the host refuses to start without its own).</summary>
+    /// <summary>Development only: the host refuses to start in Production without its own key.</summary>
     public static readonly byte[] DevelopmentKey = SHA256.HashData("commitments:development:phone-key"u8);
 
     private static byte[] _key = DevelopmentKey;
@@ -23,9 +21,9 @@ public static class PhoneKeys
         _key = key;
     }
 
-    /// <summary>The key of <paramref name="e164"/> (32 hex characters).</summary>
+    /// <summary>32 hex characters.</summary>
     public static string Of(string e164) => Convert.ToHexStringLower(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(e164)))[..32];
 
-    /// <summary>The key records were stored under before keys were keyed (an unsalted SHA-256): only for moving them.</summary>
+    /// <summary>The old unsalted SHA-256 key: only for moving records.</summary>
     public static string LegacyOf(string e164) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(e164)))[..32];
 }

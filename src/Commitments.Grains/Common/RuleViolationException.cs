@@ -18,10 +18,7 @@ public enum RuleKind
     Unavailable = 5,
 }
 
-/// <summary>
-/// A business rule said no. Grains throw it before changing anything, so a caught
-/// violation always means "nothing happened"; the message is written for a person.
-/// </summary>
+/// <summary>Thrown before anything changes, so a caught violation means "nothing happened"; the message is for a person.</summary>
 [GenerateSerializer, Alias("commitments.rule-violation")]
 public sealed class RuleViolationException : Exception
 {
@@ -56,10 +53,7 @@ public sealed class RuleViolationException : Exception
 
     public static RuleViolationException NotFound(string field, string message) => new(RuleKind.NotFound, field, message);
 
-    /// <summary>
-    /// Storage did not answer (or not in time): raised at the edge, before or instead of waiting on it.
-    /// A change under way is written whole or not at all; the person tries again in a few seconds.
-    /// </summary>
+    /// <summary>Storage did not answer in time; a change is written whole or not at all, so the person just retries.</summary>
     public static RuleViolationException StorageUnavailable() => new(RuleKind.Unavailable, "storage",
         "Storage is not answering right now, so this was not done. Try again in a few seconds.")
     {

@@ -5,9 +5,7 @@ using Orleans.Storage;
 namespace Commitments.Grains.Common;
 
 /// <summary>
-/// Grain state read only when needed, through the same <see cref="IGrainStorage"/> that
-/// <c>[PersistentState]</c> uses. A new promise is written with an insert that fails if the record
-/// exists, so creating one costs one storage round trip instead of a read plus a write.
+/// Grain state read only when needed; an unread write is an insert, so creating a promise costs one round trip, not two.
 /// </summary>
 public sealed class StoredState<T>(IGrainStorage storage, string stateName, GrainId grainId)
     where T : new()
@@ -21,7 +19,7 @@ public sealed class StoredState<T>(IGrainStorage storage, string stateName, Grai
 
     public T State => _state.State ??= new T();
 
-    /// <summary>True once the stored record has been read (or written) by this activation.</summary>
+    /// <summary>Read (or written) by this activation.</summary>
     public bool Loaded { get; private set; }
 
     public bool RecordExists => _state.RecordExists;

@@ -20,9 +20,7 @@ public sealed class StatusLinkOptions
 }
 
 /// <summary>
-/// The customer's status page link: names one promise (site and id) and carries an HMAC of both,
-/// so it cannot be guessed or pointed at another promise. Short enough for a text:
-/// <c>/s/{site}~{id}~{signature}</c>.
+/// <c>/s/{site}~{id}~{signature}</c>: the HMAC means a link cannot be guessed or pointed at another promise.
 /// </summary>
 public sealed class StatusLinks(IOptions<StatusLinkOptions> options)
 {

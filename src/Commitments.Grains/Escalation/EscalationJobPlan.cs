@@ -4,22 +4,23 @@ using Microsoft.Extensions.Logging;
 namespace Commitments.Grains.Escalation;
 
 /// <summary>Keeps exactly one job that wakes the promise at its next escalation step (its id is stored with the promise).</summary>
-internal sealed partial class EscalationJobPlan(IPromise promise, StepPlanner planner, EscalationTimers timers, IEscalationScheduler? scheduler, ILogger logger)
+internal sealed partial class EscalationJobPlan(
+    IPromise promise, StepPlanner planner, EscalationTimers timers, IEscalationScheduler? scheduler, ILogger logger)
 {
     private EscalationState Escalation => promise.State.Escalation;
 
     /// <summary>
-    /// The job no longer matches the plan: never planned, a different next moment, no job, or the
-    /// job's moment has passed with its step still pending (that job is spent).
+    /// Never planned, a different next moment, no job, or the job's moment passed with its step pending (that job is spent).
     /// </summary>
     public bool OutOfDate(DateTimeOffset? next)
     {
         var e = Escalation;
         return scheduler is not null
-            && (!e.Planned || next != e.JobAt || (next is not null && (e.JobId is null || (next <= promise.Now && timers.WaitingFor != next))));
+            && (!e.Planned || next != e.JobAt
+                || (next is not null && (e.JobId is null || (next <= promise.Now && timers.WaitingFor != next))));
     }
 
-    /// <summary>Before a write: schedules the job the plan needs. Returns the job that no longer applies, to delete once the write is stored.</summary>
+    /// <summary>Before a write: schedules the job the plan needs. Returns the replaced job, to delete once the write is stored.</summary>
     public async Task<string?> PlanAsync()
     {
         if (scheduler is null)
@@ -65,6 +66,8 @@ internal sealed partial class EscalationJobPlan(IPromise promise, StepPlanner pl
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting an old escalation job of promise {CommitmentId} failed; it will wake the promise for nothing")]
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "Deleting an old escalation job of promise {CommitmentId} failed; it will wake the promise for nothing")]
     private static partial void LogJobDeleteFailed(ILogger logger, Exception exception, Guid commitmentId);
 }

@@ -18,8 +18,8 @@ public static class Notify
 public sealed record EscalationLevel([property: Id(0)] TimeSpan After, [property: Id(1)] IReadOnlyList<string> Notify);
 
 /// <summary>
-/// A team's escalation policy. Every moment is computed from the deadline (or the handoff's offer
-/// time), never from when an earlier step ran, so delays never compound.
+/// A team's escalation policy. Moments come from the deadline (or offer time), never from when an earlier step ran,
+/// so delays never compound.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("commitments.escalation-policy")]
 public sealed record EscalationPolicy(
@@ -103,7 +103,9 @@ public sealed record EscalationPolicy(
                     }
                     else if (!staffExists(who[Escalation.Notify.StaffPrefix.Length..]))
                     {
-                        v.Add($"levels[{i}].notify[{j}]", $"'{who[Escalation.Notify.StaffPrefix.Length..]}' is not a staff member of this site.");
+                        v.Add(
+                            $"levels[{i}].notify[{j}]",
+                            $"'{who[Escalation.Notify.StaffPrefix.Length..]}' is not a staff member of this site.");
                     }
                 }
             }

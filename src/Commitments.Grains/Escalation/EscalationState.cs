@@ -24,13 +24,13 @@ public sealed class EscalationState
     /// <summary>Who acknowledged at which level, as "{plan version}:{level}:{staff id}": never texted again for that level.</summary>
     [Id(6)] public HashSet<string> AckedLevels { get; set; } = [];
 
-    /// <summary>The next step's moment has been worked out with a scheduler at least once (the reconcile pass checks the rest).</summary>
+    /// <summary>The next step has been scheduled at least once (the reconcile pass checks the rest).</summary>
     [Id(7)] public bool Planned { get; set; }
 
-    /// <summary>When this plan began (creation, reschedule, reopen): a reminder whose moment was already past then is not sent.</summary>
+    /// <summary>When this plan began: a reminder whose moment was already past then is not sent.</summary>
     [Id(8)] public DateTimeOffset? PlanStartedAt { get; set; }
 
-    /// <summary>Steps prepared a little before their moment (their texts' attempts already recorded), taken at the moment.</summary>
+    /// <summary>Steps prepared just before their moment (texts' attempts already recorded).</summary>
     [Id(9)] public List<StagedStep> Staged { get; set; } = [];
 
     /// <summary>The done-key of the stalled-handoff step for the offer made at <paramref name="offeredAt"/>.</summary>
@@ -52,9 +52,7 @@ public sealed record EscalationRun(
     [property: Id(1)] DateTimeOffset? NextAt);
 
 /// <summary>
-/// A step prepared ahead of its moment: what its history event will say and which outbox texts
-/// (already recorded as attempts for this process's dispatcher) it sends. At the moment the texts
-/// go at once and the event is appended; if the plan moves first, it is dropped, never sent.
+/// A step prepared ahead: its event and texts (already attempts of this dispatcher). If the plan moves first, it is dropped, never sent.
 /// </summary>
 [GenerateSerializer, Alias("commitments.staged-step")]
 public sealed class StagedStep

@@ -7,13 +7,11 @@ using Microsoft.Extensions.Logging;
 namespace Commitments.Grains.Escalation;
 
 /// <summary>
-/// A promise's escalation, owned by its grain: the steps taken at their moment (or late, with a
-/// look-up first when their texts may already have gone), prepared ahead, acknowledged, and the job
-/// that wakes the promise for the next one. The grain decides every step; the edges only call it on time.
+/// A promise's escalation steps, owned by its grain: the grain decides every step; the edges only call it on time.
 /// </summary>
 internal sealed partial class EscalationSteps
 {
-    /// <summary>The attempt marker of texts that an earlier activation may have sent: the dispatcher looks them up first.</summary>
+    /// <summary>Marks texts an earlier activation may have sent: the dispatcher looks them up first.</summary>
     public const string EarlierActivation = "earlier-activation";
 
     private readonly IPromise _promise;
@@ -25,21 +23,19 @@ internal sealed partial class EscalationSteps
     private readonly EscalationTimers _timers;
     private readonly EscalationJobPlan _jobs;
 
-    // When this activation began. A step due before then may have been prepared in memory and sent
-    // by the activation before it, with its record lost in a crash: its texts are looked up first.
+    // A step due before this may have been sent by the previous activation with its record lost: look its texts up first.
     private readonly DateTimeOffset _activatedAt;
 
     // Events whose texts may already have gone: by event seq, the step's moment.
     private readonly Dictionary<int, DateTimeOffset> _lookUpFirst = [];
 
-    // Steps recorded in this call, by event seq: their texts are named after the step (its done-key),
-    // as prepared ones are, so every path to one step's text for one person has one text id.
+    // By event seq: texts are named after the step's done-key, so every path to one step's text for one person has one id.
     private readonly Dictionary<int, string> _stepOfEvent = [];
 
-    // Something in memory waits for the pending write (a step whose texts went before its record, an outcome).
+    // Memory holds something for the pending write (a step whose texts went before its record, an outcome).
     private bool _unwritten;
 
-    // Set while the reconcile pass (not the step's own job) is taking steps, so the history can say why one was late.
+    // Set while the reconcile pass takes steps, so the history can say why one was late.
     private bool _reconciling;
 
     public EscalationSteps(IPromise promise, ITextSignal? textSignal, IEscalationScheduler? scheduler, ILogger logger)
@@ -72,15 +68,16 @@ internal sealed partial class EscalationSteps
     /// <summary>The id prefix of the texts of event <paramref name="seq"/>: an escalation step's done-key.</summary>
     public string? TextIdPrefix(int seq) => _stepOfEvent.GetValueOrDefault(seq);
 
-    /// <summary>Before texts are planned: the policy is asked again, and prepared steps the plan no longer has are dropped.</summary>
+    /// <summary>Before texts are planned: re-reads the policy and drops prepared steps the plan no longer has.</summary>
     public Task BeforePlanAsync()
     {
         _planner.ForgetPolicy();
         return _staging.DropStaleAsync();
     }
 
-    /// <summary>New texts planned: escalation texts meet the per-person limit, and a late step's texts are looked up first.</summary>
-    public async Task TextsPlannedAsync(IReadOnlyList<OutboundText> added, SiteInfo site, IReadOnlyDictionary<string, StaffInfo> staff)
+    /// <summary>New texts planned: applies the per-person limit, and marks a late step's texts to be looked up first.</summary>
+    public async Task TextsPlannedAsync(
+        IReadOnlyList<OutboundText> added, SiteInfo site, IReadOnlyDictionary<string, StaffInfo> staff)
     {
         _stepOfEvent.Clear();
         await _limits.LimitAsync(added, staff);
@@ -99,8 +96,8 @@ internal sealed partial class EscalationSteps
     public void OutcomeCame(string textId, SendOutcome outcome) => _staging.OutcomeCame(textId, outcome);
 
     /// <summary>
-    /// A text handed over whose step is not written yet (a write is pending): its outcome is written with
-    /// that step. If that write never happens the step is due with no record, and its texts are looked up first.
+    /// A text handed over before its step is written: its outcome is written with that step; if that write
+    /// never happens the step comes due with no record and its texts are looked up first.
     /// </summary>
     public bool WritesWithStep(string textId)
     {
@@ -114,13 +111,16 @@ internal sealed partial class EscalationSteps
     }
 
     public async Task<DateTimeOffset?> NextAtAsync() =>
-        State.Status == CommitmentStatus.Open ? _planner.NextStepAt(await _planner.PolicyFor(await _promise.StaffDirectory())) : null;
+        State.Status == CommitmentStatus.Open
+            ? _planner.NextStepAt(await _planner.PolicyFor(await _promise.StaffDirectory()))
+            : null;
 
     public async Task<EscalationRun> ReconcileAsync(bool jobLost, string? lostJob)
     {
-        if (jobLost && State.Escalation.JobAt is { } at && _timers.WaitingFor != at && (lostJob is null || lostJob == State.Escalation.JobId))
+        if (jobLost && State.Escalation.JobAt is { } at && _timers.WaitingFor != at
+            && (lostJob is null || lostJob == State.Escalation.JobId))
         {
-            // The job is gone (in-memory job storage forgets on a crash): a new one is scheduled when the steps are written.
+            // In-memory job storage forgets on a crash; a new job is scheduled when the steps are written.
             State.Escalation.JobId = null;
         }
 
@@ -135,14 +135,15 @@ internal sealed partial class EscalationSteps
         }
     }
 
-    /// <summary>Someone is on it: the repeats of this level stop, later levels wait until it runs out, and steps ahead are planned again.</summary>
+    /// <summary>Someone is on it: this level's repeats stop, later levels wait until it runs out, steps ahead are re-planned.</summary>
     public async Task AcknowledgeAsync(Actor actor, StaffInfo staff, int? minutes)
     {
         var directory = await _promise.StaffDirectory();
         var ownerTeam = directory.GetValueOrDefault(State.Owner)?.Team;
         if (staff.Id != State.Owner && !staff.IsManager && !(staff.Lead && staff.Team == ownerTeam))
         {
-            throw RuleViolationException.Forbidden($"Only the owner ({State.Owner}), a lead of their team or a manager can acknowledge this promise.");
+            throw RuleViolationException.Forbidden(
+                $"Only the owner ({State.Owner}), a lead of their team or a manager can acknowledge this promise.");
         }
 
         if (minutes is < 1 or > 24 * 60)
@@ -177,7 +178,7 @@ internal sealed partial class EscalationSteps
         _staging.HandOffStaged(now);
         if (State.Status != CommitmentStatus.Open)
         {
-            // Closed in the moment between a prepared step's texts going out and its event: the texts went, so the event is recorded.
+            // Closed between a prepared step's texts going out and its event: the texts went, so record the event.
             var adopted = AdoptHandedOff(now);
             if (adopted > 0 || State.Escalation.JobId is not null || _unwritten)
             {
@@ -209,8 +210,8 @@ internal sealed partial class EscalationSteps
                 var (type, details) = await _planner.PlanStep(step, policy, staff, now);
                 if (lookUp)
                 {
-                    // It may already have gone out: worded as at its moment, because the dispatcher looks it
-                    // up at Twilio by its body, and "1 min late" would not find the "0 min late" sent then.
+                    // Worded as at its moment: the dispatcher looks it up at Twilio by body, and "1 min late"
+                    // would not find the "0 min late" already sent.
                     _planner.WordAsAt(details, step.At);
                 }
 
@@ -241,9 +242,8 @@ internal sealed partial class EscalationSteps
     }
 
     /// <summary>
-    /// A graceful stop (or idle deactivation) right after a prepared step's texts went: the step is
-    /// written now instead of a moment later, so the next activation has nothing to look up. If the
-    /// write fails the next activation finds the step due and looks its texts up at Twilio first.
+    /// Writes a step whose texts just went before deactivating, so the next activation has nothing to look up
+    /// (if it fails, the next activation looks them up at Twilio first).
     /// </summary>
     public async Task OnDeactivateAsync(CancellationToken cancellationToken)
     {
@@ -257,8 +257,7 @@ internal sealed partial class EscalationSteps
         {
             AdoptHandedOff(_promise.Now);
 
-            // Only the step: no other grain is asked (in a silo's shutdown they may be gone). Its next
-            // job is planned by the reconcile pass (the promise's recorded job moment has passed).
+            // Only the step: other grains may be gone during shutdown. The reconcile pass plans its next job.
             await _promise.WriteOnlyAsync(cancellationToken);
             _unwritten = false;
             await _promise.TellIndexAsync().WaitAsync(cancellationToken);
@@ -283,7 +282,9 @@ internal sealed partial class EscalationSteps
     /// <summary>A prepared step becomes history: its event, at the moment its texts went out (or now, if they go only now).</summary>
     private DateTimeOffset Adopt(StagedStep staged, DateTimeOffset now)
     {
-        var at = _staging.HandedOffAt(staged.DoneKey) is { } handed && (State.History.Count == 0 || handed >= State.History[^1].At) ? handed : now;
+        var at = _staging.HandedOffAt(staged.DoneKey) is { } handed && (State.History.Count == 0 || handed >= State.History[^1].At)
+            ? handed
+            : now;
         var e = RecordStep(staged.Type, staged.Details, at, textsPlanned: true);
         foreach (var text in State.Texts.Where(t => staged.TextIds.Contains(t.Id)))
         {
@@ -320,10 +321,8 @@ internal sealed partial class EscalationSteps
     }
 
     /// <summary>
-    /// Texts of a step that an earlier activation (or this one, before its record was lost) may
-    /// have sent from memory: worded as they were at the step's moment, and marked as an attempt of
-    /// nobody here, so the dispatcher looks each up at Twilio (same number, same words, since the
-    /// moment) and sends only if it is not there.
+    /// Texts a step may already have sent before its record was lost: worded as at the step's moment and marked as
+    /// nobody's attempt, so the dispatcher looks each up at Twilio and sends only if it is not there.
     /// </summary>
     private void MarkForLookUp(IEnumerable<OutboundText> planned, SiteInfo site, IReadOnlyDictionary<string, StaffInfo> staff)
     {
@@ -344,7 +343,7 @@ internal sealed partial class EscalationSteps
             text.AttemptStartedAt = at;
             if (text.Stage == TextStage.Held)
             {
-                // Held by the per-person limit: it keeps its words and the moment to look from, and is looked up when released.
+                // Held by the per-person limit: keeps its words and look-up moment until released.
                 continue;
             }
 
@@ -358,9 +357,8 @@ internal sealed partial class EscalationSteps
             }
             else if (_textSignal is not null && _staging.InHand(text.Id))
             {
-                // This process's dispatcher has it in hand (it may not have reached Twilio yet, so a look-up
-                // now could miss it): its outcome lands here by text id; only if none comes within the lease
-                // is it looked up and, if not found, sent.
+                // Our dispatcher has it and may not have reached Twilio, so a look-up now could miss it:
+                // wait a lease for its outcome, then look it up and send only if not found.
                 text.AttemptBy = _textSignal.DispatcherId;
                 text.NotBefore = now + TextOutboxes.AttemptLease;
             }
@@ -375,11 +373,9 @@ internal sealed partial class EscalationSteps
     }
 
     /// <summary>
-    /// Steps taken late whose texts may already have gone: the texts go to the dispatcher at once, to be
-    /// looked up at Twilio before any send, and the step is written once with their outcomes, as a
-    /// prepared step is (after a restart every late step goes this way, so the extra writes do not make
-    /// the steps behind them later still). If the process dies before the write, the step is due with no
-    /// record and the next activation looks its texts up again. False when nothing went (write as usual).
+    /// Late steps whose texts may have gone: hands them to the dispatcher to look up at Twilio first, and writes the step
+    /// once with their outcomes (so after a restart extra writes do not delay later steps). A crash before the write
+    /// means the next activation looks them up again. False when nothing went (write as usual).
     /// </summary>
     private async Task<bool> SendLookUpsBeforeWritingAsync()
     {
@@ -402,7 +398,8 @@ internal sealed partial class EscalationSteps
         var now = _promise.Now;
         var known = State.Texts.Where(t => t.MessageSid is not null).Select(t => t.MessageSid!).ToList();
         var send = new List<TextToSend>();
-        foreach (var t in State.Texts.Where(t => t.Stage == TextStage.Attempting && t.AttemptBy == EarlierActivation && t.Body is not null && _staging.HandOver(t.Id)))
+        foreach (var t in State.Texts.Where(t => t.Stage == TextStage.Attempting && t.AttemptBy == EarlierActivation
+            && t.Body is not null && _staging.HandOver(t.Id)))
         {
             t.AttemptBy = _textSignal.DispatcherId;
             t.Attempts++;
@@ -422,6 +419,9 @@ internal sealed partial class EscalationSteps
         return true;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing the escalation step of promise {CommitmentId} whose texts went, on deactivation, failed; the next activation looks them up at Twilio")]
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "Writing the escalation step of promise {CommitmentId} whose texts went, on deactivation, failed; "
+            + "the next activation looks them up at Twilio")]
     private static partial void LogAdoptOnDeactivationFailed(ILogger logger, Exception exception, Guid commitmentId);
 }

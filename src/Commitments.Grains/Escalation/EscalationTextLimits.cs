@@ -5,8 +5,7 @@ using Commitments.Grains.Texts;
 namespace Commitments.Grains.Escalation;
 
 /// <summary>
-/// The per-person limit on escalation texts (one a minute): each new escalation text asks its
-/// recipient's limiter; a text held back says why and goes at its moment, carrying the others held.
+/// The per-person escalation limit (one a minute): a held text says why and goes at its moment, carrying the others held.
 /// </summary>
 internal sealed class EscalationTextLimits(IPromise promise)
 {
@@ -31,7 +30,8 @@ internal sealed class EscalationTextLimits(IPromise promise)
             return;
         }
 
-        foreach (var text in added.Where(t => t.StaffId is not null && t.Kind is TextKinds.Reminder or TextKinds.Overdue or TextKinds.HandoffStalled))
+        foreach (var text in added.Where(t => t.StaffId is not null
+            && t.Kind is TextKinds.Reminder or TextKinds.Overdue or TextKinds.HandoffStalled))
         {
             var decision = await Limiter.Claim(ITextLimiterGrain.Person(text.To), Limited(text, staff));
             if (decision.Outcome == LimitDecision.Hold)
@@ -44,7 +44,7 @@ internal sealed class EscalationTextLimits(IPromise promise)
         }
     }
 
-    /// <summary>Held texts whose moment came: sent (carrying the others held for that person), or marked as carried by another's text.</summary>
+    /// <summary>Held texts whose moment came: sent (carrying the others held), or marked as carried by another's text.</summary>
     public async Task<(bool Changed, bool Released)> ReleaseHeldAsync(DateTimeOffset now, IReadOnlyDictionary<string, StaffInfo> staff)
     {
         var due = State.Texts.Where(t => t.Stage == TextStage.Held && t.NotBefore <= now).ToList();
@@ -67,8 +67,7 @@ internal sealed class EscalationTextLimits(IPromise promise)
                     text.Reason = text.BundleCodes is null ? null : $"Sent after the limit, as one text for {text.BundleCodes.Count} promises.";
                     if (text.AttemptStartedAt is not null && text.BundleCodes is null)
                     {
-                        // A re-run step's text that may have gone out before its record was lost:
-                        // looked up at Twilio first, as when it is not held.
+                        // May have gone before its record was lost: look it up at Twilio first.
                         text.Stage = TextStage.Attempting;
                         text.AttemptBy = EscalationSteps.EarlierActivation;
                     }
@@ -109,6 +108,7 @@ internal sealed class EscalationTextLimits(IPromise promise)
     {
         var who = staff.GetValueOrDefault(text.StaffId!)?.Name ?? text.StaffId;
         var last = decision.LastSentAt is { } at ? $" (the last at {EventDetails.Iso(at)})" : "";
-        return $"Held: {who} gets at most one escalation text a minute{last}. It goes at {EventDetails.Iso(decision.Until!.Value)}, in one text with any others held.";
+        var until = EventDetails.Iso(decision.Until!.Value);
+        return $"Held: {who} gets at most one escalation text a minute{last}. It goes at {until}, in one text with any others held.";
     }
 }

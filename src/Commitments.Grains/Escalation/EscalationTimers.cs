@@ -4,8 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace Commitments.Grains.Escalation;
 
 /// <summary>
-/// The promise's own timers: the last stretch before a step's moment (a job woke it a little early),
-/// the write a moment after prepared texts went, and a short retry when a step's write failed.
+/// The promise's own timers: the last stretch before a step's moment, the write after prepared texts went, and a retry.
 /// </summary>
 internal sealed partial class EscalationTimers(IPromise promise, StepStaging staging, ILogger logger)
 {
@@ -21,10 +20,8 @@ internal sealed partial class EscalationTimers(IPromise promise, StepStaging sta
     public bool WriteSoonPending => _adoptTimer is not null;
 
     /// <summary>
-    /// Jobs fire a little early, so a burst due at one instant is spread over the lead time and each
-    /// step still runs at its exact moment: the step is prepared (its texts' attempts recorded in
-    /// memory) and the last stretch waited here, so nothing but the send is left. The job returns at
-    /// once: Hangfire's workers are never held up by storage in a burst.
+    /// Jobs fire a little early so a burst is spread out, yet each step runs at its exact moment: it is prepared in memory and the
+    /// rest waited here, leaving only the send. The job returns at once so Hangfire's workers never wait on storage.
     /// </summary>
     public async Task EscalateAt(DateTimeOffset at)
     {
@@ -50,7 +47,7 @@ internal sealed partial class EscalationTimers(IPromise promise, StepStaging sta
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // Not prepared: forget what was half prepared in memory, and take the step the usual way at its moment.
+                // Forget the half-prepared step; it is taken the usual way at its moment.
                 LogStagingFailed(logger, ex, promise.State.Id);
                 await promise.LoadAsync();
             }
@@ -68,9 +65,8 @@ internal sealed partial class EscalationTimers(IPromise promise, StepStaging sta
     }
 
     /// <summary>
-    /// Writes what is pending a moment after texts went (<see cref="EscalationTiming.AdoptAfter"/>), off the burst;
-    /// while some are still in the dispatcher's hands it waits for their outcomes a little longer, so
-    /// the step and its texts' outcomes are one write.
+    /// Writes <see cref="EscalationTiming.AdoptAfter"/> after texts went, off the burst, waiting a little for outcomes still
+    /// in the dispatcher's hands so the step and its outcomes are one write.
     /// </summary>
     public void WriteSoon(DateTimeOffset handedAt)
     {
@@ -123,7 +119,7 @@ internal sealed partial class EscalationTimers(IPromise promise, StepStaging sta
                 var handedAt = promise.Now;
                 if (staging.HandOffStaged(handedAt))
                 {
-                    // The texts are on their way; the event is written a moment later, off the burst, with their outcomes.
+                    // The event is written a moment later, off the burst, with the texts' outcomes.
                     WriteSoon(handedAt);
                     return;
                 }
@@ -138,8 +134,7 @@ internal sealed partial class EscalationTimers(IPromise promise, StepStaging sta
     }
 
     /// <summary>
-    /// Takes what is due; if the write fails (storage unreachable for a moment), tries again shortly.
-    /// A step whose texts already went is then recorded with a look-up, never a second send.
+    /// Takes what is due, retrying shortly if the write fails; a step whose texts went is then recorded with a look-up, never resent.
     /// </summary>
     private async Task EscalateOrRetryAsync()
     {
@@ -178,6 +173,8 @@ internal sealed partial class EscalationTimers(IPromise promise, StepStaging sta
     [LoggerMessage(Level = LogLevel.Warning, Message = "Escalation of promise {CommitmentId} at its moment failed; the reconcile pass takes it")]
     private static partial void LogWakeFailed(ILogger logger, Exception exception, Guid commitmentId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Preparing the next escalation step of promise {CommitmentId} failed; it is taken at its moment instead")]
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "Preparing the next escalation step of promise {CommitmentId} failed; it is taken at its moment instead")]
     private static partial void LogStagingFailed(ILogger logger, Exception exception, Guid commitmentId);
 }

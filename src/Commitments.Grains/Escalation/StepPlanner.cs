@@ -8,7 +8,7 @@ namespace Commitments.Grains.Escalation;
 /// <summary>Which escalation steps a promise has ahead, when, and whom each one texts. Changes nothing.</summary>
 internal sealed class StepPlanner(IPromise promise)
 {
-    // The owner's team policy, looked up once per save (both the staging check and the job plan need it).
+    // Looked up once per save: both the staging check and the job plan need it.
     private EscalationPolicy? _savePolicy;
 
     private CommitmentState State => promise.State;
@@ -31,8 +31,8 @@ internal sealed class StepPlanner(IPromise promise)
         staff.GetValueOrDefault(State.Owner)?.Team is { } team ? await promise.Site.GetPolicy(team) : EscalationPolicy.Default;
 
     /// <summary>
-    /// The plan's steps not taken yet, at their moment. An acknowledgement stops the repeats of its
-    /// level and holds later levels until it runs out; nothing else moves a moment.
+    /// Steps not taken yet. An acknowledgement stops its level's repeats and holds later levels until it runs out; nothing else
+    /// moves a moment.
     /// </summary>
     public IEnumerable<(PlannedStep Step, string DoneKey)> PendingSteps(EscalationPolicy policy)
     {
@@ -102,7 +102,8 @@ internal sealed class StepPlanner(IPromise promise)
 
             case StepKinds.Apology:
                 var customer = State.Customer;
-                var reachable = customer is { SmsConsent: true, Mobile: { } mobile } && !await IHandsetGrain.For(promise.Grains, mobile).IsOptedOut();
+                var reachable = customer is { SmsConsent: true, Mobile: { } mobile }
+                    && !await IHandsetGrain.For(promise.Grains, mobile).IsOptedOut();
                 return (EventTypes.Apologized, reachable
                     ? EventDetails.Apologized(State.Owner)
                     : EventDetails.Skipped("The customer cannot be texted (no mobile, no consent, or opted out)."));
@@ -120,9 +121,8 @@ internal sealed class StepPlanner(IPromise promise)
         EventDetails.Reword(details, LateMinutes(at), State.PendingHandoff is { } offer ? MinutesSince(offer.At, at) : null);
 
     /// <summary>
-    /// Whether a staff phone opted out. The site's word "no" is taken as it is (no read of every
-    /// phone on a burst; a phone that did opt out refuses at Twilio, which records it again); its
-    /// word "yes" is checked with the phone's own grain before anyone is skipped.
+    /// The site's "no" is trusted (no read of every phone in a burst; Twilio refuses an opted-out phone anyway); its "yes" is
+    /// checked with the phone's grain before anyone is skipped.
     /// </summary>
     public static async Task<bool> OptedOutAsync(IGrainFactory grains, StaffInfo person) =>
         person.OptedOut && await IHandsetGrain.For(grains, person.Mobile).IsOptedOut();
@@ -161,12 +161,14 @@ internal sealed class StepPlanner(IPromise promise)
         var reachable = new List<string>();
         foreach (var id in people.Distinct())
         {
-            if (staff.GetValueOrDefault(id) is { Active: true, MobileUnverified: false } person && !await OptedOutAsync(promise.Grains, person))
+            if (staff.GetValueOrDefault(id) is { Active: true, MobileUnverified: false } person
+                && !await OptedOutAsync(promise.Grains, person))
             {
                 reachable.Add(id);
             }
         }
 
-        return EventDetails.Reached(reachable, "Nobody at this level can be reached (no lead on the team, no verified phone, or everyone opted out).");
+        return EventDetails.Reached(
+            reachable, "Nobody at this level can be reached (no lead on the team, no verified phone, or everyone opted out).");
     }
 }

@@ -5,20 +5,16 @@ using Commitments.Grains.Texts;
 namespace Commitments.Grains.Escalation;
 
 /// <summary>
-/// Steps prepared ahead of their moment, and what this activation has handed to the dispatcher.
-/// A prepared step's history details and texts are made in memory as of its moment, the texts
-/// marked as attempts of this process's dispatcher; at the moment the texts go straight to Twilio,
-/// and the event with the texts' outcomes is written once, a moment later. If the process dies
-/// between the send and that write, the next activation finds the step due with no record and looks
-/// its texts up at Twilio before sending, so a text never goes twice and a step costs one write.
+/// Steps prepared in memory ahead of their moment: texts go straight to Twilio at the moment and the step is written once
+/// after. A crash before that write leaves the step due with no record, so the next activation looks its texts up at Twilio
+/// first: a text never goes twice and a step costs one write.
 /// </summary>
 internal sealed class StepStaging(IPromise promise, StepPlanner planner, EscalationTextLimits limits, ITextSignal? textSignal)
 {
     // Texts this activation has handed to the dispatcher (each goes once).
     private readonly HashSet<string> _handedOff = [];
 
-    // Twilio's answers for those texts (by text id): if the write that records them fails, the
-    // step is recorded again with them instead of a look-up.
+    // Twilio's answers by text id: if their write fails, the step is recorded again with them instead of a look-up.
     private readonly Dictionary<string, SendOutcome> _outcomesInHand = [];
 
     // Texts this activation prepared (or claimed again) before their moment: nobody can have sent them.
@@ -27,11 +23,10 @@ internal sealed class StepStaging(IPromise promise, StepPlanner planner, Escalat
     // When this activation handed each prepared step's texts to the dispatcher (by done-key).
     private readonly Dictionary<string, DateTimeOffset> _handedOffAt = [];
 
-    // Steps whose texts this activation handed to the dispatcher (by done-key). If their record is
-    // lost (a failed write reloads the promise), the step is taken again with a look-up, never blind.
+    // By done-key: if their record is lost (failed write), the step is taken again with a look-up, never blind.
     private readonly HashSet<string> _sentSteps = [];
 
-    // Set by a change to who a prepared step texts (an acknowledgement): every step prepared ahead is planned again.
+    // Set when a prepared step's recipients change (an acknowledgement): every prepared step is re-planned.
     private bool _restage;
 
     private CommitmentState State => promise.State;
@@ -93,8 +88,9 @@ internal sealed class StepStaging(IPromise promise, StepPlanner planner, Escalat
         {
             if (State.Escalation.Staged.FirstOrDefault(x => x.DoneKey == doneKey) is { } known)
             {
-                // Prepared by a process that has since restarted, still before the moment: nothing was sent, claim it anew.
-                foreach (var text in State.Texts.Where(t => known.TextIds.Contains(t.Id) && t.Stage == TextStage.Attempting && t.AttemptBy != textSignal.DispatcherId))
+                // Prepared by a process since restarted, still before the moment: nothing was sent, claim it anew.
+                foreach (var text in State.Texts.Where(t => known.TextIds.Contains(t.Id) && t.Stage == TextStage.Attempting
+                    && t.AttemptBy != textSignal.DispatcherId))
                 {
                     text.AttemptBy = textSignal.DispatcherId;
                     _stagedHere.Add(text.Id);
@@ -106,7 +102,8 @@ internal sealed class StepStaging(IPromise promise, StepPlanner planner, Escalat
             var (type, details) = await planner.PlanStep(step, policy, staff, at);
             var site = await promise.RequireSite();
             var before = State.Texts.Count;
-            TextPlanner.Plan(new PlanContext(State, new HistoryEvent(0, at, Actor.System, type, details), site, staff, at) { IdPrefix = doneKey });
+            TextPlanner.Plan(
+                new PlanContext(State, new HistoryEvent(0, at, Actor.System, type, details), site, staff, at) { IdPrefix = doneKey });
             var added = State.Texts[before..];
             await limits.LimitAsync(added, staff);
             foreach (var text in added.Where(t => t.Stage == TextStage.Waiting))
@@ -120,11 +117,14 @@ internal sealed class StepStaging(IPromise promise, StepPlanner planner, Escalat
                 _stagedHere.Add(text.Id);
             }
 
-            State.Escalation.Staged.Add(new StagedStep { DoneKey = doneKey, Type = type, At = at, Details = details, TextIds = [.. added.Select(t => t.Id)] });
+            State.Escalation.Staged.Add(new StagedStep
+            {
+                DoneKey = doneKey, Type = type, At = at, Details = details, TextIds = [.. added.Select(t => t.Id)]
+            });
         }
     }
 
-    /// <summary>The moment of prepared steps came: their texts go to the dispatcher now, before anything else is awaited. True if any step was due.</summary>
+    /// <summary>Hands due prepared steps' texts to the dispatcher before anything else is awaited. True if any step was due.</summary>
     public bool HandOffStaged(DateTimeOffset now)
     {
         if (textSignal is null || State.Escalation.Staged.Count == 0)
@@ -142,10 +142,10 @@ internal sealed class StepStaging(IPromise promise, StepPlanner planner, Escalat
         var ids = due.SelectMany(s => s.TextIds).ToHashSet();
         var known = State.Texts.Where(t => t.MessageSid is not null).Select(t => t.MessageSid!).ToList();
         var send = new List<TextToSend>();
-        foreach (var t in State.Texts.Where(t => ids.Contains(t.Id) && t.Stage == TextStage.Attempting && t.Body is not null && _handedOff.Add(t.Id)))
+        foreach (var t in State.Texts.Where(t => ids.Contains(t.Id) && t.Stage == TextStage.Attempting && t.Body is not null
+            && _handedOff.Add(t.Id)))
         {
-            // Prepared by a process that is gone (one dispatcher per cluster): it may have sent it, so look first.
-            // Sent blind only if this activation prepared it before its moment; anything else may have gone already.
+            // Sent blind only if this activation prepared it before its moment; otherwise it may have gone, so look first.
             var lookUpSince = _stagedHere.Contains(t.Id) && t.AttemptBy == textSignal.DispatcherId ? null : t.AttemptStartedAt;
             t.AttemptBy = textSignal.DispatcherId;
             // The claim runs from the hand-off, as the dispatcher counts it.
@@ -162,9 +162,8 @@ internal sealed class StepStaging(IPromise promise, StepPlanner planner, Escalat
     }
 
     /// <summary>
-    /// Before a write: prepared steps the plan no longer has at their moment (done, moved, acknowledged)
-    /// are dropped, unsent; after an acknowledgement all steps ahead are, as their recipients were
-    /// chosen before it. A dropped step is prepared again, or taken the usual way at its moment.
+    /// Before a write: drops, unsent, prepared steps the plan no longer has (all of them after an acknowledgement, which
+    /// changes recipients). A dropped step is prepared again or taken the usual way at its moment.
     /// </summary>
     public async Task DropStaleAsync()
     {

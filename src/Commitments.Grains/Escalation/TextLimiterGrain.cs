@@ -5,7 +5,7 @@ namespace Commitments.Grains.Escalation;
 /// <summary>Limits on escalation texts to one person (section "Escalation").</summary>
 public sealed class EscalationLimits
 {
-    /// <summary>At most one escalation text per person in this long (default 1 minute); more are held and sent as one bundle.</summary>
+    /// <summary>At most one escalation text per person in this long (default 1 minute); more are held and bundled.</summary>
     public TimeSpan PerPersonInterval { get; set; } = TimeSpan.FromMinutes(1);
 }
 
@@ -21,8 +21,7 @@ public sealed record LimitedText(
 }
 
 /// <summary>
-/// What the limiter says about a text: send it now (alone, or carrying a bundle of codes), hold it
-/// until <see cref="Until"/>, or nothing to send because another promise's text carried it.
+/// Send now (alone or carrying a bundle of codes), hold until <see cref="Until"/>, or nothing (another text carried it).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("commitments.limit-decision")]
 public sealed record LimitDecision(
@@ -37,7 +36,7 @@ public sealed record LimitDecision(
     public const string Bundled = "bundled";
 }
 
-/// <summary>One person's limit: when they were last sent an escalation text, what is held for them, and the answers given.</summary>
+/// <summary>One person's limit: last escalation text sent, what is held, and the answers given.</summary>
 [GenerateSerializer, Alias("commitments.limiter-state")]
 public sealed class TextLimiterState
 {
@@ -48,7 +47,7 @@ public sealed class TextLimiterState
     [Id(3)] public List<string> DecisionOrder { get; set; } = [];
 }
 
-/// <summary>What a site's limiter stores: only the people with something held (or bundled) that must survive a restart.</summary>
+/// <summary>Only people with something held (or bundled), which must survive a restart.</summary>
 [GenerateSerializer, Alias("commitments.site-limiter-state")]
 public sealed class SiteTextLimiterState
 {
@@ -57,24 +56,21 @@ public sealed class SiteTextLimiterState
 }
 
 /// <summary>
-/// The per-person limit on escalation texts: one a minute; texts that come due meanwhile are held
-/// and then go as one text listing their codes. One grain per site keeps every person of the site
-/// (by a hash of the number), so a burst of escalations costs one read per site, not one per person.
-/// It never calls another grain, so a promise may call it at any time. Only holds are written, and
-/// behind (at most a second later), off the path of a burst: a crash in that second can let one
-/// extra text through, or send a held text alone; it never sends a text twice.
+/// Per-person escalation limit, one grain per site so a burst costs one read per site. It never calls another grain, so a
+/// promise may call it any time. Only holds are written, a second behind: a crash then can let one extra text through or
+/// send a held text alone, never a text twice.
 /// </summary>
 public interface ITextLimiterGrain : IGrainWithStringKey
 {
     static ITextLimiterGrain For(IGrainFactory grains, string site) => grains.GetGrain<ITextLimiterGrain>(site);
 
-    /// <summary>The key a person's limit is kept under: a hash of the number (no phone numbers in state or logs).</summary>
+    /// <summary>A hash of the number, so no phone numbers are in state or logs.</summary>
     static string Person(string e164) => Common.PhoneKeys.Of(e164);
 
     /// <summary>A new escalation text for <paramref name="person"/>: send now, or hold until the person's minute is over.</summary>
     Task<LimitDecision> Claim(string person, LimitedText text);
 
-    /// <summary>A held text's time came: the first to ask carries every held code in one text; the rest were bundled.</summary>
+    /// <summary>A held text's time came: the first to ask carries every held code; the rest were bundled.</summary>
     Task<LimitDecision> Release(string person, LimitedText text);
 
     /// <summary>A held text is no longer wanted (its promise was done or cancelled).</summary>
@@ -109,7 +105,7 @@ public sealed class TextLimiterGrain(
         return state;
     }
 
-    // People with nothing held and whose minute is long over are forgotten, so a busy site's limiter stays small.
+    // Forget idle people so a busy site's limiter stays small.
     private DateTimeOffset _prunedAt;
 
     private void PruneIdle()
@@ -121,7 +117,9 @@ public sealed class TextLimiterGrain(
         }
 
         _prunedAt = now;
-        foreach (var idle in People.Where(p => p.Value.Held.Count == 0 && (p.Value.LastSentAt is not { } last || now - last > Interval + Interval)).Select(p => p.Key).ToList())
+        foreach (var idle in People
+            .Where(p => p.Value.Held.Count == 0 && (p.Value.LastSentAt is not { } last || now - last > Interval + Interval))
+            .Select(p => p.Key).ToList())
         {
             People.Remove(idle);
         }
@@ -130,7 +128,8 @@ public sealed class TextLimiterGrain(
     private void Changed()
     {
         _dirty = true;
-        _flush ??= this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(WriteBehind, Timeout.InfiniteTimeSpan) { Interleave = false, KeepAlive = true });
+        _flush ??= this.RegisterGrainTimer(
+            FlushAsync, new GrainTimerCreationOptions(WriteBehind, Timeout.InfiniteTimeSpan) { Interleave = false, KeepAlive = true });
     }
 
     // Not the timer's token: disposing the one-shot timer cancels it, and the write must go through.
@@ -178,8 +177,7 @@ public sealed class TextLimiterGrain(
         LimitDecision decision;
         if (state.Held.Count == 0 && (state.LastSentAt is not { } last || now - last >= Interval))
         {
-            // Kept in memory only: a text let through is the common case, and forgetting it in a
-            // crash costs at most one extra text; only holds (which must be released) are written.
+            // Memory only: losing this in a crash costs at most one extra text; only holds must be written.
             decision = new LimitDecision(LimitDecision.Send, Codes: [text.Code]);
             state.LastSentAt = now;
             Remember(state, text.Key, decision);

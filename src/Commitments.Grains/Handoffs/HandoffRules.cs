@@ -5,8 +5,7 @@ using Commitments.Grains.Sites;
 namespace Commitments.Grains.Handoffs;
 
 /// <summary>
-/// A promise changes hands only when the person named accepts. Each rule checks who may act, changes
-/// the state and returns the history event to record (the promise grain appends and writes it).
+/// A promise changes hands only when the person named accepts. Each rule returns the event for the grain to record.
 /// </summary>
 internal static class HandoffRules
 {
@@ -29,7 +28,8 @@ internal static class HandoffRules
     }
 
     /// <summary>An offer to <paramref name="to"/>; the promise stays with its owner until they accept.</summary>
-    public static (string Type, Dictionary<string, string> Details) Offer(CommitmentState state, string to, string from, string? note, DateTimeOffset now)
+    public static (string Type, Dictionary<string, string> Details) Offer(
+        CommitmentState state, string to, string from, string? note, DateTimeOffset now)
     {
         state.PendingHandoff = new(to, from, note, now);
         return (EventTypes.HandoffProposed, EventDetails.HandoffProposed(to, from, note));

@@ -4,10 +4,8 @@ using Microsoft.Extensions.Logging;
 namespace Commitments.Grains.Index;
 
 /// <summary>
-/// What a promise tells its site's index after each write, one update after another: two in flight
-/// could arrive out of order, and an entry of the same version (a text's status, a job id) would go
-/// back to the older copy. The index is derived: an update lost in a crash heals when the index next
-/// reads stored state, and telling again is idempotent (it keeps the highest version).
+/// Tells the index after each write, one update at a time: two in flight could swap, reverting a same-version entry.
+/// A lost update heals when the index next reads stored state.
 /// </summary>
 public sealed partial class IndexFeed(IGrainFactory grains, ILogger logger)
 {

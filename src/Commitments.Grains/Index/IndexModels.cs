@@ -58,13 +58,15 @@ public sealed record IndexEntry(
         s.PendingHandoff is { } offer && s.Escalation.Done.Contains(Escalation.EscalationState.StalledKey(offer.At)),
         s.Texts.Count == 0 ? null : QueueText.From(s.Texts[^1]),
         s.Texts.Count(t => t.Stage == Texts.TextStage.Held),
-        s.Status == CommitmentStatus.Open && s.History.LastOrDefault(h => h.Type == EventTypes.Reopened) is { Actor.Kind: Common.Actor.CustomerKind } reopened
+        s.Status == CommitmentStatus.Open
+        && s.History.LastOrDefault(h => h.Type == EventTypes.Reopened) is { Actor.Kind: Common.Actor.CustomerKind } reopened
             ? reopened.At
             : null);
 
-    /// <summary>Belongs on the manager's queue: open and overdue, escalated, acknowledged, with a stalled handoff, or reopened by the guest.</summary>
+    /// <summary>Belongs on the manager's queue: open and overdue, escalated, acknowledged, stalled, held or guest-reopened.</summary>
     public bool NeedsAttention(DateTimeOffset now) =>
-        Status == CommitmentStatus.Open && (DueAt <= now || Level > 0 || AcknowledgedBy is not null || HandoffStalled || HeldTexts > 0 || GuestReopenedAt is not null);
+        Status == CommitmentStatus.Open
+        && (DueAt <= now || Level > 0 || AcknowledgedBy is not null || HandoffStalled || HeldTexts > 0 || GuestReopenedAt is not null);
 }
 
 /// <summary>A promise's latest text, as the queue shows it: who, what kind, and how delivery went (no number, no body).</summary>
@@ -95,7 +97,7 @@ public interface ISiteIndexObserver : IGrainObserver
     [Orleans.Concurrency.OneWay]
     Task EntryChanged(string site, IndexEntry? before, IndexEntry after);
 
-    /// <summary>A staff member's role, PIN or standing changed, or they signed out: open pages re-check their sign-in.</summary>
+    /// <summary>A staff member's role, PIN or standing changed, or they signed out: open pages re-check sign-in.</summary>
     [Orleans.Concurrency.OneWay]
     Task StaffChanged(string site, string staffId);
 }
@@ -120,26 +122,18 @@ public sealed class SiteIndexState
     /// <summary>Every change made before this moment is in <see cref="Entries"/>.</summary>
     [Id(1)] public DateTimeOffset? Watermark { get; set; }
 
-    /// <summary>
-    /// The site's secret for choosing a promise's shard (the same in every shard): ids are the
-    /// client's to choose, so without it a client could aim thousands at one record.
-    /// </summary>
+    /// <summary>Secret shard-choosing key (same in every shard): clients choose ids, so could otherwise aim thousands at one record.</summary>
     [Id(2)] public byte[]? ShardKey { get; set; }
 }
 
-/// <summary>
-/// Reads promises back from stored state, for an index catching up after a crash. The host
-/// provides it over the grain storage; without one, the index trusts its own snapshot.
-/// </summary>
+/// <summary>Reads stored promises back for an index catching up; without one, the index trusts its own snapshot.</summary>
 public interface ICommitmentStateSource
 {
     IAsyncEnumerable<CommitmentState> ChangedSinceAsync(string site, DateTimeOffset? since, CancellationToken cancellationToken);
 }
 
 /// <summary>
-/// Reads what every site's index last wrote, straight from storage, without activating the indexes
-/// (which also catch up from the promises first). May lag the promises by what changed since; the
-/// host provides it over the grain storage.
+/// Reads every site's stored index shards without activating the indexes; may lag the promises by what changed since.
 /// </summary>
 public interface IStoredSiteIndexes
 {
@@ -150,7 +144,7 @@ public interface IStoredSiteIndexes
 /// <summary>How the index persists itself; defaults suit a hotel with a few thousand promises a month.</summary>
 public sealed class SiteIndexOptions
 {
-    /// <summary>How often pending index changes are written (default 1 s): one write per interval, not per promise.</summary>
+    /// <summary>How often pending changes are written (default 1 s): one write per interval, not per promise.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How far before the watermark the catch-up reads (default 5 min), to cover clock skew with storage.</summary>
@@ -163,12 +157,11 @@ public sealed class SiteIndexOptions
     public int MaxClosedEntries { get; set; } = 2000;
 
     /// <summary>
-    /// At most this many open promises per site (default 10,000): a new one past it is refused (409).
-    /// It keeps the site's index (about 1 KB per promise in 16 stored records) well inside storage's
-    /// 1 MiB per record.
+    /// Open promises per site (default 10,000; past it, 409): keeps the index (~1 KB each over 16 records) well inside
+    /// storage's 1 MiB per record.
     /// </summary>
     public int MaxOpenPromises { get; set; } = 10_000;
 
-    /// <summary>The longest a failing index write waits before it is tried again (default 5 minutes; it doubles from FlushInterval).</summary>
+    /// <summary>Longest wait before retrying a failing write (default 5 minutes; doubles from FlushInterval).</summary>
     public TimeSpan MaxFlushBackoff { get; set; } = TimeSpan.FromMinutes(5);
 }

@@ -1,9 +1,6 @@
 namespace Commitments.Grains.Index;
 
-/// <summary>
-/// Short codes staff type in a reply ("YES K7"): a letter and a digit, leaving out look-alikes
-/// (I, O, 0, 1), so 192 two-character codes before three-character ones are needed.
-/// </summary>
+/// <summary>Codes staff type in a reply ("YES K7"): a letter and a digit, without look-alikes (I, O, 0, 1).</summary>
 public static class ReplyCodes
 {
     private const string Letters = "ABCDEFGHJKLMNPQRSTUVWXYZ";

@@ -12,16 +12,10 @@ namespace Commitments.Grains.Index;
 /// It is derived data: it is written in batches, and heals from stored commitment state.
 /// </summary>
 /// <remarks>
-/// How it heals: each commitment grain writes its own state first and then upserts here. The
-/// index keeps entries in memory and writes them at most once per
-/// <see cref="SiteIndexOptions.FlushInterval"/>, in <see cref="SiteIndexGrain.Shards"/> records (state names
-/// index-0…index-15, by promise id) so that only changed shards are written and a busy site never
-/// outgrows one table entity; each shard records a watermark. When the index activates (after a
-/// crash, a deploy or idle deactivation) it reads back every commitment of the site stored since
-/// the oldest watermark (less an overlap for clock skew) and upserts them; with a shard missing it
-/// reads them all. Entries carry the promise's version (its history length), so replays and late
-/// upserts never move an entry backwards. A commitment grain also upserts itself whenever it is
-/// read from storage.
+/// Commitments write their own state before upserting here, so on activation the index re-reads every promise stored since the
+/// oldest shard watermark (less a clock-skew overlap; all of them if a shard is missing). Writes go at most once per
+/// <see cref="SiteIndexOptions.FlushInterval"/> in <see cref="SiteIndexGrain.Shards"/> shards so a busy site never outgrows one
+/// table entity; entries carry the promise's version, so replays and late upserts never move one backwards.
 /// </remarks>
 public interface ISiteIndexGrain : IGrainWithStringKey
 {
@@ -58,13 +52,13 @@ public interface ISiteIndexGrain : IGrainWithStringKey
     Task<IReadOnlyList<Guid>> DueTexts(DateTimeOffset now);
 
     /// <summary>
-    /// Keeps this site's text sweep running every <paramref name="interval"/> (the one activation of
-    /// the site's index owns it, wherever it lives), and sweeps now, <paramref name="lookAhead"/> ahead.
+    /// Keeps this site's text sweep running every <paramref name="interval"/> (the index activation owns it),
+    /// and sweeps now, <paramref name="lookAhead"/> ahead.
     /// </summary>
     [Idempotent]
     Task SweepTexts(TimeSpan interval, TimeSpan lookAhead);
 
-    /// <summary>When the site's own texts (staff phone codes) are next due (null: none are): the sweep wakes the site then.</summary>
+    /// <summary>When the site's own texts (staff phone codes) are next due (null: none); the sweep wakes the site then.</summary>
     [Orleans.Concurrency.OneWay]
     Task SiteTextsDue(DateTimeOffset? at);
 
@@ -76,21 +70,26 @@ public interface ISiteIndexGrain : IGrainWithStringKey
     [Idempotent]
     Task<IReadOnlyList<IndexEntry>> EscalationPlans();
 
-    /// <summary>Tells <paramref name="observer"/> about every change to the queue for a while (re-subscribe within <see cref="SiteIndexGrain.ObserverLifetime"/>).</summary>
+    /// <summary>
+    /// Tells <paramref name="observer"/> about every queue change (re-subscribe within <see cref="SiteIndexGrain.ObserverLifetime"/>).
+    /// </summary>
     [Idempotent]
     Task Subscribe(IEscalationQueueObserver observer);
 
     [Idempotent]
     Task Unsubscribe(IEscalationQueueObserver observer);
 
-    /// <summary>Tells <paramref name="observer"/> about every change to any promise of the site for a while (re-subscribe within <see cref="SiteIndexGrain.ObserverLifetime"/>).</summary>
+    /// <summary>
+    /// Tells <paramref name="observer"/> about every change to the site's promises
+    /// (re-subscribe within <see cref="SiteIndexGrain.ObserverLifetime"/>).
+    /// </summary>
     [Idempotent]
     Task SubscribeChanges(ISiteIndexObserver observer);
 
     [Idempotent]
     Task UnsubscribeChanges(ISiteIndexObserver observer);
 
-    /// <summary>The site's directory changed for <paramref name="staffId"/> (role, PIN, active, signed out): the screens re-check who is signed in.</summary>
+    /// <summary>The directory changed for <paramref name="staffId"/> (role, PIN, active, signed out): screens re-check who is signed in.</summary>
     [Orleans.Concurrency.OneWay]
     Task StaffChanged(string staffId);
 }
@@ -108,7 +107,8 @@ public sealed partial class SiteIndexGrain(
     public const int Shards = 16;
 
     /// <summary>The state names of the stored shards (index-0…index-15): part of every stored key, never rename.</summary>
-    public static IReadOnlyList<string> ShardStateNames { get; } = [.. Enumerable.Range(0, Shards).Select(i => $"{StateName}-{i}")];
+    public static IReadOnlyList<string> ShardStateNames { get; } =
+        [.. Enumerable.Range(0, Shards).Select(i => $"{StateName}-{i}")];
 
     /// <summary>How long a queue subscription lasts without being renewed.</summary>
     public static readonly TimeSpan ObserverLifetime = TimeSpan.FromMinutes(5);
@@ -166,15 +166,15 @@ public sealed partial class SiteIndexGrain(
             _dirty.UnionWith(Enumerable.Range(0, Shards));
         }
 
-        // Every shard has a watermark once it has been written; a missing one (a new site, or a
-        // lost record) means its entries can only be found by reading every promise once.
+        // A shard without a watermark (new site, lost record) can only be healed by reading every promise once.
         var complete = _shards.All(s => s.RecordExists && s.State.Watermark is not null);
         var since = complete ? _shards.Min(s => s.State.Watermark) - Options.CatchUpOverlap : null;
         var catchUpStarted = time.GetTimestamp();
         var healed = await CatchUp(since, cancellationToken);
         if (_shards.Any(s => s.RecordExists))
         {
-            LogCaughtUp(logger, this.GetPrimaryKeyString(), healed, _entries.Count, (long)time.GetElapsedTime(catchUpStarted).TotalMilliseconds);
+            LogCaughtUp(
+                logger, this.GetPrimaryKeyString(), healed, _entries.Count, (long)time.GetElapsedTime(catchUpStarted).TotalMilliseconds);
         }
 
         // Write every shard once, so the next activation has watermarks to catch up from.
@@ -183,8 +183,7 @@ public sealed partial class SiteIndexGrain(
             _dirty.UnionWith(Enumerable.Range(0, Shards));
         }
 
-        // The flush interleaves with upserts and queries: promises wait on Upsert in their own
-        // turn, so it must never queue behind a storage write (a burst would back up behind it).
+        // Interleaved: promises await Upsert in their own turn, so upserts must never queue behind a storage write.
         this.RegisterGrainTimer(FlushOnTick, new GrainTimerCreationOptions(Options.FlushInterval, Options.FlushInterval)
         {
             Interleave = true,
@@ -273,7 +272,7 @@ public sealed partial class SiteIndexGrain(
                 $"This site has {Options.MaxOpenPromises:N0} open promises, as many as it can hold. Complete or cancel some, then try again.");
         }
 
-        // The shortest free code: start over from the first when few are in use, else go on from the last one handed out.
+        // Shortest free code: restart from the first when few are in use, else continue from the last handed out.
         if (_openCodes.Count + _reservedCodes.Count < 64)
         {
             _codeCursor = 0;
@@ -346,14 +345,14 @@ public sealed partial class SiteIndexGrain(
     }
 
     public Task<IReadOnlyList<Guid>> DueTexts(DateTimeOffset now) =>
-        Task.FromResult<IReadOnlyList<Guid>>([.. _entries.Values.Where(e => e.NextTextAt <= now).OrderBy(e => e.NextTextAt).Select(e => e.Id)]);
+        Task.FromResult<IReadOnlyList<Guid>>(
+            [.. _entries.Values.Where(e => e.NextTextAt <= now).OrderBy(e => e.NextTextAt).Select(e => e.Id)]);
 
     public Task SweepTexts(TimeSpan interval, TimeSpan lookAhead)
     {
         if (_sweep is null || interval != _sweepInterval)
         {
-            // The first sweep of an activation looks a claim's length ahead: texts claimed by a silo
-            // that died with this index's last activation are looked up and sent at once.
+            // The first sweep looks a claim's length ahead, so texts claimed by a silo that died are picked up at once.
             lookAhead = _sweep is null ? TextOutboxes.AttemptLease : lookAhead;
             _sweep?.Dispose();
             _sweepInterval = interval;
@@ -536,9 +535,10 @@ public sealed partial class SiteIndexGrain(
             return;
         }
 
-        // Not every tick: a record storage refuses (too large, say) is not written again every second forever.
+        // Back off so a record storage refuses (too large, say) is not retried every tick forever.
         _flushFailures++;
-        var wait = TimeSpan.FromTicks(Math.Min(Options.MaxFlushBackoff.Ticks, Options.FlushInterval.Ticks * (1L << Math.Min(_flushFailures, 20))));
+        var wait = TimeSpan.FromTicks(
+            Math.Min(Options.MaxFlushBackoff.Ticks, Options.FlushInterval.Ticks * (1L << Math.Min(_flushFailures, 20))));
         _nextFlushAt = now + wait;
         LogFlushBackoff(logger, this.GetPrimaryKeyString(), _flushFailures, (long)wait.TotalMilliseconds);
     }
@@ -571,7 +571,9 @@ public sealed partial class SiteIndexGrain(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Index of site {Site} caught up from stored state: {Healed} promises re-read, {Total} listed, in {ElapsedMs} ms")]
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "Index of site {Site} caught up from stored state: {Healed} promises re-read, {Total} listed, in {ElapsedMs} ms")]
     private static partial void LogCaughtUp(ILogger logger, string site, int healed, int total, long elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Index of site {Site} failed to write {Failures} time(s) in a row; next try in {WaitMs} ms")]

@@ -1,7 +1,8 @@
 namespace Commitments.Grains.Insights;
 
 /// <summary>One team's row of the gap map.</summary>
-public sealed record TeamRow(string Team, int Done, int OnTime, int? MedianLateMinutes, int? P90LateMinutes, int Cancelled, int RatingSum, int Ratings);
+public sealed record TeamRow(
+    string Team, int Done, int OnTime, int? MedianLateMinutes, int? P90LateMinutes, int Cancelled, int RatingSum, int Ratings);
 
 /// <summary>The CX gap map of a period: per team, the handoff matrix ("from&gt;to" keys), on time by day.</summary>
 public sealed record GapMap(
@@ -12,8 +13,7 @@ public sealed record GapMap(
     IReadOnlyList<(DateOnly Date, int OnTime, int Done)> Trend)
 {
     /// <summary>
-    /// Reads one roll-up record per day of the period side by side and adds them up: a year is
-    /// 365 small reads, never a scan of the promises.
+    /// Adds up one roll-up per day: a year is 365 small reads, never a scan of the promises.
     /// </summary>
     public static async Task<GapMap> LoadAsync(IGrainFactory grains, string site, DateOnly from, DateOnly to)
     {

@@ -19,9 +19,9 @@ public sealed record InsightEvent(
     [property: Id(7)] string? To = null,
     [property: Id(8)] DateTimeOffset? OfferedAt = null,
     [property: Id(9)] int? Rating = null,
-    // Not counted: a completion after the guest reopened the promise, or a later reopening (its first completion already counts as not kept).
+    // Not counted: a completion after a guest reopen, or a later reopen (the first completion already counts as not kept).
     [property: Id(10)] bool Repeat = false,
-    // A done taken back at once by whoever marked it: the completion (this event's moment and deadline) is not counted.
+    // A done undone by whoever marked it: the completion is not counted.
     [property: Id(11)] bool Undo = false);
 
 [GenerateSerializer, Alias("commitments.insight-team-day")]
@@ -57,7 +57,7 @@ public sealed class InsightDayState
     [Id(1)] public Dictionary<string, HandoffCell> Handoffs { get; set; } = [];
     /// <summary>"id:seq" of every event counted, so an event told twice counts once.</summary>
     [Id(2)] public HashSet<string> Seen { get; set; } = [];
-    /// <summary>The rating counted for each promise: a guest who rates again replaces their rating, not adds one.</summary>
+    /// <summary>Per promise, so a guest who rates again replaces their rating rather than adding one.</summary>
     [Id(3)] public Dictionary<Guid, CountedRating> Ratings { get; set; } = [];
 
     /// <summary>Counts <paramref name="events"/> into <paramref name="state"/>, each once; <paramref name="teamOf"/> names a person's team.</summary>
@@ -85,7 +85,7 @@ public sealed class InsightDayState
 
                     break;
                 case EventTypes.Reopened:
-                    // The guest said it was not done: the promise's first completion (this event's moment and deadline) was not kept.
+                    // The guest said it was not done: the first completion was not kept.
                     var unkept = state.Team(teamOf(e.Owner));
                     if (e.At <= e.DueAt && unkept.OnTime > 0)
                     {
@@ -164,11 +164,8 @@ public sealed class InsightDayState
 }
 
 /// <summary>
-/// One site's day (in the site's time zone) of what promises did: per team, promises done, on time,
-/// lateness, ratings; per pair of teams, handoffs offered, accepted, declined and how long accepting
-/// took. Kept current by the promises as they change, so the gap map for a year reads 365 small
-/// records rather than scanning 150,000 promises. Derived from the ledger: a promise tells its
-/// events after writing them, and an event told twice counts once.
+/// One site's day of per-team and per-team-pair counts, kept current by the promises so a year's gap map reads 365 small
+/// records, not every promise. Derived from the ledger; an event told twice counts once.
 /// </summary>
 public interface IInsightDayGrain : IGrainWithStringKey
 {
@@ -211,7 +208,8 @@ public sealed class InsightDayGrain(
 
         // Written behind, once a second at most: a busy desk's promises share one write.
         _dirty = true;
-        _flush ??= this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan) { KeepAlive = true });
+        _flush ??= this.RegisterGrainTimer(
+            FlushAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan) { KeepAlive = true });
     }
 
     public Task<InsightDayState> Get() => Task.FromResult(day.State);

@@ -14,7 +14,7 @@ public static class InsightEvents
         EventTypes.Reopened,
     ];
 
-    /// <summary>Whether an event counts: a reopening only when the guest asked for it (a promise they say was not done was not kept).</summary>
+    /// <summary>A reopening counts only when the guest asked (a promise they say was not done was not kept).</summary>
     public static bool Counts(HistoryEvent e) =>
         Types.Contains(e.Type) && (e.Type != EventTypes.Reopened || e.Actor.Kind == Common.Actor.CustomerKind || e.Read().Undo);
 
@@ -30,13 +30,13 @@ public static class InsightEvents
             case EventTypes.Completed when GuestReopenedBefore(s, e.Seq):
                 return basic with { Repeat = true };
             case EventTypes.Reopened when e.Read().Undo:
-                // The completion it takes back (the one just before it), uncounted on its day, unless that one never counted.
+                // Uncounts the completion just before it, on its day, unless that one never counted.
                 var taken = s.History.Last(p => p.Type == EventTypes.Completed && p.Seq < e.Seq);
                 return GuestReopenedBefore(s, taken.Seq)
                     ? basic with { Repeat = true }
                     : basic with { At = taken.At, Owner = OwnerAt(s, taken.Seq), DueAt = DueAt(s, taken), Undo = true };
             case EventTypes.Reopened:
-                // Counted on the day of the completion it undoes (the first one), with that moment's owner and deadline.
+                // Counted on the first completion's day, with that moment's owner and deadline.
                 var first = s.History.LastOrDefault(p => p.Type == EventTypes.Completed && p.Seq < e.Seq);
                 return first is null || GuestReopenedBefore(s, e.Seq)
                     ? basic with { Repeat = true }
@@ -82,9 +82,7 @@ public static class InsightEvents
     }
 
     /// <summary>
-    /// Recounts every day of a site from its stored promises (the ledger) and replaces those days'
-    /// roll-ups. For when the roll-up missed events (a crash between a promise's write and its
-    /// telling) or its rules changed. Returns how many promises were read.
+    /// Recounts a site's days from the ledger, for missed events (a crash before telling) or changed rules. Returns promises read.
     /// </summary>
     public static async Task<int> RebuildAsync(IGrainFactory grains, ICommitmentStateSource source, string site, CancellationToken cancellationToken)
     {

@@ -4,10 +4,8 @@ using Microsoft.Extensions.Logging;
 namespace Commitments.Grains.Insights;
 
 /// <summary>
-/// What a promise tells its site's daily roll-ups: after each write, the new events that count go
-/// to the roll-up of their day (site time). One-way and best effort: the roll-up counts each event
-/// once, and it is derived — an event lost in a crash between the write and this call is missing
-/// there, not in the ledger (a rebuild counts it).
+/// Tells the daily roll-ups new events after each write, one-way and best effort: the roll-up is derived, so an event lost
+/// in a crash is missing only there (a rebuild counts it).
 /// </summary>
 public sealed partial class InsightFeed(IGrainFactory grains, ILogger logger)
 {
@@ -35,7 +33,8 @@ public sealed partial class InsightFeed(IGrainFactory grains, ILogger logger)
         try
         {
             var zone = await zoneOfSite();
-            foreach (var group in fresh.Select(e => InsightEvents.From(state, e)).GroupBy(e => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(e.At, zone).DateTime)))
+            foreach (var group in fresh.Select(e => InsightEvents.From(state, e))
+                .GroupBy(e => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(e.At, zone).DateTime)))
             {
                 IInsightDayGrain.For(grains, site, group.Key).Record([.. group]).Ignore();
             }

@@ -7,10 +7,7 @@ using Orleans.Concurrency;
 namespace Commitments.Grains.Sites;
 
 /// <summary>A site (hotel): its name, clock, phone region, teams and staff directory.</summary>
-/// <remarks>
-/// Reads interleave with changes, so a promise (or a phone's reply acting on one) can always read
-/// the directory, even while the site waits on another grain: no call cycle can deadlock.
-/// </remarks>
+/// <remarks>Reads interleave with changes so a promise can always read the directory: no call cycle can deadlock.</remarks>
 public interface ISiteGrain : IGrainWithStringKey, ITextOutbox
 {
     /// <summary>Creates the site if it does not exist yet; an existing site is left as it is.</summary>
@@ -42,16 +39,13 @@ public interface ISiteGrain : IGrainWithStringKey, ITextOutbox
     /// <summary>Deactivates a leaver and lists what they still own or were offered, for a manager to hand on.</summary>
     Task<DeactivationResult> DeactivateStaff(Actor actor, string staffId);
 
-    /// <summary>
-    /// Checks a PIN. <paramref name="enrolledDevice"/>: the attempt comes from one of the site's own
-    /// devices (a manager signed in on it), whose failures are counted apart from everyone else's.
-    /// </summary>
+    /// <summary>Checks a PIN; failures from an <paramref name="enrolledDevice"/> (the site's own) are counted apart.</summary>
     Task<SignInResult> SignIn(string staffId, string pin, bool enrolledDevice = false);
 
-    /// <summary>The person signed out of <paramref name="session"/>: that sign-in ends (a copy of its cookie too), and their open pages re-check.</summary>
+    /// <summary>Ends the sign-in of <paramref name="session"/> (a copy of its cookie too); their open pages re-check.</summary>
     Task SignOut(string staffId, string session);
 
-    /// <summary>Whether a sign-in still holds: the person is active, the stamp is theirs, and the session was not ended.</summary>
+    /// <summary>Whether a sign-in holds: person active, stamp theirs, session not ended.</summary>
     [AlwaysInterleave]
     [ReadOnly]
     [Idempotent]
@@ -75,18 +69,18 @@ public interface ISiteGrain : IGrainWithStringKey, ITextOutbox
     /// <summary>A promise was made from this request type, so it moves up the list.</summary>
     Task RequestTypeUsed(string requestTypeId);
 
-    /// <summary>A staff phone's handset says it texted STOP (or START): kept on the person, so escalation need not ask every phone.</summary>
+    /// <summary>A staff phone texted STOP (or START): kept on the person so escalation need not ask every phone.</summary>
     [OneWay]
     Task StaffPhoneOptedOut(string staffId, string handsetKey, bool optedOut);
 
     /// <summary>A manager texts the person a new code for their mobile, which has not answered one yet.</summary>
     Task<StaffInfo> ResendVerification(Actor actor, string staffId);
 
-    /// <summary>The person's phone answered its code: one way from the handset (a stale message about an old phone is dropped).</summary>
+    /// <summary>The person's phone answered its code (one way; a stale message about an old phone is dropped).</summary>
     [OneWay]
     Task StaffPhoneVerified(string staffId, string handsetKey);
 
-    /// <summary>Its index's sweep: the site's own texts that came due go to the dispatcher of the silo it lives on.</summary>
+    /// <summary>From its index's sweep: due site texts go to this silo's dispatcher.</summary>
     [OneWay]
     Task WakeTexts();
 

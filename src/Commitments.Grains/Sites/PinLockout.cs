@@ -1,18 +1,15 @@
 namespace Commitments.Grains.Sites;
 
 /// <summary>
-/// The per-person PIN lock: <see cref="MaxFailures"/> wrong PINs in a row lock a person for
-/// <see cref="Duration"/>. Failures on one of the site's enrolled devices (a tablet a manager signed in
-/// on) and failures from anywhere else are counted apart, so guessing from outside can lock a person
-/// out of outside sign-ins but never out of the site's own tablets. Codes that are nobody's are
-/// counted the same way, in memory, so neither the answer nor a lock tells whether a code exists.
+/// <see cref="MaxFailures"/> wrong PINs lock a person for <see cref="Duration"/>, counted apart on enrolled devices so outside
+/// guessing never locks the site's own tablets. Unknown codes are counted too, so a lock never reveals whether a code exists.
 /// </summary>
 internal sealed class PinLockout(TimeProvider time)
 {
     public const int MaxFailures = 5;
     public static readonly TimeSpan Duration = TimeSpan.FromMinutes(5);
 
-    // Unknown codes tried, at most this many remembered (the oldest lock is forgotten first).
+    // Oldest forgotten first.
     private const int MaxUnknownCodes = 1000;
     private readonly Dictionary<string, PinLock> _unknown = new(StringComparer.Ordinal);
 

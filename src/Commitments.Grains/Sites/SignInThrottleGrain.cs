@@ -1,10 +1,9 @@
 namespace Commitments.Grains.Sites;
 
 /// <summary>
-/// Failed sign-ins from one source (a client address, or anywhere against one site), with growing
-/// delays: past <see cref="ThrottleRule.FreeFailures"/> each failure makes the source wait twice as
-/// long as the one before (from <see cref="ThrottleRule.FirstDelay"/>), up to <see cref="ThrottleRule.MaxDelay"/>;
-/// failures wear off one per <see cref="ThrottleRule.DecayEvery"/>. Keyed by <see cref="Address"/> or <see cref="Site"/>.
+/// Failed sign-ins from one source (<see cref="Address"/> or <see cref="Site"/>): delays double past
+/// <see cref="ThrottleRule.FreeFailures"/>, from <see cref="ThrottleRule.FirstDelay"/> to <see cref="ThrottleRule.MaxDelay"/>;
+/// one failure wears off per <see cref="ThrottleRule.DecayEvery"/>.
 /// </summary>
 public interface ISignInThrottleGrain : IGrainWithStringKey
 {
@@ -20,7 +19,7 @@ public interface ISignInThrottleGrain : IGrainWithStringKey
     static string Site(string site) => $"site/{site}";
 }
 
-/// <summary>How a throttle counts: failures allowed before delays start, how fast they wear off, the first and the longest delay.</summary>
+/// <summary>How a throttle counts.</summary>
 [GenerateSerializer, Immutable, Alias("commitments.throttle-rule")]
 public sealed record ThrottleRule(
     [property: Id(0)] int FreeFailures,
@@ -37,10 +36,7 @@ public sealed class ThrottleState
     [Id(2)] public DateTimeOffset? BlockedUntil { get; set; }
 }
 
-/// <summary>
-/// Stored, so a restart or a deactivation does not hand an attacker a fresh allowance; a source whose
-/// failures have all worn off is forgotten when it deactivates.
-/// </summary>
+/// <summary>Stored so a restart does not hand an attacker a fresh allowance; forgotten once all failures wore off.</summary>
 public sealed class SignInThrottleGrain(
     [PersistentState(SignInThrottleGrain.StateName)] IPersistentState<ThrottleState> throttle,
     TimeProvider time) : Grain, ISignInThrottleGrain

@@ -31,15 +31,13 @@ public sealed partial class SiteGrain(
     {
         if (State.Exists)
         {
-            // Idempotent: a site is known to the registry even if that record was lost or predates it,
-            // and its staff phones to their handsets (once, for sites that predate the flag or whose
-            // registration failed).
+            // Idempotent: re-registers with the registry (record lost or older) and, once, the staff phones with their handsets.
             await GrainFactory.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).Add(SiteId);
             if (!State.HandsetsRegistered)
             {
-                // Once, not on every activation: after a restart thousands of phones would be read
-                // at the moment the promises need storage most.
-                this.RegisterGrainTimer(RegisterHandsetsAsync, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = true });
+                // Not every activation: after a restart it would read thousands of phones just when promises need storage.
+                this.RegisterGrainTimer(
+                    RegisterHandsetsAsync, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = true });
             }
 
             if (State.Staff.Values.Any(s => s.MobileUnverified && s.Active))
@@ -90,7 +88,8 @@ public sealed partial class SiteGrain(
 
     public Task RecordSendOutcome(string textId, SendOutcome outcome) => Texts.RecordSendOutcome(textId, outcome);
 
-    public Task UpdateTextStatus(string textId, string messageSid, string status, int? errorCode) => Texts.UpdateTextStatus(textId, messageSid, status, errorCode);
+    public Task UpdateTextStatus(string textId, string messageSid, string status, int? errorCode) =>
+        Texts.UpdateTextStatus(textId, messageSid, status, errorCode);
 
     public Task<string?> SubmittedSid(string textId) => Task.FromResult(Texts.SubmittedSid(textId));
 
@@ -151,8 +150,7 @@ public sealed partial class SiteGrain(
 
     public async Task StaffPhoneOptedOut(string staffId, string handsetKey, bool optedOut)
     {
-        // One way from the handset (it never waits on the site, which waits on it); a stale message
-        // about a phone the person no longer has is dropped.
+        // One way from the handset (the site waits on it, never the reverse); stale news of an old phone is dropped.
         if (State.Staff.TryGetValue(staffId, out var record) && IHandsetGrain.KeyFor(record.Mobile) == handsetKey && record.OptedOut != optedOut)
         {
             record.OptedOut = optedOut;
@@ -367,7 +365,7 @@ public sealed partial class SiteGrain(
     public Task<bool> IsSignedIn(string staffId, string session, string stamp) =>
         Task.FromResult(State.Exists && State.Staff.TryGetValue(staffId, out var staff) && StaffSignIns.Holds(staff, session, stamp));
 
-    /// <summary>The person's sign-ins must be checked again: the site's open pages hear it through the index's change feed.</summary>
+    /// <summary>Open pages re-check the person's sign-ins, via the index's change feed.</summary>
     private void TellScreens(string staffId) => GrainFactory.GetGrain<ISiteIndexGrain>(SiteId).StaffChanged(staffId).Ignore();
 
     public async Task<DeactivationResult> DeactivateStaff(Actor actor, string staffId)
@@ -528,6 +526,8 @@ public sealed partial class SiteGrain(
         new(id, s.Name, s.Mobile, s.Role, s.Team, s.Active, s.Lead, s.OptedOut, StaffSignIns.Stamp(s),
             s.MobileUnverified, s.VerificationCodes.Count > 0 ? s.VerificationCodes.Max() : null);
 
-    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Registering the staff phones of site {Site} with their handsets failed; the next activation tries again")]
+    [Microsoft.Extensions.Logging.LoggerMessage(
+        Level = Microsoft.Extensions.Logging.LogLevel.Warning,
+        Message = "Registering the staff phones of site {Site} with their handsets failed; the next activation tries again")]
     private static partial void LogHandsetsNotRegistered(Microsoft.Extensions.Logging.ILogger logger, Exception exception, string site);
 }

@@ -51,13 +51,12 @@ public sealed record StaffInfo(
     [property: Id(5)] bool Active,
     // A team lead: escalation texts the owner's team leads at the levels that name them.
     [property: Id(6)] bool Lead = false,
-    // The phone texted STOP, as its handset last told the site. Escalation trusts "not opted out"
-    // (Twilio refuses a text to a phone that did, which opts it out again) and asks the handset
-    // before skipping anyone, so a lost update never silences a level.
+    // As the handset last told the site. Escalation asks the handset before skipping anyone, so a lost update never
+    // silences a level (Twilio refuses an opted-out phone anyway).
     [property: Id(7)] bool OptedOut = false,
-    // Changes whenever every sign-in of this person must end: a new PIN, another role, deactivation.
+    // Changes when all their sign-ins must end: new PIN, role, deactivation.
     [property: Id(8)] string SecurityStamp = "",
-    // The mobile has not answered its verification code yet: no staff texts go to it, and its replies do not act as the person.
+    // Unverified mobile: no staff texts, and its replies do not act as the person.
     [property: Id(9)] bool MobileUnverified = false,
     // When the latest verification code was texted (null: none was).
     [property: Id(10)] DateTimeOffset? VerificationSentAt = null)
@@ -87,7 +86,7 @@ public enum SignInOutcome
     SignedIn = 0,
     WrongPin = 1,
     LockedOut = 2,
-    // 3 was UnknownStaff: a code that is nobody's now answers WrongPin, so nothing tells whether a code exists.
+    // 3 is retired: unknown codes answer WrongPin, so nothing tells whether a code exists.
 }
 
 [GenerateSerializer, Immutable, Alias("commitments.signin-result")]
@@ -95,7 +94,7 @@ public sealed record SignInResult(
     [property: Id(0)] SignInOutcome Outcome,
     [property: Id(1)] StaffInfo? Staff,
     [property: Id(2)] TimeSpan? RetryAfter,
-    // The new sign-in's id: it holds until the person signs out of it (or every sign-in of theirs ends).
+    // Holds until the person signs out of it (or all their sign-ins end).
     [property: Id(3)] string? Session = null);
 
 /// <summary>A manager's changes to the site's settings (null = unchanged).</summary>

@@ -13,16 +13,12 @@ public interface ISiteRegistryGrain : IGrainWithStringKey
     [Idempotent]
     Task<IReadOnlyList<string>> List();
 
-    /// <summary>
-    /// Keeps every site's text sweep running (each in its site's index, once in the cluster). Every host
-    /// calls it now and then, so the registry's one activation comes back wherever a silo died.
-    /// </summary>
+    /// <summary>Keeps every site's text sweep running; every host calls it, so the registry returns wherever a silo died.</summary>
     [Idempotent]
     Task KeepSweeping(TimeSpan interval);
 
     /// <summary>
-    /// A silo died: every site sweeps now, a claim's length ahead, so that silo's claims are taken over at
-    /// once (and the sweeps keep going every <paramref name="interval"/>, should the registry have died with it).
+    /// A silo died: every site sweeps a claim's length ahead to take over its claims, and keeps sweeping every <paramref name="interval"/>.
     /// </summary>
     [Idempotent]
     Task SweepAhead(TimeSpan interval);
@@ -40,7 +36,7 @@ public sealed class SiteRegistryGrain(
     public const string Key = "all";
     public const string StateName = "sites";
 
-    /// <summary>How often every site's index is told to keep sweeping (an index that died with its silo comes back within this).</summary>
+    /// <summary>An index that died with its silo comes back within this.</summary>
     public static readonly TimeSpan KeepInterval = TimeSpan.FromSeconds(5);
 
     private IGrainTimer? _keep;

@@ -87,7 +87,8 @@ public static partial class SiteRules
             return null;
         }
 
-        if (TimeOnly.TryParseExact(value.Trim(), "HH:mm", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var time))
+        if (TimeOnly.TryParseExact(
+            value.Trim(), "HH:mm", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var time))
         {
             return time;
         }

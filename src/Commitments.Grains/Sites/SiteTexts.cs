@@ -4,9 +4,8 @@ using Commitments.Grains.Texts;
 namespace Commitments.Grains.Sites;
 
 /// <summary>
-/// The site's own outbox (<see cref="SiteState.Texts"/>: staff phone codes) as the dispatcher drives
-/// it, by the rules every outbox keeps (<see cref="TextAttempts"/>): an attempt is on record before a
-/// send, an unknown outcome is looked up before any resend. The site's index sweep wakes it.
+/// The site's outbox (<see cref="SiteState.Texts"/>), by the rules of <see cref="TextAttempts"/>: recorded before a send,
+/// looked up before any resend.
 /// </summary>
 internal sealed class SiteTexts(
     TimeProvider time,
@@ -34,7 +33,8 @@ internal sealed class SiteTexts(
             {
                 poll.Add(TextAttempts.Poll(text));
             }
-            else if ((StaffPhones.SkipReason(state(), text) ?? (await IHandsetGrain.For(grains, text.To).IsOptedOut() ? "The recipient opted out (STOP)." : null)) is { } reason)
+            else if ((StaffPhones.SkipReason(state(), text)
+                ?? (await IHandsetGrain.For(grains, text.To).IsOptedOut() ? "The recipient opted out (STOP)." : null)) is { } reason)
             {
                 StaffPhones.Skip(text, reason, now);
             }
@@ -44,7 +44,7 @@ internal sealed class SiteTexts(
             }
         }
 
-        // The attempt is on record before anything is sent: a crash from here on is looked up, never resent blindly.
+        // Recorded before sending: after a crash it is looked up, never resent blindly.
         await write();
         TellIndexWhenTextsAreDue();
         return new TextWork(send, poll);
@@ -100,7 +100,7 @@ internal sealed class SiteTexts(
 
     private bool ClaimantGone(string dispatcherId) => textSignal is null || !textSignal.IsAlive(dispatcherId);
 
-    /// <summary>A change to the site's texts: the dispatcher hears at once, and the index's sweep wakes the site when the next is due.</summary>
+    /// <summary>The dispatcher hears at once; the index's sweep wakes the site when the next is due.</summary>
     public void Changed()
     {
         textSignal?.TextsReady(siteId, TextOutboxes.SiteTexts);

@@ -3,18 +3,15 @@ using Commitments.Grains.Texts;
 namespace Commitments.Grains.Sites;
 
 /// <summary>
-/// What the site tells its staff phones' handsets: whose each phone is, and which code a new phone
-/// must answer. The site waits on its handsets, never the other way round (they tell it one way).
+/// What the site tells its staff phones' handsets. The site waits on its handsets, never the reverse (they tell it one way).
 /// </summary>
 internal sealed class StaffHandsets(StaffPhones phones, IGrainFactory grains, string siteId, Func<SiteState> state, Func<Task> write)
 {
     private IHandsetGrain Handset(string mobile) => IHandsetGrain.For(grains, mobile);
 
     /// <summary>
-    /// A code for the person's (new) mobile; until the phone answers it gets no staff texts and does
-    /// not act as them. The phone learns of the code first, so a code that arrives always works.
-    /// Returns the text that carries it, or null if the phone turns out to be theirs already (it
-    /// answered an earlier code, and that word never reached the site). Nothing here changes yet.
+    /// A code for the person's mobile, told to the phone first so a code that arrives always works. Returns its text, or null
+    /// if the phone is theirs already (the site missed the word). Nothing changes yet.
     /// </summary>
     public async Task<OutboundText?> RequestCodeAsync(string staffId, StaffRecord person, string mobile, string name)
     {
@@ -35,7 +32,7 @@ internal sealed class StaffHandsets(StaffPhones phones, IGrainFactory grains, st
         }
     }
 
-    /// <summary>Phones that answered their code while the site did not hear of it (the word is one way): found, and written.</summary>
+    /// <summary>Finds and records phones that answered their code without the site hearing (the word is one way).</summary>
     public async Task FindVerifiedAsync()
     {
         var found = false;
@@ -54,7 +51,7 @@ internal sealed class StaffHandsets(StaffPhones phones, IGrainFactory grains, st
         }
     }
 
-    /// <summary>Every verified phone's handset told whose it is (a phone waiting for its code keeps waiting: neither registered nor forgotten).</summary>
+    /// <summary>Tells every verified phone whose it is; a phone awaiting its code is neither registered nor forgotten.</summary>
     public async Task RegisterAllAsync()
     {
         foreach (var chunk in state().Staff.Where(s => !s.Value.MobileUnverified).ToList().Chunk(8))
@@ -63,7 +60,7 @@ internal sealed class StaffHandsets(StaffPhones phones, IGrainFactory grains, st
         }
     }
 
-    /// <summary>Tells a staff phone's handset who it belongs to; if that fails, the site makes sure of every phone on its next activation.</summary>
+    /// <summary>If this fails, the site re-registers every phone on its next activation.</summary>
     public async Task RegisterAsync(string mobile, string staffId, bool active)
     {
         try

@@ -33,22 +33,20 @@ public static class StaffPhoneCodes
     }
 
     public static bool Matches(string hash, string site, string staffId, string code) =>
-        LooksLikeCode(code) && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(hash), Encoding.ASCII.GetBytes(Hash(site, staffId, code)));
+        LooksLikeCode(code)
+        && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(hash), Encoding.ASCII.GetBytes(Hash(site, staffId, code)));
 }
 
 /// <summary>
-/// Staff mobiles a manager set that have not proved themselves yet, as on-call systems do: the phone
-/// is texted a code and acts as the person (and gets their texts) only once it replies VERIFY and the
-/// code. The codes travel in the site's own outbox (<see cref="SiteState.Texts"/>), sent by the
-/// dispatcher like a promise's texts: claimed durably before a send, looked up at Twilio before any
-/// resend. The phone's handset checks the code; the site hears of it one way (the site waits on its
-/// handsets, never the other way round).
+/// Unproved staff mobiles: a phone acts as the person only once it replies VERIFY and the code. Codes go through the site's
+/// outbox (<see cref="SiteState.Texts"/>), claimed durably and looked up before any resend. The handset tells the site one
+/// way (the site waits on its handsets, never the reverse).
 /// </summary>
 public sealed class StaffPhones(TimeProvider time)
 {
     public static readonly TimeSpan CodeLifetime = TimeSpan.FromHours(24);
 
-    /// <summary>A manager can text a person a new code this often, and <see cref="CodesPerDay"/> a day: a number cannot be flooded.</summary>
+    /// <summary>Minimum gap between codes to a person (and <see cref="CodesPerDay"/> a day), so a number cannot be flooded.</summary>
     public static readonly TimeSpan ResendAfter = TimeSpan.FromMinutes(1);
     public const int CodesPerDay = 5;
 
@@ -56,8 +54,11 @@ public sealed class StaffPhones(TimeProvider time)
     public static readonly TimeSpan KeepFinished = TimeSpan.FromDays(2);
     public const int MaxTexts = 100;
 
-    /// <summary>A new code for <paramref name="mobile"/>, the person's (new) mobile; nothing changes yet (see <see cref="Record"/>). Refused when they had too many lately.</summary>
-    public (VerificationRequest Request, OutboundText Text) Issue(SiteState site, string siteId, string staffId, StaffRecord person, string mobile, string name)
+    /// <summary>
+    /// A new code for the person's <paramref name="mobile"/>; nothing changes yet (see <see cref="Record"/>). Refused after too many lately.
+    /// </summary>
+    public (VerificationRequest Request, OutboundText Text) Issue(
+        SiteState site, string siteId, string staffId, StaffRecord person, string mobile, string name)
     {
         var now = time.GetUtcNow();
         var lastDay = person.VerificationCodes.Where(at => at > now - TimeSpan.FromDays(1)).ToList();
@@ -76,7 +77,8 @@ public sealed class StaffPhones(TimeProvider time)
         }
 
         var code = StaffPhoneCodes.New();
-        var request = new VerificationRequest(siteId, staffId, StaffPhoneCodes.Hash(siteId, staffId, code), now + CodeLifetime, site.Name ?? siteId, name);
+        var request = new VerificationRequest(
+            siteId, staffId, StaffPhoneCodes.Hash(siteId, staffId, code), now + CodeLifetime, site.Name ?? siteId, name);
         var text = new OutboundText
         {
             Id = $"verify:{staffId}:{now.ToUnixTimeMilliseconds()}",

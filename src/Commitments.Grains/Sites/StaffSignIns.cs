@@ -3,9 +3,7 @@ using Microsoft.AspNetCore.Identity;
 namespace Commitments.Grains.Sites;
 
 /// <summary>
-/// How people sign in at a site: the PIN check with its locks (<see cref="PinLockout"/>), the
-/// security stamp, and the sign-ins (sessions) that hold. Plain rules over the site's staff records;
-/// the site grain writes what they change.
+/// Sign-in rules: PIN check with locks (<see cref="PinLockout"/>), security stamp, sessions. The site grain writes the changes.
 /// </summary>
 internal sealed class StaffSignIns(TimeProvider time, IPasswordHasher<string> hasher)
 {
@@ -14,15 +12,16 @@ internal sealed class StaffSignIns(TimeProvider time, IPasswordHasher<string> ha
 
     private readonly PinLockout _locks = new(time);
 
-    // A hash to check a PIN against when the code is nobody's: the answer then takes as long as a real check.
+    // Checked for unknown codes so the answer takes as long as a real check.
     private string? _decoyHash;
 
     /// <summary>Checks <paramref name="pin"/>; <c>Write</c>: the record changed and is to be written, whatever the outcome.</summary>
-    public (SignInOutcome Outcome, TimeSpan? RetryAfter, string? Session, bool Write) Check(string staffId, StaffRecord? staff, string pin, bool enrolledDevice)
+    public (SignInOutcome Outcome, TimeSpan? RetryAfter, string? Session, bool Write) Check(
+        string staffId, StaffRecord? staff, string pin, bool enrolledDevice)
     {
         if (staff is not { Active: true })
         {
-            // Answered as a wrong PIN, after as long, and locked the same way: nothing tells whether the code exists.
+            // Same answer, timing and lock as a wrong PIN: nothing tells whether the code exists.
             if (_locks.LockedFor(staffId) is { } unknownWait)
             {
                 return (SignInOutcome.LockedOut, unknownWait, null, false);
@@ -74,11 +73,11 @@ internal sealed class StaffSignIns(TimeProvider time, IPasswordHasher<string> ha
         PinLockout.Succeeded(staff, enrolledDevice: true);
     }
 
-    /// <summary>Changes whenever every sign-in of the person must end: a new PIN, another role, deactivation.</summary>
+    /// <summary>Changes when all their sign-ins must end: new PIN, role, deactivation.</summary>
     public static string Stamp(StaffRecord staff) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{staff.PinVersion}.{staff.Role}.{(staff.Active ? 1 : 0)}");
 
-    /// <summary>Whether a sign-in still holds: the person is active, the stamp is theirs, and the session was not ended.</summary>
+    /// <summary>Whether a sign-in holds: person active, stamp theirs, session not ended.</summary>
     public static bool Holds(StaffRecord staff, string session, string stamp) =>
         staff.Active && Stamp(staff) == stamp && staff.Sessions.Contains(session);
 }

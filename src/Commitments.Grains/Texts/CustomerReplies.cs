@@ -3,7 +3,7 @@ using Commitments.Grains.Commitments;
 
 namespace Commitments.Grains.Texts;
 
-/// <summary>What a customer's reply (a text, or the status page's message box) does to their promise: recorded; a rating; "not done" reopens it.</summary>
+/// <summary>What a customer's reply does to their promise: recorded, a rating, or "not done" reopens it.</summary>
 internal static class CustomerReplies
 {
     private static readonly string[] NotDone = ["NOT DONE", "NOTDONE", "NOT DONE!", "NO"];
@@ -21,7 +21,9 @@ internal static class CustomerReplies
         var now = promise.Now;
         if (viaStatusPage)
         {
-            var lastHour = state.History.Where(e => e.Type == EventTypes.CustomerReplied && e.At > now - TimeSpan.FromHours(1) && e.Read().ViaStatusPage).ToList();
+            var lastHour = state.History
+                .Where(e => e.Type == EventTypes.CustomerReplied && e.At > now - TimeSpan.FromHours(1) && e.Read().ViaStatusPage)
+                .ToList();
             if (lastHour.Count >= PromiseCaps.StatusPageMessagesPerHour)
             {
                 throw new RuleViolationException(RuleKind.TooManyAttempts, "message",
@@ -36,12 +38,17 @@ internal static class CustomerReplies
         {
             // A text past the cap is not recorded (nor forwarded); the status page says so.
             return viaStatusPage
-                ? throw new RuleViolationException(RuleKind.Conflict, "message", "This request has all the messages it can hold. Please call the front desk.")
+                ? throw new RuleViolationException(
+                    RuleKind.Conflict, "message", "This request has all the messages it can hold. Please call the front desk.")
                 : (false, null);
         }
 
         var trimmed = body.Trim();
-        promise.Append(Customer, now, EventTypes.CustomerReplied, EventDetails.CustomerReplied(trimmed.Length <= 1000 ? trimmed : trimmed[..1000], viaStatusPage));
+        promise.Append(
+            Customer,
+            now,
+            EventTypes.CustomerReplied,
+            EventDetails.CustomerReplied(trimmed.Length <= 1000 ? trimmed : trimmed[..1000], viaStatusPage));
 
         var site = await promise.RequireSite();
         var language = TextTemplates.Pick(state.Customer?.Language, site.Language);

@@ -7,31 +7,27 @@ using Orleans.Concurrency;
 namespace Commitments.Grains.Texts;
 
 /// <summary>
-/// One phone number (E.164): whether it opted out, which staff it belongs to, what we texted it
-/// lately, and what its replies mean. Opt-out is per number: Twilio blocks the pair of our sender
-/// and this number, whichever site a text is for.
+/// One phone number: opt-out, staff it belongs to, recent texts and what its replies mean. Opt-out is per number
+/// because Twilio blocks our sender and this number as a pair, whichever site a text is for.
 /// </summary>
 public interface IHandsetGrain : IGrainWithStringKey
 {
-    /// <summary>
-    /// The grain for a phone number. Keyed by a hash of the number, not the number itself, so grain
-    /// ids in logs and storage keys never carry a phone number.
-    /// </summary>
+    /// <summary>Keyed by a hash of the number so grain ids in logs and storage keys never carry a phone number.</summary>
     static IHandsetGrain For(IGrainFactory grains, string e164) => grains.GetGrain<IHandsetGrain>(KeyFor(e164));
 
-    /// <summary>The handset's key: a keyed hash of the number (<see cref="PhoneKeys"/>), so keys and logs never show it.</summary>
+    /// <summary>A keyed hash of the number (<see cref="PhoneKeys"/>), so keys and logs never show it.</summary>
     static string KeyFor(string e164) => KeyPrefix + PhoneKeys.Of(e164);
 
-    /// <summary>Before keys were keyed, handsets were stored as "h-" and an unsalted hash: only for moving them.</summary>
+    /// <summary>The old "h-" unsalted-hash key: only for moving records to the keyed one.</summary>
     static string LegacyKeyFor(string e164) => LegacyKeyPrefix + PhoneKeys.LegacyOf(e164);
 
     const string KeyPrefix = "h2-";
     const string LegacyKeyPrefix = "h-";
 
-    /// <summary>Takes in what the record under the number's old key held (moving keys): opt-out, staff, texts, answers.</summary>
+    /// <summary>Merges in the record under the number's old key (moving keys).</summary>
     Task Adopt(HandsetState earlier);
 
-    // Read-only, so it may run while a reply from this phone is being acted on (no deadlock with the promise).
+    // Read-only, so it may interleave with a reply being acted on (no deadlock with the promise).
     [AlwaysInterleave]
     Task<bool> IsOptedOut();
 
@@ -40,14 +36,13 @@ public interface IHandsetGrain : IGrainWithStringKey
     [OneWay]
     Task Texted(HandsetText text);
 
-    // Awaited by the site (the handset tells the site only one way, never waits on it), so a new person's first reply is known.
-    // Only for a verified phone (or inactive: a person who left, or whose phone changed, is forgotten, pending code and all).
+    // The site awaits this (the handset never awaits the site), so a new person's first reply is known. Only for a
+    // verified phone, or inactive: a person who left or changed phone is forgotten, pending code and all.
     Task RegisterStaff(string site, string staffId, bool active);
 
     /// <summary>
-    /// A site texts this phone a code for one of its people: until the phone replies VERIFY and the
-    /// code it does not act as them. Returns true if the phone already is theirs (a verification the
-    /// site did not hear of), and then nothing waits.
+    /// The phone does not act as a site's person until it replies VERIFY and the code. True if it already is theirs
+    /// (a verification the site missed); then nothing waits.
     /// </summary>
     Task<bool> ExpectVerification(VerificationRequest request);
 
@@ -63,7 +58,7 @@ public sealed partial class HandsetGrain(
     TimeProvider time,
     ILogger<HandsetGrain> logger) : Grain, IHandsetGrain
 {
-    /// <summary>Part of every stored key (Orleans' own name for the class, made explicit): never rename.</summary>
+    /// <summary>Part of every stored key: never rename.</summary>
     public const string GrainTypeName = "handset";
     public const string StateName = "handset";
     public const int MaxPassiveReplies = 5;
@@ -79,12 +74,11 @@ public sealed partial class HandsetGrain(
     private static readonly HashSet<string> StartWords = ["START", "UNSTOP"];
     private static readonly HashSet<string> HelpWords = ["HELP", "INFO"];
 
-    // Read on first use, not on activation: a text to a staff member is only noted in memory (see
-    // Texted), so a burst of escalation texts to phones not yet active costs them no storage read.
+    // Read on first use: staff texts are only noted in memory, so an escalation burst costs inactive phones no read.
     private StoredState<HandsetState>? _handset;
     private Task? _loading;
 
-    // Texts to staff noted before the state was read: they join it when it is.
+    // Staff texts noted before the state was read; merged in when it is.
     private readonly List<HandsetText> _notedBeforeLoad = [];
 
     private StoredState<HandsetState> Stored => _handset ??= StoredState<HandsetState>.For(GrainContext, StateName);
@@ -145,7 +139,7 @@ public sealed partial class HandsetGrain(
     public async Task Adopt(HandsetState earlier)
     {
         await EnsureLoadedAsync();
-        // An opt-out is never lost in the move; what this record learned since is newer and stays.
+        // Never lose an opt-out in the move; what this record learned since is newer and stays.
         if (earlier.OptedOut && !State.OptedOut && State.OptedOutAt is null)
         {
             State.OptedOut = true;
@@ -178,15 +172,12 @@ public sealed partial class HandsetGrain(
 
     // One way: the site awaits this grain (RegisterStaff), so this grain never awaits the site.
     private void TellSite(string site, string staffId) =>
-        GrainFactory.GetGrain<Sites.ISiteGrain>(site).StaffPhoneOptedOut(staffId, this.GetPrimaryKeyString(), State.OptedOut).Ignore();
+        GrainFactory.GetGrain<Sites.ISiteGrain>(site)
+            .StaffPhoneOptedOut(staffId, this.GetPrimaryKeyString(), State.OptedOut).Ignore();
 
-    // What we texted is written behind, off the path of a burst of sends; every other change writes
-    // at once and takes what we texted with it. A text to a customer is written within a second: it
-    // is how the customer's reply finds the promise. A text to a staff member only ranks which of
-    // their promises a bare "DONE" means, and the promise's last change in the site index stands in
-    // for it when it is missing, so it is kept in memory (the phone's state is not even read for
-    // it) and rides along with the phone's next write: a burst of escalations costs staff phones
-    // no storage operations, and neither does a shutdown after one.
+    // Texts are written behind, off the send path. A customer text is written within a second (it is how their reply
+    // finds the promise); a staff text only ranks what a bare "DONE" means (the index stands in if lost), so it stays
+    // in memory and rides along with the phone's next write.
     private bool _textedPending;
     private IGrainTimer? _flush;
 
@@ -212,7 +203,8 @@ public sealed partial class HandsetGrain(
         }
 
         _textedPending = true;
-        _flush ??= this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan) { KeepAlive = true });
+        _flush ??= this.RegisterGrainTimer(
+            FlushAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan) { KeepAlive = true });
     }
 
     private void Remember(HandsetText text)
@@ -316,11 +308,10 @@ public sealed partial class HandsetGrain(
         }
 
         var reply = await Handle(text.Body ?? "");
-        if (reply.Outcome == UnknownNumber && State.Staff.Count == 0 && State.Recent.Count == 0 && State.Pending.Count == 0 && !State.OptedOut && !_textedPending)
+        if (reply.Outcome == UnknownNumber && State.Staff.Count == 0 && State.Recent.Count == 0 && State.Pending.Count == 0
+            && !State.OptedOut && !_textedPending)
         {
-            // A number that is nobody's (no staff, never texted, not opted out) gets no answer and
-            // leaves no record, so strangers texting from many numbers cannot grow storage; a record
-            // one left before this rule is removed.
+            // A stranger's number leaves no record (an older one is removed), so many numbers cannot grow storage.
             if (Stored.RecordExists)
             {
                 await Stored.ClearAsync();
@@ -371,8 +362,9 @@ public sealed partial class HandsetGrain(
             return new(null, "opted-in", Passive: false);
         }
 
-        // A code answers a site's question to this phone; VERIFY from a staff phone with nothing waiting is told so, from anyone else it is just a reply.
-        if (Sites.StaffPhoneCodes.InReply(trimmed) is { } verify && (State.Pending.Count > 0 || (verify.Verb && State.Staff.Count > 0)))
+        // VERIFY from a staff phone with nothing waiting is told so; from anyone else it is just a reply.
+        if (Sites.StaffPhoneCodes.InReply(trimmed) is { } verify
+            && (State.Pending.Count > 0 || (verify.Verb && State.Staff.Count > 0)))
         {
             return HandleVerification(verify.Code);
         }
@@ -380,8 +372,7 @@ public sealed partial class HandsetGrain(
         var cutoff = time.GetUtcNow() - ReplyWindow;
         var lastToCustomer = State.Recent.Where(t => t.StaffId is null && t.At >= cutoff).OrderByDescending(t => t.At).FirstOrDefault();
 
-        // A staff member's phone speaks in commands; anything else from a phone we also texted as a
-        // customer (a colleague staying as a guest) is a customer's reply.
+        // Non-commands from a staff phone we also texted as a customer (a colleague as a guest) are customer replies.
         var staff = State.Staff;
         if (staff.Count > 0 && (lastToCustomer is null || StaffVerb(trimmed) is not null))
         {
@@ -433,14 +424,15 @@ public sealed partial class HandsetGrain(
             State.Staff.Add(new StaffRef(match.Site, match.StaffId));
         }
 
-        // One way, as always toward the site; should it be lost, the site asks again (IsStaffOf) when it next starts or resends.
+        // One way toward the site; if lost, the site asks again (IsStaffOf) when it next starts or resends.
         GrainFactory.GetGrain<Sites.ISiteGrain>(match.Site).StaffPhoneVerified(match.StaffId, key).Ignore();
         if (State.OptedOut)
         {
             TellSite(match.Site, match.StaffId);
         }
 
-        return new(Template("ReplyVerified", ("name", TextTemplates.Name(match.StaffName)), ("site", match.SiteName)), "verified", Passive: false);
+        return new(
+            Template("ReplyVerified", ("name", TextTemplates.Name(match.StaffName)), ("site", match.SiteName)), "verified", Passive: false);
     }
 
     private async Task<Handling> HandleStaff(string body, List<StaffRef> staff)
@@ -484,7 +476,10 @@ public sealed partial class HandsetGrain(
             if (target is null)
             {
                 var codes = candidates.Select(c => c.Entry.ReplyCode).Where(c => c is not null).ToList();
-                return new(Template("ReplyWhich", ("codes", string.Join(", ", codes)), ("first", codes.FirstOrDefault() ?? "")), "ambiguous", Passive: true);
+                return new(
+                    Template("ReplyWhich", ("codes", string.Join(", ", codes)), ("first", codes.FirstOrDefault() ?? "")),
+                    "ambiguous",
+                    Passive: true);
             }
         }
 
@@ -519,9 +514,8 @@ public sealed partial class HandsetGrain(
     }
 
     /// <summary>
-    /// A bare command acts on the promise of the newest actionable text to this person. It is
-    /// ambiguous — and the answer lists the codes — when another fitting promise was texted within
-    /// <see cref="AmbiguityWindow"/> of it, or none of them was texted at all.
+    /// The promise of the newest actionable text; null (ambiguous: the answer lists codes) when another was texted within
+    /// <see cref="AmbiguityWindow"/> of it.
     /// </summary>
     private (StaffRef, IndexEntry)? Newest(List<(StaffRef Who, IndexEntry Entry)> candidates)
     {
@@ -532,7 +526,9 @@ public sealed partial class HandsetGrain(
 
         // When a promise's text to this phone is not on record yet, its last change stands in for it.
         var ranked = candidates
-            .Select(c => (Candidate: c, At: State.Recent.Where(t => t.CommitmentId == c.Entry.Id).Select(t => (DateTimeOffset?)t.At).Max() ?? c.Entry.UpdatedAt))
+            .Select(c => (
+                Candidate: c,
+                At: State.Recent.Where(t => t.CommitmentId == c.Entry.Id).Select(t => (DateTimeOffset?)t.At).Max() ?? c.Entry.UpdatedAt))
             .OrderByDescending(c => c.At)
             .ToList();
         return ranked[0].At - ranked[1].At < AmbiguityWindow ? null : ranked[0].Candidate;

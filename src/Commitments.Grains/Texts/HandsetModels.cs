@@ -21,8 +21,7 @@ public sealed record InboundReply([property: Id(0)] string? Message, [property: 
 public sealed record StaffRef([property: Id(0)] string Site, [property: Id(1)] string StaffId);
 
 /// <summary>
-/// A site asked this phone to prove it is its person's (a new or changed staff mobile): the code's
-/// keyed hash, its names for the answer, and how many wrong codes came.
+/// A site's pending request that this phone prove it is its person's (code kept as a keyed hash).
 /// </summary>
 [GenerateSerializer, Alias("commitments.pending-verification")]
 public sealed class PendingVerification
@@ -57,6 +56,6 @@ public sealed class HandsetState
     /// <summary>Inbound MessageSids already handled, with the answer given (Twilio retries webhooks).</summary>
     [Id(5)] public Dictionary<string, string?> Handled { get; set; } = [];
     [Id(6)] public List<string> HandledOrder { get; set; } = [];
-    /// <summary>Staff registrations waiting for this phone to answer VERIFY and its code: until then it does not act as that person.</summary>
+    /// <summary>Until the phone answers VERIFY and the code it does not act as that person.</summary>
     [Id(7)] public List<PendingVerification> Pending { get; set; } = [];
 }

@@ -8,9 +8,8 @@ using Microsoft.Extensions.Logging;
 namespace Commitments.Grains.Texts;
 
 /// <summary>
-/// A promise's outbox: the texts its events cause, planned into the same write as the events, then
-/// claimed by the dispatcher (on record before anything is sent), sent, and their outcomes and
-/// statuses recorded. The rules for one text are <see cref="TextAttempts"/>; this is the promise's side.
+/// A promise's outbox: texts planned into the same write as their events, claimed on record before sending, outcomes recorded.
+/// The rules for one text are <see cref="TextAttempts"/>.
 /// </summary>
 internal sealed partial class Outbox(IPromise promise, ITextSignal? textSignal, StatusLinks? statusLinks, ILogger logger)
 {
@@ -19,9 +18,8 @@ internal sealed partial class Outbox(IPromise promise, ITextSignal? textSignal, 
     // Events whose texts are not planned yet (planned just before the write).
     private readonly List<HistoryEvent> _unplanned = [];
 
-    // Writes that failed in a row, and until when the outbox is left alone: the sweep wakes a promise
-    // with due texts every second, and one whose record storage refuses must not be tried every second
-    // forever. People's own actions still try.
+    // Back-off after failed writes: the sweep wakes due promises every second, and a record storage refuses must not be
+    // retried that often forever. People's own actions still try.
     private int _failedSaves;
     private DateTimeOffset _quietUntil;
 
@@ -52,7 +50,8 @@ internal sealed partial class Outbox(IPromise promise, ITextSignal? textSignal, 
     }
 
     /// <summary>Plans the texts of the new events into the outbox; null when there were none.</summary>
-    public async Task<(IReadOnlyList<OutboundText> Added, SiteInfo Site, IReadOnlyDictionary<string, StaffInfo> Staff)?> PlanAsync(Func<int, string?> idPrefix)
+    public async Task<(IReadOnlyList<OutboundText> Added, SiteInfo Site, IReadOnlyDictionary<string, StaffInfo> Staff)?> PlanAsync(
+        Func<int, string?> idPrefix)
     {
         if (_unplanned.Count == 0)
         {
@@ -64,7 +63,10 @@ internal sealed partial class Outbox(IPromise promise, ITextSignal? textSignal, 
         var before = State.Texts.Count;
         foreach (var e in _unplanned)
         {
-            TextPlanner.Plan(new PlanContext(State, e, site, staff, e.At) { IdPrefix = idPrefix(e.Seq), StatusLink = statusLinks?.Url(promise.SiteId, State.Id) });
+            TextPlanner.Plan(new PlanContext(State, e, site, staff, e.At)
+            {
+                IdPrefix = idPrefix(e.Seq), StatusLink = statusLinks?.Url(promise.SiteId, State.Id)
+            });
         }
 
         _unplanned.Clear();
@@ -175,8 +177,7 @@ internal sealed partial class Outbox(IPromise promise, ITextSignal? textSignal, 
     public void Signal()
     {
         var now = promise.Now;
-        // Attempts by a dispatcher whose silo is gone, their moment passed: their texts may never have
-        // reached Twilio, and are looked up and sent now.
+        // A dead silo's expired attempts may never have reached Twilio: look them up and send now.
         if (textSignal is not null && State.Texts.Any(t => (t.Stage == TextStage.Waiting && t.NotBefore <= now)
             || (t.Stage == TextStage.Attempting && (t.AttemptBy == EscalationSteps.EarlierActivation
                 || (t.AttemptBy is { } by && by != textSignal.DispatcherId && t.AttemptStartedAt <= now && ClaimantGone(by))))))
@@ -185,7 +186,7 @@ internal sealed partial class Outbox(IPromise promise, ITextSignal? textSignal, 
         }
     }
 
-    /// <summary>The sweep's poke: the dispatcher hears of texts due now (a storage-refused promise is left alone for a while).</summary>
+    /// <summary>The sweep's poke: the dispatcher hears of due texts (a storage-refused promise is left alone a while).</summary>
     public async Task WakeAsync()
     {
         if (Quiet)

@@ -3,11 +3,8 @@ using Commitments.Grains.Common;
 namespace Commitments.Grains.Texts;
 
 /// <summary>
-/// Paces sends so one sender never goes above its rate, counted in segments (§6). Sends are given
-/// slots on a grid of segments ÷ rate seconds, kept <see cref="Margin"/> under the rate so the jitter
-/// between our send and Twilio's clock cannot push a second over it. A send that comes a little late
-/// keeps the grid (timer overshoot does not slow the rate down); after an idle spell the grid
-/// restarts from now, so lateness never turns into a burst.
+/// Paces one sender's segments (§6) on a grid <see cref="Margin"/> under its rate, so clock jitter cannot push a second over.
+/// A late send keeps the grid (overshoot does not slow it); after idling the grid restarts, so lateness never becomes a burst.
 /// </summary>
 public sealed class SendPacer(TimeProvider time)
 {
@@ -17,10 +14,7 @@ public sealed class SendPacer(TimeProvider time)
     private DateTimeOffset _nextFree = DateTimeOffset.MinValue;
     private DateTimeOffset _pausedUntil = DateTimeOffset.MinValue;
 
-    /// <summary>
-    /// Claims the next slot for <paramref name="segments"/> at <paramref name="segmentsPerSecond"/>: how
-    /// long to wait before sending; null, and nothing claimed, when that would be longer than <paramref name="maxWait"/>.
-    /// </summary>
+    /// <summary>Claims the next slot: how long to wait; null (nothing claimed) past <paramref name="maxWait"/>.</summary>
     public TimeSpan? Reserve(int segments, double segmentsPerSecond, TimeSpan maxWait)
     {
         var now = time.GetUtcNow();
@@ -48,16 +42,12 @@ public sealed class SendPacer(TimeProvider time)
 }
 
 /// <summary>
-/// The pace of one sending number for the whole cluster (key: a hash of the sender, so no number shows
-/// in Orleans' logs): every silo's dispatcher takes its slots here, so the rate holds however many hosts send.
+/// One sender's pace for the whole cluster, so the rate holds however many hosts send. Keyed by a hash: no number in logs.
 /// </summary>
 public interface ISenderPaceGrain : IGrainWithStringKey
 {
-    /// <summary>
-    /// Claims a slot for a text of <paramref name="segments"/> segments: how long to wait before sending
-    /// it, or null (nothing claimed) if its turn would come later than <paramref name="maxWait"/>.
-    /// </summary>
-    /// <remarks>Asked again when the grain's silo died mid-call: at worst a slot goes unused.</remarks>
+    /// <summary>Claims a slot: how long to wait; null (nothing claimed) past <paramref name="maxWait"/>.</summary>
+    /// <remarks>Retried if the silo died mid-call: at worst a slot goes unused.</remarks>
     [Idempotent]
     Task<TimeSpan?> Reserve(int segments, double segmentsPerSecond, TimeSpan maxWait);
 
@@ -70,7 +60,8 @@ public sealed class SenderPaceGrain(TimeProvider time) : Grain, ISenderPaceGrain
 {
     private readonly SendPacer _pacer = new(time);
 
-    public Task<TimeSpan?> Reserve(int segments, double segmentsPerSecond, TimeSpan maxWait) => Task.FromResult(_pacer.Reserve(segments, segmentsPerSecond, maxWait));
+    public Task<TimeSpan?> Reserve(int segments, double segmentsPerSecond, TimeSpan maxWait) =>
+        Task.FromResult(_pacer.Reserve(segments, segmentsPerSecond, maxWait));
 
     public Task Pause(TimeSpan pause)
     {

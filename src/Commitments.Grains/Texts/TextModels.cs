@@ -36,15 +36,14 @@ public enum TextStage
     Failed = 3,
     /// <summary>Not sent on purpose: opted out, no longer relevant, or a newer text went out first.</summary>
     Skipped = 4,
-    /// <summary>Held back by the per-person limit on escalation texts until <see cref="OutboundText.NotBefore"/>; the reason says why.</summary>
+    /// <summary>Held by the per-person escalation limit until <see cref="OutboundText.NotBefore"/>.</summary>
     Held = 5,
-    /// <summary>Went out inside another promise's text (a bundle listing the codes); the reason says which.</summary>
+    /// <summary>Went out inside another promise's text (a bundle listing the codes).</summary>
     Bundled = 6,
 }
 
 /// <summary>
-/// One text an event causes, recorded in the same write as the event (the outbox). Its id is
-/// "{event seq}:{kind}:{recipient}", so an event can never cause the same text twice.
+/// A text recorded in the same write as its event; the id "{event seq}:{kind}:{recipient}" means an event never sends it twice.
 /// </summary>
 [GenerateSerializer, Alias("commitments.outbound-text")]
 public sealed class OutboundText
@@ -77,7 +76,7 @@ public sealed class OutboundText
     [Id(21)] public bool AwaitsHandoff { get; set; }
     /// <summary>How many times its status was fetched because callbacks stopped coming.</summary>
     [Id(22)] public int Polls { get; set; }
-    /// <summary>Set when this text carries other held escalation texts too: the codes it lists (its own first).</summary>
+    /// <summary>When this text also carries held escalation texts: the codes it lists (its own first).</summary>
     [Id(23)] public List<string>? BundleCodes { get; set; }
 
     /// <summary>When the dispatcher should next look at it: to send, or to poll a status stuck below final.</summary>
@@ -88,7 +87,7 @@ public sealed class OutboundText
         _ => null,
     };
 
-    /// <summary>A status that has not moved is fetched after these delays, then left alone (many texts stay "sent").</summary>
+    /// <summary>Polls of a stuck status, then left alone (many texts stay "sent").</summary>
     public static readonly TimeSpan[] PollDelays = [TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30), TimeSpan.FromHours(2)];
 
     public bool IsOpen => Stage is TextStage.Waiting or TextStage.Attempting;
@@ -133,10 +132,7 @@ public sealed record SendOutcome(
     [property: Id(4)] bool Final,
     [property: Id(5)] bool OptedOut = false);
 
-/// <summary>
-/// The dispatcher of the silo a promise lives on: the promise wakes it when a text is ready, so each
-/// text is sent by the silo that holds its promise, and responsibility moves with the promise.
-/// </summary>
+/// <summary>The dispatcher of the promise's silo, so responsibility for sending moves with the promise.</summary>
 public interface ITextSignal
 {
     void TextsReady(string site, Guid commitmentId);
@@ -145,14 +141,12 @@ public interface ITextSignal
     string DispatcherId { get; }
 
     /// <summary>
-    /// Whether the dispatcher that claimed a text may still send it: a claim by a live silo is not taken
-    /// over while it lasts; one by a silo the cluster declared dead is looked up at Twilio, then sent.
+    /// A live silo's claim is not taken over while it lasts; a dead silo's text is looked up at Twilio, then sent.
     /// </summary>
     bool IsAlive(string dispatcherId) => dispatcherId == DispatcherId;
 
     /// <summary>
-    /// Sends texts whose attempt the promise already recorded for <see cref="DispatcherId"/> (an
-    /// escalation prepared before its moment): no further write stands between the moment and Twilio.
+    /// Sends texts whose attempt is already recorded for <see cref="DispatcherId"/>, so no write stands between the moment and Twilio.
     /// </summary>
     void Send(IReadOnlyList<TextToSend> texts);
 }

@@ -5,9 +5,7 @@ using Commitments.Grains.Sites;
 namespace Commitments.Grains.Texts;
 
 /// <summary>
-/// A grain that keeps texts to send in its own state (an outbox): a promise, or a site (its staff
-/// phone verifications). The dispatcher of the silo it lives on takes its due texts, sends them and
-/// reports back; every rule stays in the grain.
+/// A grain keeping its texts to send in its own state; its silo's dispatcher sends and reports back, every rule stays in the grain.
 /// </summary>
 public interface ITextOutbox : IGrain
 {
@@ -32,8 +30,7 @@ public static class TextOutboxes
     public static readonly Guid SiteTexts = Guid.Empty;
 
     /// <summary>
-    /// How long a dispatcher's claim on a text holds. Past it the text is due again (with a look-up
-    /// first), so a text whose outcome was never recorded cannot stay claimed for ever.
+    /// How long a claim holds; past it the text is due again (looked up first), so an unrecorded outcome cannot block it forever.
     /// </summary>
     public static readonly TimeSpan AttemptLease = TimeSpan.FromMinutes(2);
 
@@ -42,7 +39,7 @@ public static class TextOutboxes
         : grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id));
 }
 
-/// <summary>How one text moves through an outbox (claimed, sent, failed, its status raised), the same for every outbox.</summary>
+/// <summary>How one text moves through any outbox: claimed, sent, failed, status raised.</summary>
 internal static class TextAttempts
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(5);
@@ -65,18 +62,19 @@ internal static class TextAttempts
         text.UpdatedAt = now;
     }
 
-    /// <summary>Claims <paramref name="text"/> (its words already rendered) and says what the dispatcher sends, with the SIDs a look-up must never take for it.</summary>
-    public static TextToSend Send(OutboundText text, IEnumerable<OutboundText> outbox, string site, Guid outboxId, string dispatcherId, DateTimeOffset now)
+    /// <summary>Claims a rendered <paramref name="text"/> for sending, with the SIDs a look-up must never take for it.</summary>
+    public static TextToSend Send(
+        OutboundText text, IEnumerable<OutboundText> outbox, string site, Guid outboxId, string dispatcherId, DateTimeOffset now)
     {
         var lookUpSince = Claim(text, dispatcherId, now);
         var known = outbox.Where(t => t != text && t.MessageSid is not null).Select(t => t.MessageSid!).ToList();
         return new TextToSend(site, outboxId, text.Id, text.To, text.Body!, lookUpSince, known);
     }
 
-    /// <summary>Records an attempt by <paramref name="dispatcherId"/>; returns since when an earlier attempt must be looked up at Twilio (null: none was made).</summary>
+    /// <summary>Records an attempt by <paramref name="dispatcherId"/>; returns since when to look up an earlier attempt (null: none).</summary>
     public static DateTimeOffset? Claim(OutboundText text, string dispatcherId, DateTimeOffset now)
     {
-        // An earlier attempt (by a process that died, or whose outcome was never recorded) may have reached Twilio.
+        // An earlier attempt whose outcome was never recorded may have reached Twilio.
         var lookUpSince = text.Stage == TextStage.Attempting ? text.AttemptStartedAt : null;
         text.Stage = TextStage.Attempting;
         text.AttemptStartedAt ??= now;
@@ -102,7 +100,7 @@ internal static class TextAttempts
         text.UpdatedAt = now;
         if (text.Stage == TextStage.Submitted)
         {
-            // A callback may have got here first: no later outcome turns an accepted text into a failed or pending one.
+            // A callback may have come first: never turn an accepted text back into a failed or pending one.
             return Applied.AlreadySubmitted;
         }
 
@@ -131,8 +129,11 @@ internal static class TextAttempts
         return Applied.RetryLater;
     }
 
-    /// <summary>A callback's or a poll's status; returns whether the text changed and whether this accepted it (Twilio's callback can overtake its 201).</summary>
-    public static (bool Changed, bool Submitted) ApplyStatus(OutboundText text, string messageSid, string status, int? errorCode, DateTimeOffset now)
+    /// <summary>
+    /// A callback's or poll's status; returns whether the text changed and whether this accepted it (a callback can overtake the 201).
+    /// </summary>
+    public static (bool Changed, bool Submitted) ApplyStatus(
+        OutboundText text, string messageSid, string status, int? errorCode, DateTimeOffset now)
     {
         var submitted = false;
         if (text.MessageSid is null)

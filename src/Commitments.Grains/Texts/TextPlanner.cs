@@ -13,26 +13,20 @@ public sealed record PlanContext(
     IReadOnlyDictionary<string, StaffInfo> Staff,
     DateTimeOffset Now)
 {
-    /// <summary>Text ids start with this instead of the event's seq (texts prepared before their event, see staging).</summary>
+    /// <summary>Replaces the event seq in text ids, for texts prepared before their event.</summary>
     public string? IdPrefix { get; init; }
 
-    /// <summary>The customer's status page, for the first text (null: links are not configured).</summary>
+    /// <summary>For the first text (null: links not configured).</summary>
     public string? StatusLink { get; init; }
 }
 
-/// <summary>
-/// Decides which texts an event causes (the triggers), adding them to the promise's outbox in the
-/// same write as the event. A new kind of text is a template in Templates.resx and a case here.
-/// </summary>
+/// <summary>Which texts an event causes. A new kind of text is a template in Templates.resx and a case here.</summary>
 public static class TextPlanner
 {
-    /// <summary>How long a customer's first text waits for the named person to accept (then it names the maker).</summary>
+    /// <summary>How long a customer's first text waits for the handoff to be accepted (then it names the maker).</summary>
     public static readonly TimeSpan HandoffGrace = TimeSpan.FromMinutes(2);
 
-    /// <summary>
-    /// The wait for acceptance, never more than a third of the time to the deadline: a text that
-    /// promises "by 1:34 pm" must not arrive at 1:34.
-    /// </summary>
+    /// <summary>At most a third of the time to the deadline: a text promising "by 1:34 pm" must not arrive at 1:34.</summary>
     public static TimeSpan HandoffWait(DateTimeOffset now, DateTimeOffset dueAt) =>
         TimeSpan.FromTicks(Math.Clamp((dueAt - now).Ticks / 3, 0, HandoffGrace.Ticks));
 
@@ -50,7 +44,7 @@ public static class TextPlanner
             case EventTypes.HandoffProposed:
                 if (e.Seq == 2 && s.History[0].Type == EventTypes.Created)
                 {
-                    // Made with a handoff: the customer's first text waits to name whoever really does it.
+                    // Waits to name whoever really does it.
                     foreach (var waiting in s.Texts.Where(t => t.Kind == TextKinds.CustomerCreated && t.IsOpen))
                     {
                         waiting.AwaitsHandoff = true;
@@ -98,7 +92,7 @@ public static class TextPlanner
 
             case EventTypes.Completed:
                 SkipWaiting(c, "the promise was completed first");
-                // Waits out the moment in which "done" can still be undone: an undone done is never texted.
+                // Waits out the undo window: an undone done is never texted.
                 ToCustomer(c, TextKinds.CustomerCompleted, notBefore: AfterQuietHours(c.Now + CommitmentGrain.UndoWindow, c.Site));
                 break;
 
@@ -111,8 +105,9 @@ public static class TextPlanner
                 ToCustomer(c, TextKinds.CustomerCancelled);
                 break;
 
-            // A reply that reopened the promise is said in the one text about the reopening, not forwarded as well.
-            case EventTypes.CustomerReplied when !s.History.Any(h => h.Seq == e.Seq + 1 && h.Type == EventTypes.Reopened && h.Actor.Kind == Actor.CustomerKind):
+            // A reply that reopened the promise is covered by the reopening text, not forwarded as well.
+            case EventTypes.CustomerReplied
+                when !s.History.Any(h => h.Seq == e.Seq + 1 && h.Type == EventTypes.Reopened && h.Actor.Kind == Actor.CustomerKind):
                 ToStaff(c, TextKinds.CustomerReplied, s.Owner, "owner");
                 break;
 
@@ -163,7 +158,7 @@ public static class TextPlanner
                 ? TextTemplates.Name(customer.Name)
                 : TextTemplates.Raw("Room", text.Language).Replace("{customer}", TextTemplates.Name(customer.Name)).Replace("{room}", customer.Room),
         };
-        // A first text planned before status links existed has no link value: it goes without one.
+        // Older first texts have no link value: sent without one.
         values.TryAdd("link", "");
         if (text.BundleCodes is { Count: > 1 } codes)
         {
@@ -216,7 +211,8 @@ public static class TextPlanner
         Add(c, kind, role, staffId, person.Mobile, TextTemplates.DefaultLanguage, c.Now, awaitsHandoff: false);
     }
 
-    private static void Add(PlanContext c, string kind, string role, string? staffId, string to, string language, DateTimeOffset notBefore, bool awaitsHandoff)
+    private static void Add(
+        PlanContext c, string kind, string role, string? staffId, string to, string language, DateTimeOffset notBefore, bool awaitsHandoff)
     {
         var e = c.Event;
         var id = $"{c.IdPrefix ?? e.Seq.ToString(CultureInfo.InvariantCulture)}:{kind}:{staffId ?? role}";
@@ -298,7 +294,7 @@ public static class TextPlanner
         }
     }
 
-    /// <summary>Now, unless that is within the site's quiet hours (22:00–08:00 unless set): then when they end.</summary>
+    /// <summary>Now, or the end of the site's quiet hours (default 22:00–08:00).</summary>
     public static DateTimeOffset AfterQuietHours(DateTimeOffset now, SiteInfo site)
     {
         var from = site.QuietFrom ?? SiteInfo.DefaultQuietFrom;

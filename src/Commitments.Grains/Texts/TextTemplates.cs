@@ -6,9 +6,8 @@ using System.Text.RegularExpressions;
 namespace Commitments.Grains.Texts;
 
 /// <summary>
-/// The wording of every text, from Templates.resx (English) and Templates.es.resx (Spanish), with
-/// named placeholders. Rendering keeps a default text within <see cref="MaxSegments"/> segments by
-/// shortening the free-text parts (what was promised, notes, replies), never the facts around them.
+/// Every text's wording (Templates.resx, Templates.es.resx). Rendering fits <see cref="MaxSegments"/> segments by shortening
+/// free text (what was promised, notes, replies), never the facts around it.
 /// </summary>
 public static partial class TextTemplates
 {
@@ -39,8 +38,7 @@ public static partial class TextTemplates
         Resources.GetString(key, Culture(language)) ?? throw new InvalidOperationException($"No text template '{key}'.");
 
     /// <summary>
-    /// Fills <paramref name="key"/>'s template. Values named in <paramref name="shrinkable"/> are cut
-    /// (with an ellipsis) until the text fits in <see cref="MaxSegments"/> segments.
+    /// Fills <paramref name="key"/>'s template, cutting <paramref name="shrinkable"/> values until it fits <see cref="MaxSegments"/>.
     /// </summary>
     public static string Render(string key, string language, IReadOnlyDictionary<string, string> values, params string[] shrinkable)
     {
@@ -88,14 +86,17 @@ public static partial class TextTemplates
 
     /// <summary>The time of day in <paramref name="zone"/>, as the texts write it ("1:49 pm").</summary>
     public static string TimeOf(DateTimeOffset at, TimeZoneInfo zone, string language) =>
-        TimeZoneInfo.ConvertTime(at, zone).ToString(Raw("TimeFormat", language), Culture(language)).Replace("AM", "am").Replace("PM", "pm").Replace(". m.", ".m.");
+        TimeZoneInfo.ConvertTime(at, zone).ToString(Raw("TimeFormat", language), Culture(language))
+            .Replace("AM", "am").Replace("PM", "pm").Replace(". m.", ".m.");
 
     /// <summary>The date and time in <paramref name="zone"/>, for records ("Mon Dec 7, 1:49 pm").</summary>
     public static string DateAndTime(DateTimeOffset at, TimeZoneInfo zone, string language)
     {
         var local = TimeZoneInfo.ConvertTime(at, zone);
         var culture = Culture(language);
-        return $"{local.ToString(Raw("DayFormat", language), culture).TrimEnd('.')} {local.ToString(Raw("DateFormat", language), culture).TrimEnd('.')}, {TimeOf(at, zone, language)}";
+        var day = local.ToString(Raw("DayFormat", language), culture).TrimEnd('.');
+        var date = local.ToString(Raw("DateFormat", language), culture).TrimEnd('.');
+        return $"{day} {date}, {TimeOf(at, zone, language)}";
     }
 
     private static CultureInfo Culture(string language) => CultureInfo.GetCultureInfo(language == "es" ? "es-ES" : "en-US");
@@ -116,7 +117,8 @@ public static partial class TextTemplates
         {
             if (smartEncode)
             {
-                text = text.Replace("…", "...").Replace('’', '\'').Replace('“', '"').Replace('”', '"').Replace('–', '-').Replace('—', '-');
+                text = text.Replace("…", "...").Replace('’', '\'').Replace('“', '"').Replace('”', '"')
+                    .Replace('–', '-').Replace('—', '-');
             }
 
             var gsm = text.All(c => Gsm.Contains(c) || Extension.Contains(c));

@@ -32,7 +32,7 @@ internal static class AuthApi
         var pin = v.Text("pin", body.Pin, 1, 8);
         v.ThrowIfInvalid();
 
-        // The site's own tablets are not slowed by what strangers do; everyone else is, per address and per site.
+        // The site's enrolled tablets are not slowed by strangers' failures; everyone else is, per address and per site.
         var enrolled = device.ReadDevice(http) is { Enrolled: true } known && known.Site == site;
         if (!enrolled && await throttle.WaitForAsync(http, site!) is { } wait)
         {
@@ -50,7 +50,7 @@ internal static class AuthApi
             case SignInOutcome.SignedIn:
                 break;
             case SignInOutcome.LockedOut:
-                // Not who: the answer is the same whether or not the code is somebody's.
+                // The same answer whether or not the PIN is somebody's.
                 throw TooMany("Too many wrong PINs for this name", result.RetryAfter!.Value);
             default:
                 throw new UnauthorizedException("pin", "That site, name and PIN do not match.");

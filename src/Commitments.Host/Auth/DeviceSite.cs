@@ -4,11 +4,8 @@ using Microsoft.AspNetCore.DataProtection;
 namespace Commitments.Host.Auth;
 
 /// <summary>
-/// The site a shared device (a front-desk tablet) belongs to, remembered after someone signs in on
-/// it. Only a device that carries it shows the grid of the site's staff to tap a name: a stranger's
-/// phone that never signed in sees a plain sign-in form and learns no names. A device a manager has
-/// signed in on is the site's own (enrolled): wrong PINs typed on it are counted apart from everyone
-/// else's, so guessing from outside cannot lock staff out of the site's tablets.
+/// The site a shared device belongs to: only such a device shows the staff grid, so a stranger learns no names.
+/// A manager's sign-in enrolls it; its wrong PINs are counted apart, so outside guessing cannot lock out the tablets.
 /// </summary>
 public sealed class DeviceSite(IDataProtectionProvider protection)
 {
@@ -19,7 +16,7 @@ public sealed class DeviceSite(IDataProtectionProvider protection)
 
     private readonly IDataProtector _protector = protection.CreateProtector("Commitments.DeviceSite.v1");
 
-    /// <summary>Remembers the site; a manager's sign-in enrolls the device, and an enrolled device stays so for its site.</summary>
+    /// <summary>Remembers the site; an enrolled device stays enrolled for its site.</summary>
     public void Remember(HttpContext http, string site, bool byManager)
     {
         var enrolled = byManager || ReadDevice(http) is { Enrolled: true } known && known.Site == site;

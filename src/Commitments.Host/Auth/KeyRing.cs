@@ -18,26 +18,30 @@ internal sealed class TableXmlRepository(TableClient table, string service) : IX
     public IReadOnlyCollection<XElement> GetAllElements()
     {
         EnsureTable();
-        return [.. table.Query<TableEntity>(e => e.PartitionKey == _partition).Select(e => XElement.Parse(e.GetString(XmlColumn)))];
+        return [.. table.Query<TableEntity>(e => e.PartitionKey == _partition)
+            .Select(e => XElement.Parse(e.GetString(XmlColumn)))];
     }
 
     public void StoreElement(XElement element, string friendlyName)
     {
         EnsureTable();
         // Elements are never changed once written (revocations are new elements), so a name is written once.
-        table.UpsertEntity(new TableEntity(_partition, TableKeyOf(friendlyName)) { [XmlColumn] = element.ToString(SaveOptions.DisableFormatting) }, TableUpdateMode.Replace);
+        table.UpsertEntity(
+            new TableEntity(_partition, TableKeyOf(friendlyName)) { [XmlColumn] = element.ToString(SaveOptions.DisableFormatting) },
+            TableUpdateMode.Replace);
     }
 
-    /// <summary>
-    /// Claims the right to create the ring's first key: true for one caller of the hour (a ring left to
-    /// expire while the cluster was down for months is started again by a later claim).
-    /// </summary>
+    /// <summary>Claims the right to create the ring's first key: true for one caller per hour, so an expired ring can restart.</summary>
     public bool TryClaimFirstKey(string claimant, DateTimeOffset now)
     {
         EnsureTable();
         try
         {
-            table.AddEntity(new TableEntity(_claims, now.UtcDateTime.ToString("yyyyMMddHH", System.Globalization.CultureInfo.InvariantCulture)) { ["By"] = claimant });
+            table.AddEntity(
+                new TableEntity(_claims, now.UtcDateTime.ToString("yyyyMMddHH", System.Globalization.CultureInfo.InvariantCulture))
+                {
+                    ["By"] = claimant
+                });
             return true;
         }
         catch (RequestFailedException ex) when (ex.Status == StatusCodes.Status409Conflict)
@@ -57,15 +61,17 @@ internal sealed class TableXmlRepository(TableClient table, string service) : IX
 
     // Table keys refuse / \ # ? and control characters.
     private static string TableKeyOf(string text) =>
-        string.IsNullOrEmpty(text) ? Guid.NewGuid().ToString("N") : new string([.. text.Select(c => char.IsAsciiLetterOrDigit(c) || c == '-' ? c : '_')]);
+        string.IsNullOrEmpty(text)
+            ? Guid.NewGuid().ToString("N")
+            : new string([.. text.Select(c => char.IsAsciiLetterOrDigit(c) || c == '-' ? c : '_')]);
 }
 
 /// <summary>
-/// Hosts of a new cluster start together: were each to make its own first key, a cookie made by one
-/// would be unknown to another that read the ring before that key was written. One host makes the
-/// first key; the others wait for it before they serve.
+/// One host makes a new cluster's first key and the others wait for it before serving, or a cookie one host made
+/// could be unknown to another that read the ring earlier.
 /// </summary>
-internal sealed partial class KeyRingAtStartup(IOptions<KeyManagementOptions> options, IKeyManager keys, TimeProvider time, ILogger<KeyRingAtStartup> logger) : IHostedService
+internal sealed partial class KeyRingAtStartup(
+    IOptions<KeyManagementOptions> options, IKeyManager keys, TimeProvider time, ILogger<KeyRingAtStartup> logger) : IHostedService
 {
     // Registered before the silo and the web server: both start after the ring has its key.
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -76,9 +82,12 @@ internal sealed partial class KeyRingAtStartup(IOptions<KeyManagementOptions> op
         }
 
         var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(30);
-        while (!await Task.Run(() => keys.GetAllKeys().Any(k => !k.IsRevoked && k.ExpirationDate > time.GetUtcNow()), cancellationToken))
+        while (!await Task.Run(
+            () => keys.GetAllKeys().Any(k => !k.IsRevoked && k.ExpirationDate > time.GetUtcNow()), cancellationToken))
         {
-            if (await Task.Run(() => repository.TryClaimFirstKey($"{Environment.MachineName}/{Environment.ProcessId}", time.GetUtcNow()), cancellationToken))
+            if (await Task.Run(
+                () => repository.TryClaimFirstKey($"{Environment.MachineName}/{Environment.ProcessId}", time.GetUtcNow()),
+                cancellationToken))
             {
                 var now = time.GetUtcNow();
                 keys.CreateNewKey(now, now + options.Value.NewKeyLifetime);

@@ -4,10 +4,8 @@ using Microsoft.Extensions.Options;
 namespace Commitments.Host.Auth;
 
 /// <summary>
-/// How failed sign-ins from outside the site's enrolled devices are slowed (section "SignIn"). Per
-/// client address: 10 free failures, then delays doubling from 1 s (FirstDelay) to 15 min, one failure wearing
-/// off every 10 minutes. Per site, from every address together: 30 free, one wearing off every 5
-/// minutes. README's security section says what that allows.
+/// How failed sign-ins off enrolled devices are slowed (section "SignIn"), per address and per site: free failures, then
+/// delays doubling from FirstDelay to MaxDelay, one failure wearing off per decay period. See README's security section.
 /// </summary>
 public sealed class SignInThrottleOptions
 {
@@ -19,7 +17,7 @@ public sealed class SignInThrottleOptions
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMinutes(15);
 }
 
-/// <summary>The address and site throttles around one sign-in; their state lives in <see cref="ISignInThrottleGrain"/>s, one per source, shared by the cluster.</summary>
+/// <summary>The address and site throttles around one sign-in, kept cluster-wide in <see cref="ISignInThrottleGrain"/>s.</summary>
 internal sealed class SignInThrottle(IGrainFactory grains, IOptions<SignInThrottleOptions> options)
 {
     /// <summary>How long this client must wait before trying, or null.</summary>
@@ -39,7 +37,8 @@ internal sealed class SignInThrottle(IGrainFactory grains, IOptions<SignInThrott
     }
 
     private ISignInThrottleGrain Address(HttpContext http) =>
-        grains.GetGrain<ISignInThrottleGrain>(ISignInThrottleGrain.Address(http.Connection.RemoteIpAddress?.ToString() ?? "unknown"));
+        grains.GetGrain<ISignInThrottleGrain>(
+            ISignInThrottleGrain.Address(http.Connection.RemoteIpAddress?.ToString() ?? "unknown"));
 
     private ISignInThrottleGrain Site(string site) => grains.GetGrain<ISignInThrottleGrain>(ISignInThrottleGrain.Site(site));
 }

@@ -19,9 +19,10 @@ public static class CommitmentsClaims
 
     public static string? SessionId(this ClaimsPrincipal user) => user.FindFirstValue(Session);
 
-    /// <summary>Whether <paramref name="user"/>'s sign-in still holds: the person is active, has the stamp signed in with, and did not sign out of it.</summary>
+    /// <summary>Whether <paramref name="user"/> is still active, with the same stamp, and not signed out of this session.</summary>
     public static async Task<bool> StillSignedInAsync(this ClaimsPrincipal user, IGrainFactory grains) =>
-        user.SiteId() is { } site && user.StaffId() is { } staff && user.SessionId() is { } session && user.FindFirstValue(Stamp) is { } stamp
+        user.SiteId() is { } site && user.StaffId() is { } staff && user.SessionId() is { } session
+        && user.FindFirstValue(Stamp) is { } stamp
         && await grains.GetGrain<Grains.Sites.ISiteGrain>(site).IsSignedIn(staff, session, stamp);
 
     public static string? StaffId(this ClaimsPrincipal user) => user.FindFirstValue(Staff);
@@ -48,10 +49,7 @@ public sealed class SiteRequest(IGrainFactory grains, HttpContext http)
         new(http.RequestServices.GetRequiredService<IGrainFactory>(), http);
 }
 
-/// <summary>
-/// Every /api/sites/{site} route: a signed-in user of another site gets 404, exactly as if the
-/// site did not exist, so one site cannot even learn which other sites there are.
-/// </summary>
+/// <summary>Every /api/sites/{site} route: another site's user gets 404, so no site can learn which others exist.</summary>
 public sealed class SameSiteFilter : IEndpointFilter
 {
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)

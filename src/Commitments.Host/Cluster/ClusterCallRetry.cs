@@ -4,11 +4,8 @@ using Commitments.Grains.Common;
 namespace Commitments.Host.Cluster;
 
 /// <summary>
-/// While a silo leaves the cluster (a rolling restart) or after one died, a call can meet it: a
-/// rejection ("silo stopping") means the call never ran, and goes again at once to wherever the grain
-/// lives now; a call whose silo went away mid-way may have run, and goes again only if it is
-/// <see cref="IdempotentAttribute">idempotent</see>. Anything else, or the same failure for longer
-/// than <see cref="Patience"/>, goes to the caller as before.
+/// Retries calls that meet a leaving or dead silo: a rejection never ran, so it goes again; a lost silo may have run it,
+/// so only an <see cref="IdempotentAttribute">idempotent</see> call goes again. Other failures, or past <see cref="Patience"/>, reach the caller.
 /// </summary>
 internal sealed class ClusterCallRetry(TimeProvider time) : IOutgoingGrainCallFilter
 {
@@ -19,8 +16,7 @@ internal sealed class ClusterCallRetry(TimeProvider time) : IOutgoingGrainCallFi
 
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
-        // The target clears a request's arguments once it has run it (Orleans resets them on Dispose):
-        // a call made again carries the arguments it was first made with.
+        // Orleans clears a request's arguments on Dispose once run; a retry must carry the originals.
         var request = context.Request;
         var arguments = new object?[request.GetArgumentCount()];
         for (var i = 0; i < arguments.Length; i++)

@@ -5,7 +5,7 @@ using Commitments.Grains.Index;
 
 namespace Commitments.Host.Commitments;
 
-// HTTP shapes of the v1 API. They are contracts with clients, kept apart from grain state.
+// HTTP shapes of the v1 API: client contracts, kept apart from grain state.
 
 public sealed record CreateCommitmentRequest(
     Guid? Id,
@@ -38,7 +38,8 @@ public sealed record CustomerResponse(string Name, string? Mobile, string? Room,
 public sealed record PendingHandoffResponse(string To, string From, string? Note, string At);
 
 /// <summary>A text this promise caused: masked number, who it was for, and where it is (never the body).</summary>
-public sealed record TextResponse(string To, string RecipientRole, string Kind, string Status, int? ErrorCode, string? Reason, string? SentAt, string UpdatedAt);
+public sealed record TextResponse(
+    string To, string RecipientRole, string Kind, string Status, int? ErrorCode, string? Reason, string? SentAt, string UpdatedAt);
 
 public sealed record HistoryEventResponse(int Seq, string At, string Actor, string Type, IReadOnlyDictionary<string, string> Details);
 
@@ -61,8 +62,13 @@ public sealed record CommitmentResponse(
         v.Id,
         v.Site,
         v.What,
-        // Numbers are masked in every view (issue 4, privacy); texts reach the customer without anyone reading it.
-        new CustomerResponse(v.Customer.Name, v.Customer.Mobile is null ? null : Phone.Mask(v.Customer.Mobile), v.Customer.Room, v.Customer.SmsConsent, v.Customer.Language),
+        // Numbers are masked in every view (privacy); texts reach the customer without anyone reading it.
+        new CustomerResponse(
+            v.Customer.Name,
+            v.Customer.Mobile is null ? null : Phone.Mask(v.Customer.Mobile),
+            v.Customer.Room,
+            v.Customer.SmsConsent,
+            v.Customer.Language),
         v.PromisedBy,
         v.Owner,
         SiteTime.Format(v.DueAt, zone),

@@ -3,10 +3,7 @@ using Commitments.Grains.Sites;
 
 namespace Commitments.Host.Development;
 
-/// <summary>
-/// Development only: every phone's conversation with the local Twilio, and a box to reply as that
-/// handset, so a newcomer sees and answers every text without a Twilio account.
-/// </summary>
+/// <summary>Development only: every phone's conversation with the local Twilio, with a box to reply as that phone.</summary>
 internal static class DevTextsPage
 {
     public sealed record HandsetReply(string? From, string? Body);
@@ -20,7 +17,8 @@ internal static class DevTextsPage
         return app;
     }
 
-    private static async Task<IResult> Conversations(DevelopmentTwilio.Settings twilio, IHttpClientFactory http, IGrainFactory grains, TimeProvider time)
+    private static async Task<IResult> Conversations(
+        DevelopmentTwilio.Settings twilio, IHttpClientFactory http, IGrainFactory grains, TimeProvider time)
     {
         using var client = http.CreateClient();
         var conversations = await client.GetFromJsonAsync<JsonElement>(new Uri(twilio.BaseUrl, "/_fake/conversations"));
@@ -36,7 +34,7 @@ internal static class DevTextsPage
             }
         }
 
-        // One clock: times are written by the service, in the (first) site's time and words, not the browser's.
+        // Times in the first site's zone and words, not the browser's.
         var now = time.GetUtcNow();
         var phones = conversations.EnumerateArray().Select(c => new
         {

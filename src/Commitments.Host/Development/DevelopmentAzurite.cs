@@ -4,12 +4,11 @@ using Commitments.Azurite;
 namespace Commitments.Host.Development;
 
 /// <summary>
-/// The embedded development default: with UseDevelopmentStorage=true, make sure Azurite answers on
-/// its standard ports. If nothing does, start the pinned Azurite (infra/azurite, installed on first
-/// use) with its data under the repo's git-ignored .azurite folder; it stops with this process.
-/// Started before anything else and stopped after everything else, so the silo can flush on the way down.
+/// With UseDevelopmentStorage=true and nothing on Azurite's standard ports, starts the pinned Azurite
+/// (data in the git-ignored .azurite); first up and last down, so the silo can flush on the way down.
 /// </summary>
-internal sealed partial class DevelopmentAzurite(IHostEnvironment environment, ILogger<DevelopmentAzurite> logger) : IHostedLifecycleService, IAsyncDisposable
+internal sealed partial class DevelopmentAzurite(IHostEnvironment environment, ILogger<DevelopmentAzurite> logger)
+    : IHostedLifecycleService, IAsyncDisposable
 {
     public const int TablePort = 10002;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);

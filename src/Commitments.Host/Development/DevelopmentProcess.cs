@@ -2,10 +2,7 @@ using System.Diagnostics;
 
 namespace Commitments.Host.Development;
 
-/// <summary>
-/// A helper program the development defaults start before anything else (Azurite, the local
-/// Twilio) and stop after everything else, so the silo can flush its state on the way down.
-/// </summary>
+/// <summary>A development helper process, started first and stopped last so the silo can flush its state.</summary>
 internal abstract class DevelopmentProcess : IHostedLifecycleService, IDisposable
 {
     private Process? _process;

@@ -5,12 +5,11 @@ using System.Net.Sockets;
 namespace Commitments.Host.Development;
 
 /// <summary>
-/// The embedded development default for texts: with no Twilio account configured in Development,
-/// start the local Twilio (tools/Commitments.LocalTwilio, built with the host) as its own process on
-/// a free loopback port, point the Twilio client at it with its well-known test credentials, and
-/// route its inbound texts to this host. /dev/texts shows every phone's conversation.
+/// With no Twilio account in Development, runs tools/Commitments.LocalTwilio on a free loopback port with its test
+/// credentials and routes its inbound texts here; /dev/texts shows the conversations.
 /// </summary>
-internal sealed partial class DevelopmentTwilio(DevelopmentTwilio.Settings settings, ILogger<DevelopmentTwilio> logger) : DevelopmentProcess
+internal sealed partial class DevelopmentTwilio(DevelopmentTwilio.Settings settings, ILogger<DevelopmentTwilio> logger)
+    : DevelopmentProcess
 {
     // The local Twilio's defaults (its LocalTwilioOptions); they only ever work against it.
     private const string AccountSid = "AC10ca1000000000000000000000000000";
@@ -27,7 +26,8 @@ internal sealed partial class DevelopmentTwilio(DevelopmentTwilio.Settings setti
         var publicBaseUrl = (builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? "http://127.0.0.1:5080")
             .Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(u => u.StartsWith("http://", StringComparison.Ordinal))
             ?? "http://127.0.0.1:5080";
-        publicBaseUrl = publicBaseUrl.Replace("://+", "://127.0.0.1").Replace("://*", "://127.0.0.1").Replace("://0.0.0.0", "://127.0.0.1").TrimEnd('/');
+        publicBaseUrl = publicBaseUrl
+            .Replace("://+", "://127.0.0.1").Replace("://*", "://127.0.0.1").Replace("://0.0.0.0", "://127.0.0.1").TrimEnd('/');
         var baseUrl = new Uri($"http://127.0.0.1:{port}");
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -106,6 +106,8 @@ internal sealed partial class DevelopmentTwilio(DevelopmentTwilio.Settings setti
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "No Twilio account configured: texts go to the local Twilio at {Url}; see them at /dev/texts")]
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "No Twilio account configured: texts go to the local Twilio at {Url}; see them at /dev/texts")]
     private static partial void LogStarted(ILogger logger, Uri url);
 }

@@ -4,17 +4,13 @@ using Hangfire;
 
 namespace Commitments.Host.Escalation;
 
-/// <summary>
-/// The jobs. Thin on purpose: they carry ids and a moment, and the promise grain decides; a job
-/// run twice, late, or after the plan moved changes nothing.
-/// </summary>
+/// <summary>Thin jobs: ids and a moment; the promise grain decides, so a twice-run, late or stale job changes nothing.</summary>
 public sealed class EscalationJobs(IGrainFactory grains, EscalationReconciler reconciler, TimeProvider time)
 {
     [DisplayName("Escalation step of {0} at {1:u}")]
     [AutomaticRetry(Attempts = 3, DelaysInSeconds = [1, 5, 15])]
     public Task Wake(string commitmentKey, DateTimeOffset at) =>
-        // One call at a time: overlapping attempts (each bounded by a timeout) met two activations of
-        // the same promise while the directory healed after a silo's death, and its texts went twice.
+        // One call at a time: overlapping attempts can meet two activations after a silo dies and text twice.
         SiloLoss.CallAsync(() => grains.GetGrain<ICommitmentGrain>(commitmentKey).EscalateAt(at), time);
 
     [DisplayName("Reconcile escalations with the promises")]
@@ -23,9 +19,8 @@ public sealed class EscalationJobs(IGrainFactory grains, EscalationReconciler re
     public Task Reconcile(CancellationToken cancellationToken) => reconciler.RunAsync(cancellationToken);
 
     /// <summary>
-    /// The pass after a silo died. Not behind the recurring pass's lock: the dead silo may have held
-    /// it, and then it frees only when its lease runs out. A pass beside another is safe (each promise
-    /// decides once); within a process passes still take turns.
+    /// The pass after a silo died; not behind the recurring lock, which the dead silo may hold until its lease ends.
+    /// Overlapping passes are safe: each promise decides once.
     /// </summary>
     [DisplayName("Reconcile escalations after a silo died")]
     [AutomaticRetry(Attempts = 0)]

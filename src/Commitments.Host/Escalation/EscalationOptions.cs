@@ -6,22 +6,17 @@ namespace Commitments.Host.Escalation;
 public sealed class EscalationOptions
 {
     /// <summary>
-    /// How early a job fires before its step's moment (default 10 s). The promise then prepares the
-    /// step (its texts' attempts recorded) and waits for the exact moment itself, so a burst due at
-    /// one instant is prepared over this lead instead of queueing behind Hangfire's polling and
-    /// storage writes. Hangfire keeps scheduled moments in whole seconds, so this is at least 2 s.
+    /// How early a job fires before its step's moment (default 10 s; at least 2 s, Hangfire keeps whole seconds).
+    /// The promise prepares the step early and waits for the moment itself, so a burst does not queue behind Hangfire.
     /// </summary>
     public TimeSpan JobLead { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How often the reconcile pass runs besides start-up (default every minute; Hangfire's cron is per minute at best).</summary>
+    /// <summary>How often the reconcile pass runs besides start-up (default every minute, Hangfire's finest).</summary>
     public string ReconcileCron { get; set; } = Cron.Minutely();
 
     /// <summary>A step this late with its job not done is taken by the reconcile pass (default 10 s).</summary>
     public TimeSpan ReconcileGrace { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>
-    /// Threads that call Hangfire's client to schedule jobs (default: 1 with in-memory job storage, which
-    /// runs every call on one thread of its own anyway; 4 with Redis, whose calls wait on the network).
-    /// </summary>
+    /// <summary>Threads that schedule Hangfire jobs (default 1 in memory, which is single-threaded anyway; 4 with Redis).</summary>
     public int? SchedulerThreads { get; set; }
 }

@@ -9,10 +9,8 @@ using Microsoft.Extensions.Options;
 namespace Commitments.Host.Escalation;
 
 /// <summary>
-/// The promise ledger is the truth, Hangfire's jobs are derived from it. At start-up and every
-/// minute this walks each site's open promises: a step that came due without its job having
-/// run (the process was down, or in-memory job storage forgot) is taken now, once; a promise
-/// whose job is gone gets a new one. The history of a step taken late says how late.
+/// The promises are the truth, Hangfire's jobs derived: at start-up and every minute, a step due whose job never ran
+/// is taken now, once, and a promise whose job is gone gets a new one.
 /// </summary>
 public sealed partial class EscalationReconciler(
     IGrainFactory grains,
@@ -23,29 +21,28 @@ public sealed partial class EscalationReconciler(
     TimeProvider time,
     ILogger<EscalationReconciler> logger)
 {
-    // Jobs this process scheduled from the index alone (by promise): the promise keeps its old job
-    // id until its next write, so liveness is checked against these too. No job id: the pass woke the
-    // promise itself for a step within the job lead, and it waits for the moment on its own timer.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, (string? JobId, DateTimeOffset At)> _scheduled = new();
+    // Jobs scheduled from the index alone (the promise keeps its old job id until its next write); null: the pass woke it.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, (string? JobId, DateTimeOffset At)> _scheduled =
+        new();
 
-    // Built with the host: a job that ran before this moment woke a promise in an earlier process.
+    // A job that ran before this woke a promise in an earlier process.
     private readonly DateTimeOffset _processStarted = time.GetUtcNow();
 
-    // A silo of the cluster died then: a job that ran (or was running) before may have woken an activation that died with it.
+    // A job that ran before a silo died may have woken an activation that died with it.
     private DateTimeOffset _lastSiloLoss = DateTimeOffset.MinValue;
 
     private DateTimeOffset LiveSince => _processStarted > _lastSiloLoss ? _processStarted : _lastSiloLoss;
 
-    /// <summary>A silo was declared dead: jobs that ran before now no longer count as having woken a live promise.</summary>
+    /// <summary>Jobs that ran before now no longer count as having woken a live promise.</summary>
     public void SiloLost() => _lastSiloLoss = time.GetUtcNow();
 
-    /// <summary>What one pass did: promises whose overdue steps it took, and jobs it scheduled again (at start-up, <paramref name="FromStoredShards"/> of them from the indexes' stored copy).</summary>
+    /// <summary>What one pass did; at start-up <paramref name="FromStoredShards"/> came from the indexes' stored copy.</summary>
     public sealed record Result(int Checked, int Escalated, int Rescheduled, int FromStoredShards = 0);
 
-    /// <summary>How many promises one pass works on at once (the start-up pass after downtime may have thousands due).</summary>
+    /// <summary>Promises one pass works on at once.</summary>
     public const int Parallelism = 32;
 
-    // One pass at a time in this process (the start-up pass and the recurring one may meet): the second waits.
+    // One pass at a time in this process; the start-up and recurring passes may meet.
     private readonly SemaphoreSlim _running = new(1, 1);
 
     public async Task<Result> RunAsync(CancellationToken cancellationToken)
@@ -62,11 +59,8 @@ public sealed partial class EscalationReconciler(
     }
 
     /// <summary>
-    /// The pass after a start. Reading every site's index takes seconds (each reads its shards and then
-    /// catches up from the promises), and steps come due meanwhile; so it first works from what the
-    /// indexes last wrote, read straight from storage in a few queries, then makes the full pass, which
-    /// finds what that missed (changes the indexes had not written when the process stopped). Working
-    /// from an older copy is safe: each promise decides from its own state, and a job only wakes it.
+    /// Loading every index takes seconds while steps come due, so this first works from the indexes' stored copy, then
+    /// makes the full pass for what it missed. A stale copy is safe: each promise decides from its own state.
     /// </summary>
     public async Task<Result> RunAtStartupAsync(CancellationToken cancellationToken)
     {
@@ -85,7 +79,8 @@ public sealed partial class EscalationReconciler(
             }
 
             var full = await PassAsync(PlansFromIndexesAsync, cancellationToken);
-            return new Result(full.Checked, early.Escalated + full.Escalated, early.Rescheduled + full.Rescheduled, early.Escalated + early.Rescheduled);
+            return new Result(
+                full.Checked, early.Escalated + full.Escalated, early.Rescheduled + full.Rescheduled, early.Escalated + early.Rescheduled);
         }
         finally
         {
@@ -95,7 +90,8 @@ public sealed partial class EscalationReconciler(
         }
     }
 
-    private delegate Task<(List<(string Site, IndexEntry Entry)> Plans, int Sites, string Source)> PlanSource(CancellationToken cancellationToken);
+    private delegate Task<(List<(string Site, IndexEntry Entry)> Plans, int Sites, string Source)> PlanSource(
+        CancellationToken cancellationToken);
 
     private async Task<Result> PassAsync(PlanSource source, CancellationToken cancellationToken)
     {
@@ -108,13 +104,8 @@ public sealed partial class EscalationReconciler(
             }
         }
 
-        // Two lanes at once. The urgent one, in moment order: a promise with a step to take now is activated
-        // (a read, the step, a write), and one whose step is due within the job lead is woken as its job
-        // would wake it. The other: a promise whose job is gone and whose step is further ahead only gets a
-        // new job, from the index alone (no storage). After a restart that is every open promise, so the
-        // steps coming due must not wait in line behind those jobs, nor behind the steps that came due while
-        // the process was down. All plans first, then both lanes: taking steps while the indexes still load
-        // slowed the loading and, measured, both lanes with it.
+        // Two lanes, so steps coming due never wait behind rescheduling every open promise after a restart: urgent steps
+        // in moment order, and new jobs from the index alone. All plans load first, since taking steps meanwhile slows loading.
         var tally = new Tally(started);
         var (plans, sites, from) = await source(cancellationToken);
         var (urgent, schedule) = Classify(plans, tally, cancellationToken);
@@ -122,14 +113,13 @@ public sealed partial class EscalationReconciler(
 
         if (tally.Escalated + tally.Rescheduled > 0)
         {
-            LogReconciled(logger, tally.Checked, sites, from, (long)tally.Planned.TotalMilliseconds, tally.Escalated, tally.Taken, tally.Rescheduled, tally.Jobs,
-                (long)tally.Scheduled.TotalMilliseconds, (long)time.GetElapsedTime(started).TotalMilliseconds);
+            LogReconciled(logger, tally.Checked, sites, from, (long)tally.Planned.TotalMilliseconds, tally.Escalated, tally.Taken,
+                tally.Rescheduled, tally.Jobs, (long)tally.Scheduled.TotalMilliseconds, (long)time.GetElapsedTime(started).TotalMilliseconds);
         }
 
         return new Result(tally.Checked, tally.Escalated, tally.Rescheduled);
     }
 
-    /// <summary>What one pass counted, and when its parts ended.</summary>
     private sealed class Tally(long started)
     {
         // Counted by both lanes at once (Interlocked).
@@ -149,40 +139,53 @@ public sealed partial class EscalationReconciler(
         public TimeSpan Scheduled { get; set; }
     }
 
-    // Each site's index is its own grain, and after a restart each reads its shards and catches up first:
-    // they load side by side.
-    private async Task<(List<(string Site, IndexEntry Entry)> Plans, int Sites, string Source)> PlansFromIndexesAsync(CancellationToken cancellationToken)
+    // Each site's index is its own grain, so they load side by side.
+    private async Task<(List<(string Site, IndexEntry Entry)> Plans, int Sites, string Source)> PlansFromIndexesAsync(
+        CancellationToken cancellationToken)
     {
         var sites = await grains.GetGrain<ISiteRegistryGrain>(SiteRegistryGrain.Key).List();
         var plans = new System.Collections.Concurrent.ConcurrentBag<(string Site, IndexEntry Entry)>();
-        await Parallel.ForEachAsync(sites, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (site, _) =>
-        {
-            foreach (var entry in await grains.GetGrain<ISiteIndexGrain>(site).EscalationPlans())
+        await Parallel.ForEachAsync(
+            sites,
+            new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (site, _) =>
             {
-                plans.Add((site, entry));
-            }
-        });
+                foreach (var entry in await grains.GetGrain<ISiteIndexGrain>(site).EscalationPlans())
+                {
+                    plans.Add((site, entry));
+                }
+            });
 
         return ([.. plans], sites.Count, "the site indexes");
     }
 
     // What the indexes last wrote, without activating them.
-    private async Task<(List<(string Site, IndexEntry Entry)> Plans, int Sites, string Source)> StoredPlansAsync(CancellationToken cancellationToken)
+    private async Task<(List<(string Site, IndexEntry Entry)> Plans, int Sites, string Source)> StoredPlansAsync(
+        CancellationToken cancellationToken)
     {
         var all = await startupIndexes.GetAsync(cancellationToken);
-        return ([.. all.Where(e => SiteIndexGrain.IsEscalationPlan(e.Entry))], all.Select(e => e.Site).Distinct(StringComparer.Ordinal).Count(), "the indexes' stored shards");
+        return (
+            [.. all.Where(e => SiteIndexGrain.IsEscalationPlan(e.Entry))],
+            all.Select(e => e.Site).Distinct(StringComparer.Ordinal).Count(),
+            "the indexes' stored shards");
     }
 
     // The most urgent first: never planned, then by the next step's moment.
     private (List<Urgent> Now, List<(string Site, IndexEntry Entry)> Schedule) Classify(
         List<(string Site, IndexEntry Entry)> work, Tally tally, CancellationToken cancellationToken)
     {
-        work.Sort((a, b) => Nullable.Compare(a.Entry.EscalationPlanned ? a.Entry.NextEscalationAt : null, b.Entry.EscalationPlanned ? b.Entry.NextEscalationAt : null));
+        work.Sort((a, b) => Nullable.Compare(
+            a.Entry.EscalationPlanned ? a.Entry.NextEscalationAt : null,
+            b.Entry.EscalationPlanned ? b.Entry.NextEscalationAt : null));
 
-        // Whether each job is live is a storage call apiece (a network round trip with Redis): asked side by side.
+        // Each liveness check is a storage round trip (Redis), so they run side by side.
         var now = time.GetUtcNow();
         var live = new bool[work.Count];
-        Parallel.For(0, work.Count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, i => live[i] = IsLive(work[i].Entry, now));
+        Parallel.For(
+            0,
+            work.Count,
+            new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            i => live[i] = IsLive(work[i].Entry, now));
 
         var urgent = new List<Urgent>();
         var schedule = new List<(string Site, IndexEntry Entry)>();
@@ -193,12 +196,11 @@ public sealed partial class EscalationReconciler(
             var ahead = entry.NextEscalationAt > now;
             if (!entry.EscalationPlanned || overdue || (!live[i] && !ahead))
             {
-                // Never planned, a step overdue that no job took, or a job gone with its step due.
                 urgent.Add(new Urgent(site, entry, live[i], Take: true));
             }
             else if (!live[i] && entry.NextEscalationAt - options.Value.JobLead <= now)
             {
-                // A job would fire at once: the pass wakes the promise itself, in line with the steps due, in order.
+                // A job would fire at once: wake the promise here, in order with the steps due.
                 urgent.Add(new Urgent(site, entry, Live: false, Take: false));
             }
             else if (!live[i] && entry.NextEscalationAt is not null)
@@ -207,43 +209,50 @@ public sealed partial class EscalationReconciler(
             }
         }
 
-        (tally.Checked, tally.Taken, tally.Jobs, tally.Planned) = (work.Count, urgent.Count(u => u.Take), schedule.Count, time.GetElapsedTime(tally.Started));
+        (tally.Checked, tally.Taken, tally.Jobs, tally.Planned) =
+            (work.Count, urgent.Count(u => u.Take), schedule.Count, time.GetElapsedTime(tally.Started));
         return (urgent, schedule);
     }
 
-    /// <summary>A promise the pass calls now: to take its due step (<paramref name="Take"/>), or to wake it for a step due within the job lead.</summary>
+    /// <summary>A promise to take its due step now (<paramref name="Take"/>), or to wake for a step within the job lead.</summary>
     private sealed record Urgent(string Site, IndexEntry Entry, bool Live, bool Take);
 
-    // In order, most urgent first. Taking: the grain takes what is due and schedules the next. Waking: as its
-    // job would, the promise prepares the step and waits for the moment.
+    // Most urgent first; a woken promise prepares the step and waits for the moment, as its job would make it.
     private Task UrgentAsync(List<Urgent> urgent, Tally tally, CancellationToken cancellationToken) =>
-        Parallel.ForEachAsync(urgent, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (item, _) =>
-            await ForPromiseAsync(item.Entry.Id, async () =>
-            {
-                var promise = grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(item.Site, item.Entry.Id));
-                if (item.Take)
+        Parallel.ForEachAsync(
+            urgent,
+            new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
+            async (item, _) =>
+                await ForPromiseAsync(item.Entry.Id, async () =>
                 {
-                    var run = await promise.Reconcile(jobLost: !item.Live, item.Entry.EscalationJob);
-                    Interlocked.Increment(ref run.Ran.Count > 0 ? ref tally.Escalated : ref tally.Rescheduled);
-                    return;
-                }
+                    var promise = grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(item.Site, item.Entry.Id));
+                    if (item.Take)
+                    {
+                        var run = await promise.Reconcile(jobLost: !item.Live, item.Entry.EscalationJob);
+                        Interlocked.Increment(ref run.Ran.Count > 0 ? ref tally.Escalated : ref tally.Rescheduled);
+                        return;
+                    }
 
-                var at = item.Entry.NextEscalationAt!.Value;
-                await promise.EscalateAt(at);
-                _scheduled[item.Entry.Id] = (null, at);
-                Interlocked.Increment(ref tally.Rescheduled);
-            }, cancellationToken));
+                    var at = item.Entry.NextEscalationAt!.Value;
+                    await promise.EscalateAt(at);
+                    _scheduled[item.Entry.Id] = (null, at);
+                    Interlocked.Increment(ref tally.Rescheduled);
+                }, cancellationToken));
 
-    // The promise decides when the job wakes it, as with any job; a step that came due meanwhile is woken at once.
+    // The promise decides when the job wakes it; a step that came due meanwhile is woken at once.
     private async Task ScheduleAllAsync(List<(string Site, IndexEntry Entry)> schedule, Tally tally, CancellationToken cancellationToken)
     {
-        await Parallel.ForEachAsync(schedule, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (item, _) =>
-            await ForPromiseAsync(item.Entry.Id, async () =>
-            {
-                var at = item.Entry.NextEscalationAt!.Value;
-                _scheduled[item.Entry.Id] = (await scheduler.ScheduleInBackgroundAsync(CommitmentKey.For(item.Site, item.Entry.Id), at), at);
-                Interlocked.Increment(ref tally.Rescheduled);
-            }, cancellationToken));
+        await Parallel.ForEachAsync(
+            schedule,
+            new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
+            async (item, _) =>
+                await ForPromiseAsync(item.Entry.Id, async () =>
+                {
+                    var at = item.Entry.NextEscalationAt!.Value;
+                    _scheduled[item.Entry.Id] =
+                        (await scheduler.ScheduleInBackgroundAsync(CommitmentKey.For(item.Site, item.Entry.Id), at), at);
+                    Interlocked.Increment(ref tally.Rescheduled);
+                }, cancellationToken));
         tally.Scheduled = time.GetElapsedTime(tally.Started);
     }
 
@@ -261,7 +270,7 @@ public sealed partial class EscalationReconciler(
         }
     }
 
-    // A job is still going to wake the promise for its step: the one it keeps, or one this process scheduled from the index.
+    // Live: the job the promise keeps, or one this process scheduled from the index.
     private bool IsLive(IndexEntry entry, DateTimeOffset now)
     {
         var wokenUntil = entry.NextEscalationAt + options.Value.ReconcileGrace;
@@ -270,8 +279,14 @@ public sealed partial class EscalationReconciler(
                 && (ours.JobId is null ? wokenUntil > now : JobLiveness.IsLive(storage, ours.JobId, wokenUntil, now, LiveSince)));
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Reconcile: {Checked} open plans of {Sites} sites read from {Source} in {PlannedMs} ms; {Escalated} promises escalated late (of {Taken} taken), {Rescheduled} put back on schedule ({Jobs} jobs from the index alone, scheduled by {ScheduledMs} ms); done in {ElapsedMs} ms")]
-    private static partial void LogReconciled(ILogger logger, int @checked, int sites, string source, long plannedMs, int escalated, int taken, int rescheduled, int jobs, long scheduledMs, long elapsedMs);
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "Reconcile: {Checked} open plans of {Sites} sites read from {Source} in {PlannedMs} ms; "
+            + "{Escalated} promises escalated late (of {Taken} taken), {Rescheduled} put back on schedule "
+            + "({Jobs} jobs from the index alone, scheduled by {ScheduledMs} ms); done in {ElapsedMs} ms")]
+    private static partial void LogReconciled(
+        ILogger logger, int @checked, int sites, string source, long plannedMs, int escalated, int taken, int rescheduled, int jobs,
+        long scheduledMs, long elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Start-up reconcile could not read the indexes' stored shards; the full pass follows")]
     private static partial void LogStoredPlansFailed(ILogger logger, Exception exception);
@@ -280,7 +295,7 @@ public sealed partial class EscalationReconciler(
     private static partial void LogPromiseFailed(ILogger logger, Exception exception, Guid commitmentId);
 }
 
-/// <summary>Runs the reconcile pass once the silo is up (the step due while the process was down runs now), and registers the recurring one.</summary>
+/// <summary>Runs the reconcile pass once the silo is up, for steps due while the host was down, and registers the recurring one.</summary>
 internal sealed partial class ReconcileAtStartup(
     EscalationReconciler reconciler,
     IRecurringJobManager recurring,
@@ -295,7 +310,6 @@ internal sealed partial class ReconcileAtStartup(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // After the silo and the web server are started: grains are callable.
         await lifetime.WhenStartedAsync(stoppingToken);
 
         recurring.AddOrUpdate<EscalationJobs>(RecurringJobId, j => j.Reconcile(CancellationToken.None), options.Value.ReconcileCron);
@@ -336,16 +350,16 @@ internal sealed partial class ReconcileAtStartup(
     }
 
     /// <summary>
-    /// A silo died: promises it held had been woken early for steps it was about to take, and those
-    /// activations are gone. One host (the live silo with the lowest address, the same answer on every
-    /// host) queues a pass at once rather than leaving them to the next minute's.
+    /// A dead silo's early-woken promises are gone, so one host (the lowest live address, the same on every host)
+    /// queues a pass at once instead of waiting for the minutely one.
     /// </summary>
     private async Task PassOnSiloLossAsync(CancellationToken stoppingToken)
     {
         await foreach (var snapshot in Cluster.ClusterMembership.SiloDeathsAsync(membership, stoppingToken))
         {
             reconciler.SiloLost();
-            var leader = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).Min();
+            var leader = snapshot.Members.Values
+                .Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).Min();
             if (silo.SiloAddress.Equals(leader))
             {
                 try
@@ -368,9 +382,13 @@ internal sealed partial class ReconcileAtStartup(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Queuing a reconcile pass after a silo died failed; the minutely pass takes over")]
     private static partial void LogEnqueueFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "A silo of the cluster died: queued a reconcile pass for the steps its promises were about to take")]
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "A silo of the cluster died: queued a reconcile pass for the steps its promises were about to take")]
     private static partial void LogPassAfterSiloLoss(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Start-up reconcile attempt {Attempt} of 5 failed; after the fifth the recurring pass takes over")]
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "Start-up reconcile attempt {Attempt} of 5 failed; after the fifth the recurring pass takes over")]
     private static partial void LogRetry(ILogger logger, Exception exception, int attempt);
 }

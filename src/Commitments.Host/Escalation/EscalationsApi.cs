@@ -60,7 +60,9 @@ internal static class EscalationsApi
                 e.Level, e.AcknowledgedBy,
                 e.AcknowledgedUntil is { } until ? SiteTime.Format(until, info.Zone) : null,
                 e.HandoffTo, e.HandoffStalled, e.HeldTexts,
-                e.LastText is { } t ? new EscalationText(t.Kind, t.StaffId ?? t.RecipientRole, t.Status, t.Reason, SiteTime.Format(t.At, info.Zone)) : null);
+                e.LastText is { } t
+                    ? new EscalationText(t.Kind, t.StaffId ?? t.RecipientRole, t.Status, t.Reason, SiteTime.Format(t.At, info.Zone))
+                    : null);
         }).ToList();
         return TypedResults.Ok(new EscalationQueue(request.SiteId, SiteTime.Format(now, info.Zone), items));
     }

@@ -5,14 +5,9 @@ using Microsoft.Extensions.Options;
 namespace Commitments.Host.Escalation;
 
 /// <summary>
-/// Schedules a promise's next escalation moment as a Hangfire job, a little early (see
-/// <see cref="EscalationOptions.JobLead"/>). Hangfire's client API blocks; the calls run on threads
-/// of their own (<see cref="EscalationOptions.SchedulerThreads"/>), so promises await them without
-/// tying up the thread pool in a burst.
-/// Promises' own requests go first: bulk work (<see cref="ScheduleInBackgroundAsync"/>, the jobs a
-/// restart lost, thousands at once, soonest first) gets every ninth turn while they wait, so a promise
-/// about to write its step never waits behind it; but a bulk job whose moment to fire has come goes
-/// before anything, or the step it wakes would be late.
+/// Schedules escalation jobs <see cref="EscalationOptions.JobLead"/> early, on threads of their own
+/// (<see cref="EscalationOptions.SchedulerThreads"/>) since Hangfire's client blocks. Promises' requests go first; bulk work
+/// (<see cref="ScheduleInBackgroundAsync"/>) gets every ninth turn, except a bulk job already due, which goes at once.
 /// </summary>
 internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler, IDisposable
 {
@@ -30,13 +25,19 @@ internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler
     private readonly Thread[] _threads;
     private volatile bool _stopping;
 
-    public HangfireEscalationScheduler(IBackgroundJobClient jobs, IOptions<EscalationOptions> options, TimeProvider time, ILogger<HangfireEscalationScheduler> logger, int threads = 1)
+    public HangfireEscalationScheduler(
+        IBackgroundJobClient jobs,
+        IOptions<EscalationOptions> options,
+        TimeProvider time,
+        ILogger<HangfireEscalationScheduler> logger,
+        int threads = 1)
     {
         _jobs = jobs;
         _options = options;
         _time = time;
         _logger = logger;
-        _threads = [.. Enumerable.Range(0, Math.Max(1, options.Value.SchedulerThreads ?? threads)).Select(i => new Thread(Run) { IsBackground = true, Name = $"Escalation scheduler {i + 1}" })];
+        _threads = [.. Enumerable.Range(0, Math.Max(1, options.Value.SchedulerThreads ?? threads))
+            .Select(i => new Thread(Run) { IsBackground = true, Name = $"Escalation scheduler {i + 1}" })];
         foreach (var thread in _threads)
         {
             thread.Start();
@@ -141,7 +142,7 @@ internal sealed partial class HangfireEscalationScheduler : IEscalationScheduler
 
     public void Dispose()
     {
-        // Requests already queued are still made (they are cheap); then each thread finds nothing and ends.
+        // Queued requests are still made (they are cheap); then each thread ends.
         _stopping = true;
         _pending.Release(_threads.Length);
         foreach (var thread in _threads)

@@ -5,9 +5,8 @@ using Hangfire.AspNetCore;
 namespace Commitments.Host.Escalation;
 
 /// <summary>
-/// Hangfire's log provider is global too (the last host to start sets it), and Hangfire asks it for
-/// loggers lazily: once that host is disposed its logger factory throws. Asking a disposed host for a
-/// logger gets one that drops what it is given instead of failing the caller.
+/// Hangfire's log provider is global and asked lazily, so it may outlive its host: a disposed host's
+/// factory throws, and this returns a logger that drops messages instead.
 /// </summary>
 internal sealed class HostLogProvider(ILoggerFactory factory) : Hangfire.Logging.ILogProvider
 {
@@ -34,10 +33,8 @@ internal sealed class HostLogProvider(ILoggerFactory factory) : Hangfire.Logging
 }
 
 /// <summary>
-/// In-memory job storage belongs to one process: in a cluster each host would run its own recurring
-/// pass and keep the jobs of its promises' steps where no other host can run them. A host with it
-/// refuses to start when the membership table shows another live host in its cluster (before its own
-/// silo joins, so the hosts already running never see it), and stops if another host joins later.
+/// In-memory jobs would strand a cluster's steps in one process, so a host using it refuses to start (before its silo
+/// joins) when the membership table shows another live host, and stops if one joins later.
 /// </summary>
 internal sealed partial class InMemoryJobsStayAlone(
     TableServiceClient tables,
@@ -50,7 +47,7 @@ internal sealed partial class InMemoryJobsStayAlone(
     public const string Why = "Hangfire:Storage is 'inmemory', which keeps escalation jobs in this one process, but other hosts are active " +
         "in this cluster. Every host of a cluster needs Hangfire:Storage=redis and Hangfire:Redis (the same Redis for all).";
 
-    // A live silo writes its row at least every 30 s; a row older than three of those belongs to a host that is gone.
+    // A live silo writes its row at least every 30 s; three missed writes mean the host is gone.
     private static readonly TimeSpan Stale = TimeSpan.FromSeconds(90);
 
     // Before the silo starts (and after Azurite, in Development).
@@ -60,7 +57,8 @@ internal sealed partial class InMemoryJobsStayAlone(
         try
         {
             var since = time.GetUtcNow() - Stale;
-            await foreach (var row in rows.QueryAsync<TableEntity>(e => e.PartitionKey == silo.EffectiveClusterId, cancellationToken: cancellationToken))
+            await foreach (var row in rows.QueryAsync<TableEntity>(
+                e => e.PartitionKey == silo.EffectiveClusterId, cancellationToken: cancellationToken))
             {
                 // This host's own earlier life (this machine, the same port, an older generation) does not count.
                 var earlierSelf = row.GetString("HostName") == System.Net.Dns.GetHostName()
@@ -85,8 +83,7 @@ internal sealed partial class InMemoryJobsStayAlone(
         {
             if (ClusterMembership.OthersActive(membership, self))
             {
-                // A host that joined anyway (configured for Redis, or starting at the same moment): a
-                // cluster cannot keep jobs in one process's memory, so this one leaves it.
+                // Another host joined anyway (Redis, or started at the same moment): this one leaves.
                 LogJoined(logger, Why);
                 lifetime.StopApplication();
                 return;

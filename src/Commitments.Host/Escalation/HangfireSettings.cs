@@ -4,7 +4,7 @@ namespace Commitments.Host.Escalation;
 /// <summary>Hangfire's storage and server (section "Hangfire").</summary>
 public sealed class HangfireSettings
 {
-    /// <summary>"inmemory" (default: one process, forgets on a crash — the reconcile pass covers that) or "redis".</summary>
+    /// <summary>"inmemory" (default; lost on a crash, the reconcile pass covers that) or "redis".</summary>
     public string Storage { get; set; } = "inmemory";
 
     /// <summary>The StackExchange.Redis connection string, for Storage = redis.</summary>
@@ -16,9 +16,6 @@ public sealed class HangfireSettings
     /// <summary>Jobs run at once (default 20): escalation jobs are short grain calls.</summary>
     public int WorkerCount { get; set; } = 20;
 
-    /// <summary>
-    /// The platform's operators ("site/staff", signed in as that person): the only people who see the
-    /// dashboard, which shows every site's jobs. No site's manager is one unless named here.
-    /// </summary>
+    /// <summary>The only people ("site/staff") who see the dashboard, which shows every site's jobs; no manager unless named.</summary>
     public List<string> Operators { get; set; } = [];
 }

@@ -7,9 +7,8 @@ namespace Commitments.Host.Health;
 public sealed class DrainOptions
 {
     /// <summary>
-    /// How long a stopping host keeps serving while it reports not ready (default 5 s: two of the
-    /// balancer's 2-second probes and a margin), so no new request reaches it once it stops listening.
-    /// Only when other hosts are active: a host alone has nowhere to send its traffic.
+    /// How long a stopping host serves while unready, so the balancer stops sending first (default 5 s: two 2-s probes
+    /// and a margin). Only when other hosts are active.
     /// </summary>
     public TimeSpan Delay { get; set; } = TimeSpan.FromSeconds(5);
 }
@@ -56,6 +55,8 @@ internal sealed partial class DrainOnStop(
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: not ready for {DelayMs} ms while the balancer moves traffic to the other hosts")]
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "Stopping: not ready for {DelayMs} ms while the balancer moves traffic to the other hosts")]
     private static partial void LogDraining(ILogger logger, long delayMs);
 }

@@ -25,7 +25,8 @@ internal static class AuthHosting
                 options.LoginPath = SignInPath;
                 // The API answers 401 (a client signs in itself); a page in a browser goes to sign-in.
                 options.Events.OnRedirectToLogin = context => IsApi(context.Request)
-                    ? Problem(context.HttpContext, StatusCodes.Status401Unauthorized, "Sign in first", "This needs a signed-in staff member: POST /api/auth/pin.")
+                    ? Problem(context.HttpContext, StatusCodes.Status401Unauthorized, "Sign in first",
+                        "This needs a signed-in staff member: POST /api/auth/pin.")
                     : Redirect(context);
                 options.Events.OnRedirectToAccessDenied = context => Problem(context.HttpContext, StatusCodes.Status403Forbidden,
                     "Not allowed", "You are signed in, but this is not yours to do.");
@@ -34,7 +35,10 @@ internal static class AuthHosting
         builder.Services.AddAuthorization();
         builder.Services.AddOptions<SignInThrottleOptions>().BindConfiguration("SignIn")
             .Validate(o => o.AddressFreeFailures >= 0 && o.SiteFreeFailures >= 0, "SignIn:*FreeFailures must not be negative.")
-            .Validate(o => o.AddressDecayEvery > TimeSpan.Zero && o.SiteDecayEvery > TimeSpan.Zero && o.FirstDelay > TimeSpan.Zero && o.MaxDelay >= o.FirstDelay, "SignIn:*DecayEvery, SignIn:FirstDelay and SignIn:MaxDelay must be positive, the first delay no longer than the longest.")
+            .Validate(
+                o => o.AddressDecayEvery > TimeSpan.Zero && o.SiteDecayEvery > TimeSpan.Zero
+                    && o.FirstDelay > TimeSpan.Zero && o.MaxDelay >= o.FirstDelay,
+                "SignIn:*DecayEvery, SignIn:FirstDelay and SignIn:MaxDelay must be positive, the first delay no longer than the longest.")
             .ValidateOnStart();
         builder.Services.AddSingleton<SignInThrottle>();
         return builder;
@@ -51,10 +55,7 @@ internal static class AuthHosting
         return Task.CompletedTask;
     }
 
-    /// <summary>
-    /// Every request checks the sign-in against the directory: a person deactivated, given another
-    /// role or a new PIN, or signed out elsewhere is signed out here at once, not when the cookie expires.
-    /// </summary>
+    /// <summary>Every request rechecks the sign-in, so a changed or signed-out person is out at once, not at cookie expiry.</summary>
     private static async Task ValidateStillSignedIn(CookieValidatePrincipalContext context)
     {
         var grains = context.HttpContext.RequestServices.GetRequiredService<IGrainFactory>();

@@ -2,20 +2,17 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace Commitments.Host.Hosting;
 
-/// <summary>How large a request body may be (section "Limits"): each the largest valid request with room to spare.</summary>
+/// <summary>Request body limits (section "Limits"): the largest valid request with room to spare.</summary>
 public sealed class BodyLimitOptions
 {
-    /// <summary>Any /api call (default 64 KiB; the largest valid one, a site's 30 request types, is about 6 KiB).</summary>
+    /// <summary>Any /api call (default 64 KiB; the largest valid one is about 6 KiB).</summary>
     public long ApiBytes { get; set; } = 64 * 1024;
 
-    /// <summary>Twilio's webhooks (default 32 KiB; an inbound text of 1,600 characters, form-encoded, is at most about 15 KiB).</summary>
+    /// <summary>Twilio's webhooks (default 32 KiB; a 1,600-character inbound text is about 15 KiB form-encoded).</summary>
     public long WebhookBytes { get; set; } = 32 * 1024;
 }
 
-/// <summary>
-/// Refuses a body larger than its call can use, before anything reads it: by its declared length at
-/// once, and by the server's own limit for a body sent in chunks (Kestrel stops reading at the limit).
-/// </summary>
+/// <summary>Refuses an oversized body before anything reads it: by declared length, or by Kestrel's limit for chunked bodies.</summary>
 internal static class BodyLimits
 {
     public static IHostApplicationBuilder AddCommitmentsBodyLimits(this IHostApplicationBuilder builder)
@@ -54,11 +51,12 @@ internal static class BodyLimits
             await next(http);
             if (http.Response.StatusCode == StatusCodes.Status413PayloadTooLarge && !http.Response.HasStarted)
             {
-                // A chunked body went past the server's limit while it was read (the endpoint answered 413 with no body).
+                // A chunked body passed Kestrel's limit, which answers 413 with no body.
                 await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = http,
-                    ProblemDetails = new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["body"] = ["is too large for this call."] })
+                    ProblemDetails = new HttpValidationProblemDetails(
+                        new Dictionary<string, string[]> { ["body"] = ["is too large for this call."] })
                     {
                         Status = StatusCodes.Status413PayloadTooLarge,
                         Title = "Request body too large",
@@ -69,7 +67,7 @@ internal static class BodyLimits
         });
     }
 
-    /// <summary>The error a body over <paramref name="max"/> bytes gets; its message is shown as the ProblemDetails' detail.</summary>
+    /// <summary>The error for a body over <paramref name="max"/> bytes; its message becomes the ProblemDetails' detail.</summary>
     public static BadHttpRequestException TooLarge(long max) =>
         new($"The body is larger than this call takes: {max:N0} bytes at most.", StatusCodes.Status413PayloadTooLarge);
 }

@@ -21,9 +21,8 @@ public sealed class DataProtectionSettings
 }
 
 /// <summary>
-/// One key ring for the whole cluster, kept in the storage account: a cookie made by one host is read
-/// by every other, and sign-ins and enrolled tablets survive restarts. Outside Development the keys
-/// are encrypted with a certificate, and a host without one refuses to start.
+/// One key ring in storage for the whole cluster, so every host reads every cookie and sign-ins survive restarts.
+/// Outside Development the keys must be encrypted with a certificate, or the host refuses to start.
 /// </summary>
 internal static class DataProtectionHosting
 {
@@ -45,7 +44,7 @@ internal static class DataProtectionHosting
                 "in the storage account encrypted with a certificate: give a PFX file (and DataProtection:CertificatePassword).");
         }
 
-        // One ring per service: two services in one storage account (staging beside production) never read each other's cookies.
+        // One ring per service, so staging and production in one storage account never read each other's cookies.
         var service = builder.Configuration["Orleans:ServiceId"] is { Length: > 0 } id ? id : new SiloOptions().ServiceId;
         builder.Services.AddOptions<KeyManagementOptions>().Configure<TableServiceClient>((o, tables) =>
             o.XmlRepository = new TableXmlRepository(tables.GetTableClient(settings.TableName), service));
@@ -60,11 +59,14 @@ internal static class DataProtectionHosting
             var certificate = X509CertificateLoader.LoadPkcs12FromFile(settings.CertificatePath!, settings.CertificatePassword);
             return certificate.HasPrivateKey
                 ? certificate
-                : throw new InvalidOperationException($"DataProtection:CertificatePath '{settings.CertificatePath}' has no private key; the keys could not be read back.");
+                : throw new InvalidOperationException(
+                    $"DataProtection:CertificatePath '{settings.CertificatePath}' has no private key; the keys could not be read back.");
         }
         catch (System.Security.Cryptography.CryptographicException ex)
         {
-            throw new InvalidOperationException($"DataProtection:CertificatePath '{settings.CertificatePath}' could not be read as a PFX with the given password: {ex.Message}", ex);
+            throw new InvalidOperationException(
+                $"DataProtection:CertificatePath '{settings.CertificatePath}' could not be read as a PFX with the given password: {ex.Message}",
+                ex);
         }
     }
 }

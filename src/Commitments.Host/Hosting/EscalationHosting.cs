@@ -10,10 +10,7 @@ using Hangfire.Redis.StackExchange;
 
 namespace Commitments.Host.Hosting;
 
-/// <summary>
-/// Escalation: Hangfire runs one job per open promise's next step (scheduled by the grain itself
-/// through <see cref="IEscalationScheduler"/>), a recurring reconcile pass, and the dashboard.
-/// </summary>
+/// <summary>Hangfire: a job per promise's next step (via <see cref="IEscalationScheduler"/>), the reconcile pass, the dashboard.</summary>
 internal static class EscalationHosting
 {
     public static IHostApplicationBuilder AddCommitmentsEscalation(this IHostApplicationBuilder builder)
@@ -28,15 +25,15 @@ internal static class EscalationHosting
         builder.Services.AddSingleton<JobStorage>(_ => settings.Storage.ToLowerInvariant() switch
         {
             "inmemory" => new InMemoryStorage(new InMemoryStorageOptions { IdType = InMemoryStorageIdType.Guid }),
-            "redis" when !string.IsNullOrWhiteSpace(settings.Redis) => new RedisStorage(settings.Redis, new RedisStorageOptions { Prefix = "commitments:hangfire:" }),
+            "redis" when !string.IsNullOrWhiteSpace(settings.Redis) =>
+                new RedisStorage(settings.Redis, new RedisStorageOptions { Prefix = "commitments:hangfire:" }),
             "redis" => throw new InvalidOperationException("Hangfire:Storage is 'redis' but Hangfire:Redis (the connection string) is empty."),
             _ => throw new InvalidOperationException($"Hangfire:Storage must be 'inmemory' or 'redis', not '{settings.Storage}'."),
         });
-        // Jobs are activated from this host's own services. Hangfire's default is its global
-        // JobActivator.Current, which is whichever host configured Hangfire last: with two hosts in
-        // one process (tests, the benchmark's restart) jobs would run against the other host's silo,
-        // or fail once that host is disposed.
-        builder.Services.AddSingleton<JobActivator>(services => new AspNetCoreJobActivator(services.GetRequiredService<IServiceScopeFactory>()));
+        // This host's own activator: Hangfire's global one belongs to whichever host configured it last, so with two
+        // hosts in one process (tests) jobs would hit the other host's silo, or fail once it is disposed.
+        builder.Services.AddSingleton<JobActivator>(services =>
+            new AspNetCoreJobActivator(services.GetRequiredService<IServiceScopeFactory>()));
         builder.Services.AddHangfire((services, config) => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
@@ -49,7 +46,8 @@ internal static class EscalationHosting
             options.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
         });
         var schedulerThreads = settings.Storage.Equals("redis", StringComparison.OrdinalIgnoreCase) ? 4 : 1;
-        builder.Services.AddSingleton<IEscalationScheduler>(services => ActivatorUtilities.CreateInstance<HangfireEscalationScheduler>(services, schedulerThreads));
+        builder.Services.AddSingleton<IEscalationScheduler>(services =>
+            ActivatorUtilities.CreateInstance<HangfireEscalationScheduler>(services, schedulerThreads));
         builder.Services.AddSingleton<EscalationReconciler>();
         builder.Services.AddTransient<EscalationJobs>();
         builder.Services.AddHostedService<ReconcileAtStartup>();
@@ -61,7 +59,7 @@ internal static class EscalationHosting
         return builder;
     }
 
-    /// <summary>The dashboard at /hangfire: the platform operators in Hangfire:Operators only (it shows every site's jobs).</summary>
+    /// <summary>The dashboard at /hangfire, for Hangfire:Operators only since it shows every site's jobs.</summary>
     public static void MapHangfireForOperators(this IEndpointRouteBuilder app)
     {
         var settings = app.ServiceProvider.GetRequiredService<HangfireSettings>();

@@ -4,10 +4,8 @@ using Microsoft.AspNetCore.HttpOverrides;
 namespace Commitments.Host.Hosting;
 
 /// <summary>
-/// The proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (section "ForwardedHeaders"):
-/// the client's address (rate limits, sign-in throttling) and https (Secure cookies) come from them.
-/// Loopback is trusted as ASP.NET Core does by default (a balancer on the same machine); any other
-/// sender's forwarded headers are ignored unless its address or network is listed here.
+/// Proxies whose X-Forwarded-For/-Proto are believed (section "ForwardedHeaders"); rate limits, sign-in throttling
+/// and Secure cookies rely on them. Loopback is trusted by default; any other sender must be listed.
 /// </summary>
 public sealed class ProxyOptions
 {
@@ -27,7 +25,9 @@ internal static class ForwardedHeadersHosting
     {
         builder.Services.AddOptions<ProxyOptions>().BindConfiguration("ForwardedHeaders")
             .Validate(o => o.KnownProxies.All(p => IPAddress.TryParse(p, out _)), "ForwardedHeaders:KnownProxies must be IP addresses.")
-            .Validate(o => o.KnownNetworks.All(n => System.Net.IPNetwork.TryParse(n, out _)), "ForwardedHeaders:KnownNetworks must be networks in CIDR form (10.0.0.0/24).")
+            .Validate(
+                o => o.KnownNetworks.All(n => System.Net.IPNetwork.TryParse(n, out _)),
+                "ForwardedHeaders:KnownNetworks must be networks in CIDR form (10.0.0.0/24).")
             .Validate(o => o.ForwardLimit >= 1, "ForwardedHeaders:ForwardLimit must be at least 1.")
             .ValidateOnStart();
         builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<Microsoft.Extensions.Options.IOptions<ProxyOptions>>((o, proxies) =>

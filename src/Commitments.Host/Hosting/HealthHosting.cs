@@ -4,10 +4,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Commitments.Host.Hosting;
 
-/// <summary>
-/// /health/live: 200 while the process answers (a balancer or orchestrator restarts it otherwise).
-/// /health/ready: 200 once the silo is active in cluster membership and storage answers, else 503.
-/// </summary>
+/// <summary>/health/live answers while the process does; /health/ready once the silo is active and storage answers.</summary>
 internal static class HealthHosting
 {
     public static IHostApplicationBuilder AddCommitmentsHealth(this IHostApplicationBuilder builder)

@@ -56,31 +56,30 @@ internal static class OrleansHosting
                 orleans.Configure<GrainCollectionOptions>(o => o.CollectionAge = age);
             }
 
-            // A strongly consistent grain directory: when a host dies, the new owner of its directory
-            // range asks the live hosts what they hold before it places anything, so a promise never has
-            // two activations at once (the default directory heals eventually, and both could send a
-            // prepared step's texts). Experimental in Orleans 10 (ORLEANSEXP003); see docs/cluster.md.
+            // Strongly consistent directory: after a host dies a promise never has two activations that could both
+            // send a step's texts. Experimental in Orleans 10 (ORLEANSEXP003); see docs/cluster.md.
 #pragma warning disable ORLEANSEXP003
             orleans.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003
-            // A person's request waits on the grains only so long (CallDeadline), retries included.
+            // A person's request waits on grains only until its CallDeadline, retries included.
             orleans.AddOutgoingGrainCallFilter<CallDeadlineFilter>();
             // A call that meets a silo leaving the cluster goes again where the grain lives now.
             orleans.AddOutgoingGrainCallFilter<ClusterCallRetry>();
             // Membership in the same storage account as grain state: one code path for one host or many.
-            orleans.UseAzureStorageClustering((OptionsBuilder<AzureStorageClusteringOptions> options) => options.Configure<TableServiceClient>((o, tables) =>
-            {
-                o.TableServiceClient = tables;
-                o.TableName = silo.MembershipTableName;
-            }));
-            // Orleans' own binary format: every stored type has explicit [Id]s, so it is version
-            // tolerant, and it is a third the size of JSON and quicker to write (see the benchmark).
-            orleans.AddAzureTableGrainStorageAsDefault(options => options.Configure<TableServiceClient, Serializer>((o, tables, serializer) =>
-            {
-                o.TableServiceClient = tables;
-                o.TableName = storage.TableName;
-                o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
-            }));
+            orleans.UseAzureStorageClustering((OptionsBuilder<AzureStorageClusteringOptions> options) =>
+                options.Configure<TableServiceClient>((o, tables) =>
+                {
+                    o.TableServiceClient = tables;
+                    o.TableName = silo.MembershipTableName;
+                }));
+            // Orleans' binary format: version tolerant through explicit [Id]s, smaller and faster than JSON.
+            orleans.AddAzureTableGrainStorageAsDefault(options =>
+                options.Configure<TableServiceClient, Serializer>((o, tables, serializer) =>
+                {
+                    o.TableServiceClient = tables;
+                    o.TableName = storage.TableName;
+                    o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+                }));
         });
         return builder;
     }
@@ -99,6 +98,7 @@ internal static class OrleansHosting
         }
 
         return Dns.GetHostAddresses(silo.AdvertisedAddress).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
-            ?? throw new InvalidOperationException($"Orleans:AdvertisedAddress '{silo.AdvertisedAddress}' does not resolve to an IPv4 address.");
+            ?? throw new InvalidOperationException(
+                $"Orleans:AdvertisedAddress '{silo.AdvertisedAddress}' does not resolve to an IPv4 address.");
     }
 }

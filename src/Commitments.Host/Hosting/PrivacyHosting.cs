@@ -4,9 +4,8 @@ using Commitments.Host.Privacy;
 namespace Commitments.Host.Hosting;
 
 /// <summary>
-/// The secret phone numbers are keyed with (section "Privacy"): <c>Privacy:PhoneKey</c>, 32 bytes or
-/// more in base64. Required outside Development (a host without it refuses to start); Development
-/// and tests use a fixed key. Every host of a cluster needs the same one.
+/// The secret phone numbers are keyed with (<c>Privacy:PhoneKey</c>, 32+ bytes base64), the same on every host; required
+/// outside Development, where a fixed key is used.
 /// </summary>
 internal static class PrivacyHosting
 {
@@ -40,7 +39,7 @@ internal static class PrivacyHosting
         }
         else
         {
-            // Set, not assumed: the key is process-wide, and another host in this process may have set its own.
+            // Always set: the key is process-wide and another host in this process may have set its own.
             PhoneKeys.Use(PhoneKeys.DevelopmentKey);
         }
 

@@ -26,8 +26,12 @@ internal static class StorageHosting
 
         builder.Services.AddOptions<StorageOptions>().BindConfiguration("Storage")
             .Validate(o => o.MaxConnections >= 1, "Storage:MaxConnections must be at least 1.")
-            .Validate(o => o.NetworkTimeout > TimeSpan.Zero && o.MaxRetries >= 0 && o.RetryDelay >= TimeSpan.Zero, "Storage:NetworkTimeout must be positive, Storage:MaxRetries and Storage:RetryDelay not negative.")
-            .Validate(o => o.ProbeInterval > TimeSpan.Zero && o.ProbeTimeout > TimeSpan.Zero && o.CallTimeout > TimeSpan.Zero, "Storage:ProbeInterval, Storage:ProbeTimeout and Storage:CallTimeout must be positive.")
+            .Validate(
+                o => o.NetworkTimeout > TimeSpan.Zero && o.MaxRetries >= 0 && o.RetryDelay >= TimeSpan.Zero,
+                "Storage:NetworkTimeout must be positive, Storage:MaxRetries and Storage:RetryDelay not negative.")
+            .Validate(
+                o => o.ProbeInterval > TimeSpan.Zero && o.ProbeTimeout > TimeSpan.Zero && o.CallTimeout > TimeSpan.Zero,
+                "Storage:ProbeInterval, Storage:ProbeTimeout and Storage:CallTimeout must be positive.")
             .ValidateOnStart();
         builder.Services.AddSingleton(services =>
         {
@@ -41,8 +45,7 @@ internal static class StorageHosting
                     PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 }),
             };
-            // A storage endpoint that stops answering fails a grain's read or write within about a
-            // minute at most, instead of holding it for Azure's default 100 s per try.
+            // A dead endpoint fails a grain's read or write within about a minute, not Azure's 100 s per try.
             client.Retry.NetworkTimeout = storage.NetworkTimeout;
             client.Retry.MaxRetries = storage.MaxRetries;
             client.Retry.Delay = storage.RetryDelay;

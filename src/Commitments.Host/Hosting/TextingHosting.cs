@@ -6,10 +6,8 @@ using Commitments.Twilio;
 namespace Commitments.Host.Hosting;
 
 /// <summary>
-/// Texts: the Twilio client (section "Twilio", validated at start-up), the dispatcher that drains
-/// the outbox, and the webhooks. In Development with no Twilio account configured, the local
-/// Twilio is started and used instead (see <see cref="DevelopmentTwilio"/>). Elsewhere, without
-/// a "Twilio" section, texts wait in the outbox until one is configured.
+/// The Twilio client (section "Twilio"), the outbox dispatcher and the webhooks; Development without an account uses
+/// <see cref="DevelopmentTwilio"/>, elsewhere texts wait in the outbox until Twilio is configured.
 /// </summary>
 internal static partial class TextingHosting
 {

@@ -11,8 +11,7 @@ internal static class WebHosting
 {
     public static WebApplicationBuilder AddCommitmentsWeb(this WebApplicationBuilder builder)
     {
-        // A published app carries its assets (Blazor's, MudBlazor's) in wwwroot; a build run as it is
-        // finds them through the build's manifest, which only Development reads unless told to.
+        // A build run in place finds its assets through the build manifest, which only Development reads by default.
         if (!builder.Environment.IsDevelopment() && builder.Configuration.GetValue<bool>("Web:ServeBuildAssets"))
         {
             builder.WebHost.UseStaticWebAssets();
@@ -20,7 +19,6 @@ internal static class WebHosting
 
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddCascadingAuthenticationState();
-        // An open page's sign-in is checked again when the person changes and every minute.
         builder.Services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, SignInRevalidation>();
         builder.Services.AddMudServices();
         builder.Services.AddSingleton<DeviceSite>();
@@ -30,7 +28,7 @@ internal static class WebHosting
             .PostConfigure<IConfiguration>((o, config) => o.BaseUrl ??= config["Twilio:PublicBaseUrl"]);
         builder.Services.AddSingleton<StatusLinks>();
         builder.Services.AddScoped<WebSession>();
-        // A page's actions wait on the grains no longer than an API request does, and not at all while storage is down.
+        // Page actions get the same grain-call deadline as API requests.
         builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, CallDeadlineCircuitHandler>();
         builder.Services.AddSingleton<Web.Shared.SiteChangeFeed>();
         return builder;

@@ -9,12 +9,11 @@ using Orleans.Storage;
 namespace Commitments.Host.Privacy;
 
 /// <summary>
-/// Moves handset records stored under the old, unkeyed names to their keyed names: the numbers are
-/// found in every site's staff and every stored promise's customer; a record whose number is nobody's
-/// any more (a stranger's text, before such texts left no record) is removed. Cheap once done: it
-/// first looks for old records and stops when there are none.
+/// Moves handset records from old unkeyed names to keyed ones, finding numbers among staff and stored customers; a record
+/// whose number is nobody's is removed. Cheap once done: it stops when no old record is left.
 /// </summary>
-internal sealed partial class PhoneKeyMove(IServiceProvider services, IGrainFactory grains, ICommitmentStateSource promises, ILogger<PhoneKeyMove> logger)
+internal sealed partial class PhoneKeyMove(
+    IServiceProvider services, IGrainFactory grains, ICommitmentStateSource promises, ILogger<PhoneKeyMove> logger)
 {
     public async Task<(int Moved, int Removed)> RunAsync(CancellationToken cancellationToken)
     {
@@ -22,7 +21,8 @@ internal sealed partial class PhoneKeyMove(IServiceProvider services, IGrainFact
         var storage = services.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
         var legacyPrefix = $"{HandsetGrain.GrainTypeName}/{IHandsetGrain.LegacyKeyPrefix}";
         var legacy = new List<StoredGrainState<HandsetState>>();
-        await foreach (var stored in query.QueryAsync<HandsetState>(HandsetGrain.StateName, legacyPrefix, cancellationToken: cancellationToken))
+        await foreach (var stored in query.QueryAsync<HandsetState>(
+            HandsetGrain.StateName, legacyPrefix, cancellationToken: cancellationToken))
         {
             legacy.Add(stored);
         }
@@ -73,7 +73,9 @@ internal sealed partial class PhoneKeyMove(IServiceProvider services, IGrainFact
         return (moved, legacy.Count - moved);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Phone records moved to keyed names: {Moved} moved, {Removed} of numbers nobody has removed")]
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "Phone records moved to keyed names: {Moved} moved, {Removed} of numbers nobody has removed")]
     private static partial void LogMoved(ILogger logger, int moved, int removed);
 }
 

@@ -2,10 +2,8 @@
 namespace Commitments.Host.Problems;
 
 /// <summary>
-/// State-changing API calls take only JSON bodies (Content-Type: application/json): an HTML form
-/// from another site can never send that, so it cannot act as a user. A call with no body and no
-/// content type at all (what <c>curl -X POST</c> sends) is no form either and is let through, unless
-/// the browser says it comes from another site; a call whose body is required then hears so.
+/// State-changing API calls take only JSON bodies, which a cross-site HTML form cannot send (CSRF defence).
+/// A bodyless call with no content type (<c>curl -X POST</c>) passes unless the browser marks it cross-site.
 /// </summary>
 /// <remarks>Middleware rather than an endpoint filter, so it answers before body binding does.</remarks>
 internal static class JsonOnly
@@ -14,7 +12,9 @@ internal static class JsonOnly
     {
         var request = http.Request;
         if (request.Path.StartsWithSegments("/api")
-            && !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && !HttpMethods.IsOptions(request.Method)
+            && !HttpMethods.IsGet(request.Method)
+            && !HttpMethods.IsHead(request.Method)
+            && !HttpMethods.IsOptions(request.Method)
             && !request.HasJsonContentType()
             && !IsBodyless(http))
         {
@@ -26,6 +26,7 @@ internal static class JsonOnly
 
     private static bool IsBodyless(HttpContext http) =>
         string.IsNullOrEmpty(http.Request.ContentType)
-        && (http.Request.ContentLength == 0 || http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false)
+        && (http.Request.ContentLength == 0
+            || http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false)
         && !string.Equals(http.Request.Headers["Sec-Fetch-Site"], "cross-site", StringComparison.OrdinalIgnoreCase);
 }

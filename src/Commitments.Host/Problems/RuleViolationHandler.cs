@@ -50,7 +50,7 @@ internal sealed partial class RuleViolationHandler(IProblemDetailsService proble
         return new HttpValidationProblemDetails(rule.Errors) { Status = status, Title = title, Detail = rule.Message };
     }
 
-    /// <summary>A host of the cluster went away while this request needed it (the retries ran out): try again in a moment.</summary>
+    /// <summary>A host went away mid-request and the retries ran out: try again in a moment.</summary>
     private static ProblemDetails Unavailable(HttpContext http)
     {
         http.Response.Headers.RetryAfter = "2";
@@ -58,7 +58,8 @@ internal sealed partial class RuleViolationHandler(IProblemDetailsService proble
         {
             Status = StatusCodes.Status503ServiceUnavailable,
             Title = "Briefly unavailable",
-            Detail = "A server of the service went away while this was being done; it may or may not have happened. Look, then try again in a moment.",
+            Detail =
+                "A server of the service went away while this was being done; it may or may not have happened. Look, then try again in a moment.",
         };
     }
 
@@ -89,7 +90,8 @@ internal sealed partial class RuleViolationHandler(IProblemDetailsService proble
         }
 
         // Binding failures name the parameter in their message; an empty required body is the common case.
-        var message = bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase) || bad.Message.Contains("Implicit body", StringComparison.Ordinal)
+        var message = bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase)
+            || bad.Message.Contains("Implicit body", StringComparison.Ordinal)
             ? ("body", "is required: send a JSON object.")
             : ("request", "could not be read.");
         return Validation(bad.StatusCode, "Bad request", $"{message.Item1} {message.Item2}", message.Item1, message.Item2);

@@ -1,9 +1,6 @@
 namespace Commitments.Host.Sites;
 
-/// <summary>
-/// The first site and its first manager, for a real hotel (section "Bootstrap"); applied
-/// idempotently at start-up, outside Development. Nothing else is created.
-/// </summary>
+/// <summary>The first site and manager (section "Bootstrap"), applied idempotently at start-up outside Development.</summary>
 public sealed class BootstrapOptions
 {
     public SiteBootstrap? Site { get; set; }

@@ -15,7 +15,8 @@ public sealed record SiteResponse(string Id, string Name, string TimeZone, strin
         (info.QuietUntil ?? SiteInfo.DefaultQuietUntil).ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture));
 }
 
-public sealed record SiteSettingsRequest(string? Name, string? TimeZone, string? PhoneRegion, string? Language, string? QuietFrom, string? QuietUntil);
+public sealed record SiteSettingsRequest(
+    string? Name, string? TimeZone, string? PhoneRegion, string? Language, string? QuietFrom, string? QuietUntil);
 
 public sealed record RequestTypeResponse(string Id, string Label, int LeadMinutes, string? Team, long Uses);
 
@@ -30,14 +31,15 @@ public sealed record TeamResponse(string Id, string Name);
 public sealed record TeamRequest(string? Name);
 
 /// <summary>
-/// A staff member as the API shows them; mobiles are masked for everyone but managers. A mobile that
-/// has not answered its code (<c>mobileVerified</c> false) gets no staff texts and its replies do not act.
+/// A staff member as the API shows them; mobiles are masked except for managers. An unverified mobile
+/// (<c>mobileVerified</c> false) gets no staff texts and its replies do not act.
 /// </summary>
 public sealed record StaffResponse(string Id, string Name, string Role, string Team, string Mobile, bool Active, bool Lead,
     bool MobileVerified, DateTimeOffset? VerificationSentAt)
 {
     public static StaffResponse From(StaffInfo s, bool showMobile) =>
-        new(s.Id, s.Name, s.Role, s.Team, showMobile ? s.Mobile : Phone.Mask(s.Mobile), s.Active, s.Lead, !s.MobileUnverified, s.VerificationSentAt);
+        new(s.Id, s.Name, s.Role, s.Team, showMobile ? s.Mobile : Phone.Mask(s.Mobile), s.Active, s.Lead, !s.MobileUnverified,
+            s.VerificationSentAt);
 }
 
 public sealed record StaffListResponse(IReadOnlyList<StaffResponse> Items);
@@ -46,7 +48,8 @@ public sealed record CreateStaffRequest(string? Id, string? Name, string? Mobile
 
 public sealed record UpdateStaffRequest(string? Name, string? Mobile, string? Role, string? Team, string? Pin, bool? Active, bool? Lead);
 
-public sealed record DeactivationResponse(StaffResponse Staff, IReadOnlyList<CommitmentSummary> OpenPromises, IReadOnlyList<CommitmentSummary> OfferedHandoffs);
+public sealed record DeactivationResponse(
+    StaffResponse Staff, IReadOnlyList<CommitmentSummary> OpenPromises, IReadOnlyList<CommitmentSummary> OfferedHandoffs);
 
 /// <summary>The site, its teams and its staff directory; changes are for the site's managers.</summary>
 internal static class SitesApi

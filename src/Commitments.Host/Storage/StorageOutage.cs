@@ -5,11 +5,11 @@ using Microsoft.Extensions.Options;
 namespace Commitments.Host.Storage;
 
 /// <summary>
-/// Whether storage answers, from a probe every <see cref="StorageOptions.ProbeInterval"/>: while it
-/// does not, people's requests are answered at once with 503 instead of waiting on grains that wait
-/// on storage. It turns back as soon as a probe is answered; nothing needs restarting.
+/// Whether storage answers, probed every <see cref="StorageOptions.ProbeInterval"/>, so requests get a 503 at once
+/// instead of waiting on grains; it recovers on the next answered probe without a restart.
 /// </summary>
-public sealed partial class StorageHealth(TableServiceClient tables, IOptions<StorageOptions> options, TimeProvider time, ILogger<StorageHealth> logger)
+public sealed partial class StorageHealth(
+    TableServiceClient tables, IOptions<StorageOptions> options, TimeProvider time, ILogger<StorageHealth> logger)
     : BackgroundService
 {
     private volatile bool _answering = true;
@@ -45,7 +45,8 @@ public sealed partial class StorageHealth(TableServiceClient tables, IOptions<St
 
             return true;
         }
-        catch (Exception ex) when (ex is Azure.RequestFailedException or OperationCanceledException or HttpRequestException or AggregateException
+        catch (Exception ex) when (ex is Azure.RequestFailedException or OperationCanceledException
+            or HttpRequestException or AggregateException
             && !cancellationToken.IsCancellationRequested)
         {
             return false;
@@ -57,9 +58,8 @@ public sealed partial class StorageHealth(TableServiceClient tables, IOptions<St
 }
 
 /// <summary>
-/// How long grain calls made for one person's request may take (<see cref="StorageOptions.CallTimeout"/>):
-/// set around an API request or a page action, and kept by <see cref="CallDeadlineFilter"/>. Only
-/// calls made in that flow carry it; grains calling grains, jobs and start-up passes never do.
+/// The deadline (<see cref="StorageOptions.CallTimeout"/>) for grain calls of one API request or page action, kept by
+/// <see cref="CallDeadlineFilter"/>; grain-to-grain calls, jobs and start-up passes never carry it.
 /// </summary>
 public static class CallDeadline
 {
@@ -67,7 +67,7 @@ public static class CallDeadline
 
     public static DateTimeOffset? At => Current.Value;
 
-    /// <summary>Gives the calls made from here on until <paramref name="within"/> from now (restored on dispose).</summary>
+    /// <summary>Sets the deadline <paramref name="within"/> from now, restored on dispose.</summary>
     public static IDisposable Start(TimeProvider time, TimeSpan within)
     {
         var before = Current.Value;
@@ -82,14 +82,11 @@ public static class CallDeadline
 }
 
 /// <summary>
-/// A grain call made under a <see cref="CallDeadline"/> (a person's request or page action) fails at
-/// once while storage does not answer, and fails once the deadline has passed if storage has stopped
-/// answering meanwhile; either way as <see cref="RuleViolationException.StorageUnavailable"/>. A call
-/// that is slow for another reason (a host leaving the cluster, whose calls are made again) while
-/// storage answers is waited for as before. The grain goes on and writes whole or not at all. Calls
-/// without a deadline (grains, jobs, start-up passes) are left alone.
+/// Under a <see cref="CallDeadline"/>, a call fails as <see cref="RuleViolationException.StorageUnavailable"/> while storage is
+/// down or once past the deadline with storage down; slow calls while storage answers are awaited. The grain writes whole or not at all.
 /// </summary>
-internal sealed class CallDeadlineFilter(StorageHealth storage, IOptions<StorageOptions> options, TimeProvider time) : IOutgoingGrainCallFilter
+internal sealed class CallDeadlineFilter(StorageHealth storage, IOptions<StorageOptions> options, TimeProvider time)
+    : IOutgoingGrainCallFilter
 {
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
@@ -130,7 +127,7 @@ internal sealed class CallDeadlineFilter(StorageHealth storage, IOptions<Storage
 
 internal static class StorageGate
 {
-    /// <summary>API requests: refused at once while storage does not answer, and otherwise given <see cref="StorageOptions.CallTimeout"/> for their grain calls.</summary>
+    /// <summary>API requests: 503 while storage is down, else <see cref="StorageOptions.CallTimeout"/> for their grain calls.</summary>
     public static IApplicationBuilder UseStorageGate(this IApplicationBuilder app)
     {
         var health = app.ApplicationServices.GetRequiredService<StorageHealth>();
@@ -157,8 +154,9 @@ internal static class StorageGate
     }
 }
 
-/// <summary>Every event and call a page's circuit handles gets the same deadline as an API request (see <see cref="CallDeadlineFilter"/>).</summary>
-internal sealed class CallDeadlineCircuitHandler(IOptions<StorageOptions> options, TimeProvider time) : Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler
+/// <summary>A page circuit's events get the same deadline as an API request (see <see cref="CallDeadlineFilter"/>).</summary>
+internal sealed class CallDeadlineCircuitHandler(IOptions<StorageOptions> options, TimeProvider time)
+    : Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler
 {
     public override Func<Microsoft.AspNetCore.Components.Server.Circuits.CircuitInboundActivityContext, Task> CreateInboundActivityHandler(
         Func<Microsoft.AspNetCore.Components.Server.Circuits.CircuitInboundActivityContext, Task> next) =>

@@ -29,7 +29,8 @@ internal sealed class StoredSiteIndexes(IServiceProvider services) : IStoredSite
         var query = services.GetRequiredKeyedService<IGrainStateQuery>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
         foreach (var shard in SiteIndexGrain.ShardStateNames)
         {
-            await foreach (var stored in query.QueryAsync<SiteIndexState>(shard, $"{SiteIndexGrain.GrainTypeName}/", cancellationToken: cancellationToken))
+            await foreach (var stored in query.QueryAsync<SiteIndexState>(
+                shard, $"{SiteIndexGrain.GrainTypeName}/", cancellationToken: cancellationToken))
             {
                 var site = stored.GrainId.Key.ToString()!;
                 foreach (var entry in stored.State.Entries)
@@ -41,16 +42,13 @@ internal sealed class StoredSiteIndexes(IServiceProvider services) : IStoredSite
     }
 }
 
-/// <summary>
-/// What the site indexes had written when this process started, read once from storage and shared by the
-/// start-up passes (escalation's reconcile, the first sweep for texts) until they are done with it.
-/// </summary>
+/// <summary>The site indexes as stored at start, read once and shared by the start-up passes (reconcile, first text sweep).</summary>
 public sealed class StartupIndexSnapshot(IStoredSiteIndexes stored)
 {
     private readonly Lock _gate = new();
     private Task<List<(string Site, IndexEntry Entry)>>? _read;
 
-    /// <summary>The snapshot: read by the first caller, the same list for the rest (read again after <see cref="Release"/>).</summary>
+    /// <summary>Read by the first caller and shared, until <see cref="Release"/>.</summary>
     public Task<List<(string Site, IndexEntry Entry)>> GetAsync(CancellationToken cancellationToken)
     {
         lock (_gate)

@@ -9,7 +9,7 @@ namespace Commitments.Host.Texts;
 /// <summary>How texts are dispatched (section "Texting").</summary>
 public sealed class TextingOptions
 {
-    /// <summary>How often each site's sweep (in its index, once in the cluster) looks for texts that came due (default 1 s); new texts wake the dispatcher at once.</summary>
+    /// <summary>How often each site's sweep looks for texts that came due (default 1 s); new texts wake the dispatcher at once.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Tries within one pass before a text is left for a later one (default 5).</summary>
@@ -23,12 +23,9 @@ public sealed class TextingOptions
 }
 
 /// <summary>
-/// Delivers the outboxes of the promises (and sites, <see cref="TextOutboxes"/>) that live on this silo: a promise with texts due (woken by its
-/// site's sweep, which runs once in the cluster in the site's index) wakes the dispatcher of its own
-/// silo, which lets the grain record the attempt under this silo's identity, then sends through
-/// Twilio — paced per sender for the whole cluster, a bounded number in flight — and reports back.
-/// A text whose earlier attempt has an unknown outcome is looked up at Twilio before it is sent
-/// again, so a text Twilio accepted is never repeated. Thin by design: every rule is in the grain.
+/// Sends the outboxes (<see cref="TextOutboxes"/>) on this silo: the grain records each attempt under this silo's identity,
+/// then it goes to Twilio, paced per sender cluster-wide. An attempt of unknown outcome is looked up at Twilio before any
+/// resend, so an accepted text is never repeated. Every rule is in the grain.
 /// </summary>
 internal sealed partial class TextDispatcher(
     IGrainFactory grains,
@@ -41,20 +38,18 @@ internal sealed partial class TextDispatcher(
     ILocalSiloDetails silo,
     IClusterMembershipService membership) : BackgroundService, ITextSignal
 {
-    // A text is not sent this close to the end of its claim (a silo that takes it over then looks it up
-    // at Twilio at once): a whole request timeout, plus time for Twilio's message list to show it.
+    // No send this close to a claim's end, where another silo may take it over: a request timeout plus Twilio's list delay.
     private TimeSpan ClaimMargin => twilioOptions.Value.RequestTimeout + TimeSpan.FromSeconds(30);
 
     private readonly Channel<(string Site, Guid Id)> _ready = Channel.CreateUnbounded<(string, Guid)>();
     private readonly HashSet<(string, Guid)> _queued = [];
 
-    // Texts this process is sending right now (waiting for the pacer, in a retry): a claim that
-    // came due again while still in hand is not sent twice.
+    // Texts being sent now, so a claim that comes due again while in hand is not sent twice.
     private readonly HashSet<(Guid, string)> _inHand = [];
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _inFlight = new(Math.Max(1, twilioOptions.Value.MaxConcurrentRequests));
 
-    /// <summary>This silo's identity (address and generation): a claim under it holds while membership says the silo lives.</summary>
+    /// <summary>This silo's address and generation: a claim under it holds while membership says the silo lives.</summary>
     public string Id { get; } = silo.SiloAddress.ToParsableString();
 
     public string DispatcherId => Id;
@@ -109,21 +104,19 @@ internal sealed partial class TextDispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // The first host of a cluster starts from what the indexes last wrote, before they load (beside the workers).
+        // The first host of a cluster starts from the indexes' stored copy while they load.
         var stored = Cluster.ClusterMembership.JoinedRunningCluster(membership, silo.SiloAddress)
             ? Task.CompletedTask
             : SweepStoredAsync(time.GetUtcNow() + TextOutboxes.AttemptLease, stoppingToken);
 
-        // More workers than requests in flight, so the grain writes around each send never starve the sender's rate.
+        // More workers than requests in flight, so grain writes around each send never starve the sender's rate.
         var workers = Enumerable.Range(0, Math.Max(8, twilioOptions.Value.MaxConcurrentRequests * 4))
             .Select(_ => WorkAsync(stoppingToken)).ToList();
-        await Task.WhenAll([stored, KeepSweepingAsync(stoppingToken), WatchForDeadSilosAsync(stoppingToken), SendDirectAsync(stoppingToken), .. workers]);
+        await Task.WhenAll(
+            [stored, KeepSweepingAsync(stoppingToken), WatchForDeadSilosAsync(stoppingToken), SendDirectAsync(stoppingToken), .. workers]);
     }
 
-    /// <summary>
-    /// Every host keeps the registry's one activation telling every site to sweep: wherever a silo
-    /// died, the registry and the site indexes it held come back within a few seconds.
-    /// </summary>
+    /// <summary>Every host keeps the registry telling every site to sweep, so it and the indexes return quickly after a silo dies.</summary>
     private async Task KeepSweepingAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(SiteRegistryGrain.KeepInterval, time);
@@ -141,7 +134,7 @@ internal sealed partial class TextDispatcher(
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    /// <summary>A silo declared dead: every site sweeps a claim's length ahead, so its claims are looked up and taken over now.</summary>
+    /// <summary>On a silo's death every site sweeps a claim's length ahead, so its claims are taken over now.</summary>
     private async Task WatchForDeadSilosAsync(CancellationToken stoppingToken)
     {
         await foreach (var _ in Cluster.ClusterMembership.SiloDeathsAsync(membership, stoppingToken))
@@ -157,14 +150,13 @@ internal sealed partial class TextDispatcher(
         }
     }
 
-    // Before the indexes load: each site's index first reads its shards and catches up, so the promises
-    // with texts due are first taken from what the indexes last wrote (the sites' sweeps then find what
-    // that missed; a promise signalled twice is queued once).
+    // Texts due per the indexes' stored copy, before the indexes load; the sweeps find what it missed (queued once).
     private async Task SweepStoredAsync(DateTimeOffset until, CancellationToken stoppingToken)
     {
         try
         {
-            foreach (var (site, entry) in (await startupIndexes.GetAsync(stoppingToken)).Where(e => e.Entry.NextTextAt <= until).OrderBy(e => e.Entry.NextTextAt))
+            foreach (var (site, entry) in (await startupIndexes.GetAsync(stoppingToken))
+                .Where(e => e.Entry.NextTextAt <= until).OrderBy(e => e.Entry.NextTextAt))
             {
                 TextsReady(site, entry.Id);
             }
@@ -175,7 +167,7 @@ internal sealed partial class TextDispatcher(
         }
     }
 
-    /// <summary>Texts a promise already recorded as attempts for this dispatcher: straight to Twilio (paced as always).</summary>
+    /// <summary>Texts a promise already recorded as attempts here go straight to Twilio, paced.</summary>
     private async Task SendDirectAsync(CancellationToken stoppingToken)
     {
         await foreach (var text in _direct.Reader.ReadAllAsync(stoppingToken))
@@ -220,8 +212,7 @@ internal sealed partial class TextDispatcher(
 
     private async Task SendAsync(ITextOutbox grain, TextToSend text, CancellationToken stoppingToken)
     {
-        // The claim was made a moment ago (or at a prepared step's moment, which is now): past its end
-        // another silo may take the text over, so nothing is sent from here that late.
+        // The claim was made just now; past its end another silo may take the text over, so nothing is sent that late.
         var claimEnds = time.GetUtcNow() + TextOutboxes.AttemptLease - ClaimMargin;
         try
         {
@@ -252,7 +243,8 @@ internal sealed partial class TextDispatcher(
         }
     }
 
-    private async Task<SendOutcome> DeliverAsync(ITextOutbox grain, TextToSend text, DateTimeOffset claimEnds, CancellationToken stoppingToken)
+    private async Task<SendOutcome> DeliverAsync(
+        ITextOutbox grain, TextToSend text, DateTimeOffset claimEnds, CancellationToken stoppingToken)
     {
         if (text.LookUpSince is { } since && await FindSentAsync(text, since, stoppingToken) is { } earlier)
         {
@@ -268,7 +260,7 @@ internal sealed partial class TextDispatcher(
         {
             if (last is { Kind: TwilioFailureKind.Unknown })
             {
-                // The last call may have reached Twilio: a callback may already have said so, or a look-up finds it.
+                // The last call may have reached Twilio: check the callback, then look it up.
                 if (await grain.SubmittedSid(text.TextId) is { } known)
                 {
                     return new SendOutcome(known, null, null, null, Final: true);
@@ -280,12 +272,11 @@ internal sealed partial class TextDispatcher(
                 }
             }
 
-            // A place in flight first, then the slot: a send that waited for a place must not then go
-            // in the same instant as the next one's slot, which would bunch sends above the rate.
+            // A place in flight before the pace slot, so a send that waited does not bunch with the next above the rate.
             await _inFlight.WaitAsync(stoppingToken);
             try
             {
-                // A turn that would come after the claim ends is not taken (the slot stays free for a text that can use it).
+                // A turn after the claim ends is not taken, leaving the slot to a text that can use it.
                 if (await Pace.Reserve(segments, twilioOptions.Value.MessagesPerSecond, claimEnds - time.GetUtcNow()) is not { } wait)
                 {
                     // Not sent: the grain has it tried again later, looked up first.
@@ -317,7 +308,8 @@ internal sealed partial class TextDispatcher(
             }
 
             // Exponential backoff with jitter, so many texts refused together do not retry together.
-            await Task.Delay(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)delay.TotalMilliseconds + 1)), time, stoppingToken);
+            await Task.Delay(
+                delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)delay.TotalMilliseconds + 1)), time, stoppingToken);
             delay *= 2;
         }
 
@@ -348,7 +340,7 @@ internal sealed partial class TextDispatcher(
             var candidates = await twilio.ListAsync(text.To, from, since.AddDays(-1), 100, stoppingToken);
             var smart = SmartEncoding.Apply(text.Body);
 
-            // date_created has whole seconds: allow for that, but no more, and never a message another text already owns.
+            // date_created has whole seconds; never match a message another text already owns.
             return candidates.FirstOrDefault(m => (m.Body == text.Body || m.Body == smart)
                 && (m.DateCreated is null || m.DateCreated >= since.AddSeconds(-2))
                 && !text.KnownSids.Contains(m.Sid ?? ""));
@@ -365,7 +357,9 @@ internal sealed partial class TextDispatcher(
         $"{twilioOptions.Value.PublicBaseUrl!.TrimEnd('/')}{TwilioWebhooks.StatusPath}?site={Uri.EscapeDataString(text.Site)}" +
         $"&promise={text.CommitmentId:N}&text={Uri.EscapeDataString(text.TextId)}";
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The outcome of text {TextId} could not be recorded; it will be looked up and recorded later")]
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "The outcome of text {TextId} could not be recorded; it will be looked up and recorded later")]
     private static partial void LogRecordFailed(ILogger logger, Exception exception, string textId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Keeping the sites' text sweeps running failed; the next try is in a few seconds")]

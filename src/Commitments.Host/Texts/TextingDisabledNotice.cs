@@ -11,6 +11,8 @@ internal sealed partial class TextingDisabledNotice(ILogger<TextingDisabledNotic
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "No Twilio section is configured: texts are recorded in each promise's outbox and will be sent once Twilio is configured")]
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "No Twilio section is configured: texts are recorded in each promise's outbox and will be sent once Twilio is configured")]
     private static partial void LogDisabled(ILogger logger);
 }

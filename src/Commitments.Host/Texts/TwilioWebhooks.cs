@@ -6,9 +6,8 @@ using Microsoft.Extensions.Options;
 namespace Commitments.Host.Texts;
 
 /// <summary>
-/// Twilio's calls to us: delivery status callbacks and inbound texts. Each is validated against
-/// the configured public URL (§4), accepting the secondary token while it is set; a bad signature
-/// is 403 and changes nothing. Inbound answers are TwiML (text/xml) or 204.
+/// Twilio's status callbacks and inbound texts, signature-checked against the public URL (either token); a bad
+/// signature is 403 and changes nothing. Inbound answers are TwiML or 204.
 /// </summary>
 internal static partial class TwilioWebhooks
 {
@@ -53,7 +52,9 @@ internal static partial class TwilioWebhooks
         var reply = await IHandsetGrain.For(grains, from).Receive(new InboundText(sid, form["Body"].ToString()));
         return reply.Message is null
             ? TypedResults.NoContent()
-            : TypedResults.Text($"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>{SecurityElement.Escape(reply.Message)}</Message></Response>", "text/xml");
+            : TypedResults.Text(
+                $"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>{SecurityElement.Escape(reply.Message)}</Message></Response>",
+                "text/xml");
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Status of {Sid}: {Status}")]

@@ -7,10 +7,8 @@ using Microsoft.AspNetCore.Components.Server;
 namespace Commitments.Host.Web;
 
 /// <summary>
-/// An open page's sign-in, checked again against the site's directory whenever the site says the
-/// person changed (deactivated, another role, a new PIN, signed out) and at least once a minute. A
-/// sign-in that no longer holds turns the page's user anonymous: its pages close (their live updates
-/// with them) and the browser goes to sign-in, where the cookie itself is refused and removed.
+/// Rechecks an open page's sign-in when the site says the person changed, and at least every minute. A sign-in
+/// that no longer holds makes the user anonymous, closing its pages; the sign-in page then refuses the cookie.
 /// </summary>
 internal sealed partial class SignInRevalidation : ServerAuthenticationStateProvider, IDisposable
 {
@@ -24,7 +22,8 @@ internal sealed partial class SignInRevalidation : ServerAuthenticationStateProv
     private readonly CancellationTokenSource _stop = new();
     private int _watching;
 
-    public SignInRevalidation(IGrainFactory grains, SiteChangeFeed changes, TimeProvider time, ILogger<SignInRevalidation> logger)
+    public SignInRevalidation(
+        IGrainFactory grains, SiteChangeFeed changes, TimeProvider time, ILogger<SignInRevalidation> logger)
     {
         _grains = grains;
         _changes = changes;
@@ -63,7 +62,8 @@ internal sealed partial class SignInRevalidation : ServerAuthenticationStateProv
             while (true)
             {
                 // Whichever comes first: the site says this person changed, or the minute is up.
-                await Task.WhenAny(changed.Reader.WaitToReadAsync(cancellationToken).AsTask(), Task.Delay(Interval, _time, cancellationToken));
+                await Task.WhenAny(
+                    changed.Reader.WaitToReadAsync(cancellationToken).AsTask(), Task.Delay(Interval, _time, cancellationToken));
                 cancellationToken.ThrowIfCancellationRequested();
                 changed.Reader.TryRead(out _);
                 if (!await StillSignedInAsync(user))

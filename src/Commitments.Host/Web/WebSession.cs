@@ -6,10 +6,7 @@ using Microsoft.AspNetCore.Components.Authorization;
 
 namespace Commitments.Host.Web;
 
-/// <summary>
-/// Who is using this circuit and at which site, from the same auth cookie the API reads. Pages
-/// reach grains only through the site named here, so one site can never see another's data.
-/// </summary>
+/// <summary>The circuit's user and site from the auth cookie; pages reach grains only through this site, keeping sites apart.</summary>
 public sealed class WebSession(AuthenticationStateProvider auth, IGrainFactory grains)
 {
     private SignedIn? _me;

@@ -18,7 +18,8 @@ public sealed class AdminErrors
     public void Show(RuleViolationException ex, params string[] shownFields)
     {
         _errors = ex.Errors;
-        General = ex.Errors.Keys.Any(k => !shownFields.Any(f => k == f || k.StartsWith(f + "[", StringComparison.Ordinal) || k.StartsWith(f + ".", StringComparison.Ordinal)))
+        General = ex.Errors.Keys.Any(k => !shownFields.Any(f =>
+                k == f || k.StartsWith(f + "[", StringComparison.Ordinal) || k.StartsWith(f + ".", StringComparison.Ordinal)))
             ? ex.Message
             : null;
     }

@@ -6,11 +6,7 @@ using Commitments.Host.Web.Shared;
 
 namespace Commitments.Host.Web.Promises;
 
-/// <summary>
-/// A promise's record as a person reads it: every text and every event a sentence with names, not
-/// ids or raw fields ("Maria Lopez accepted it from Dana Whitfield", "Texted Maria Lopez (owner),
-/// ••0142: overdue — delivered 2:01 pm"). Numbers stay masked.
-/// </summary>
+/// <summary>A promise's record as sentences with names instead of ids; numbers stay masked.</summary>
 public sealed class RecordWords(SiteInfo site, IReadOnlyDictionary<string, StaffInfo> people)
 {
     public string Name(string? staffId) =>

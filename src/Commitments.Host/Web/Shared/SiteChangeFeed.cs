@@ -3,12 +3,11 @@ using Commitments.Grains.Index;
 namespace Commitments.Host.Web.Shared;
 
 /// <summary>
-/// Pushes a site's promise changes to the screens showing them. One observer per site per host,
-/// subscribed to the site's index grain while anyone listens (renewed well within the grain's
-/// observer lifetime), fans out to every circuit of that site: a screen refreshes when a promise
-/// changes, and the browser never polls.
+/// Pushes a site's promise changes to its screens, so browsers never poll: one observer per site per host, renewed
+/// well within the index grain's observer lifetime while anyone listens, fans out to every circuit.
 /// </summary>
-public sealed partial class SiteChangeFeed(IGrainFactory grains, TimeProvider time, ILogger<SiteChangeFeed> logger) : IDisposable
+public sealed partial class SiteChangeFeed(IGrainFactory grains, TimeProvider time, ILogger<SiteChangeFeed> logger)
+    : IDisposable
 {
     public delegate Task ChangeHandler(IndexEntry? before, IndexEntry after);
 
@@ -26,12 +25,12 @@ public sealed partial class SiteChangeFeed(IGrainFactory grains, TimeProvider ti
     /// <summary>Calls <paramref name="onChange"/> for every change at <paramref name="site"/> until disposed.</summary>
     public IDisposable Listen(string site, ChangeHandler onChange) => Add(site, new Listener(onChange, null));
 
-    /// <summary>Calls <paramref name="onStaffChanged"/> whenever a staff member of <paramref name="site"/> changes in a way that may end their sign-ins, until disposed.</summary>
+    /// <summary>Calls <paramref name="onStaffChanged"/> when a change at <paramref name="site"/> may end sign-ins, until disposed.</summary>
     public IDisposable ListenStaff(string site, StaffHandler onStaffChanged) => Add(site, new Listener(null, onStaffChanged));
 
     private IDisposable Add(string site, Listener listener)
     {
-        // Under the lock: a feed whose last listener is leaving is not handed a new one as it stops.
+        // Under the lock, so a stopping feed is not handed a new listener.
         lock (_gate)
         {
             if (!_feeds.TryGetValue(site, out var feed))
@@ -213,7 +212,6 @@ public sealed partial class SiteChangeFeed(IGrainFactory grains, TimeProvider ti
         }
     }
 
-    // A screen's interest in one site: its promises' changes, or its people's sign-ins.
     private sealed class Listener(ChangeHandler? onChange, StaffHandler? onStaff)
     {
         public ChangeHandler? OnChange => onChange;

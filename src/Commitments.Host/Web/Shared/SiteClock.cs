@@ -3,11 +3,7 @@ using Commitments.Grains.Texts;
 
 namespace Commitments.Host.Web.Shared;
 
-/// <summary>
-/// One clock: every time the pages write is the site's, in the words the texts use ("1:49 pm",
-/// "tomorrow 9:00 am", "Mon 1:49 pm"), and where a reader may be elsewhere it names the zone
-/// ("New York time"), never the raw IANA id.
-/// </summary>
+/// <summary>Times on the pages in the site's zone and the texts' words; a zone is named as a person would, never by IANA id.</summary>
 public static class SiteClock
 {
     /// <summary>The pages are in English, whatever language the site texts its guests in.</summary>
@@ -22,7 +18,7 @@ public static class SiteClock
     /// <summary>"Mon Dec 7, 1:49 pm": for records, which are read later.</summary>
     public static string DateAndTime(SiteInfo site, DateTimeOffset at) => TextTemplates.DateAndTime(at, site.Zone, Language);
 
-    /// <summary>"New York time" for America/New_York: the zone as a person names it.</summary>
+    /// <summary>"New York time" for America/New_York.</summary>
     public static string ZoneName(string timeZone)
     {
         if (timeZone is "UTC" or "Etc/UTC")

@@ -10,6 +10,7 @@ public static class Words
         : span.TotalDays < 1 ? $"{(int)span.TotalHours} h {span.Minutes} min"
         : $"{(int)span.TotalDays} d {span.Hours} h";
 
-    /// <summary>The grains word errors to follow a field's name ("is required …"); shown next to the field, it starts the sentence.</summary>
-    public static string Sentence(string message) => message.Length == 0 ? message : char.ToUpperInvariant(message[0]) + message[1..];
+    /// <summary>Capitalizes a grain error ("is required …") shown next to its field.</summary>
+    public static string Sentence(string message) =>
+        message.Length == 0 ? message : char.ToUpperInvariant(message[0]) + message[1..];
 }
