@@ -42,12 +42,17 @@ internal static class CreateBenchmark
         await host.StartAsync();
         var grains = host.Services.GetRequiredService<IGrainFactory>();
 
-        var site = grains.GetGrain<ISiteGrain>("bench");
-        await site.Ensure(new SiteSetup("Bench Hotel", "America/New_York", "US"));
-        await site.UpsertTeam(Actor.System, new TeamInput("front-desk", "Front Desk"));
-        await site.UpsertTeam(Actor.System, new TeamInput("housekeeping", "Housekeeping"));
-        await site.EnsureStaff(new StaffInput("desk1", "Dana Whitfield", "+12025550141", Roles.FrontDesk, "front-desk", "1111"));
-        await site.EnsureStaff(new StaffInput("hk1", "Maria Lopez", "+12025550142", Roles.Staff, "housekeeping", "2222"));
+        // Ten hotels, so the run (about 14,000 creates) stays under a site's cap on open promises.
+        string[] sites = [.. Enumerable.Range(0, 10).Select(n => $"bench{n}")];
+        foreach (var id in sites)
+        {
+            var site = grains.GetGrain<ISiteGrain>(id);
+            await site.Ensure(new SiteSetup("Bench Hotel", "America/New_York", "US"));
+            await site.UpsertTeam(Actor.System, new TeamInput("front-desk", "Front Desk"));
+            await site.UpsertTeam(Actor.System, new TeamInput("housekeeping", "Housekeeping"));
+            await site.EnsureStaff(new StaffInput("desk1", "Dana Whitfield", "+12025550141", Roles.FrontDesk, "front-desk", "1111"));
+            await site.EnsureStaff(new StaffInput("hk1", "Maria Lopez", "+12025550142", Roles.Staff, "housekeeping", "2222"));
+        }
 
         var desk = Actor.Staff("desk1");
         NewCommitment Promise(int i) => new(
@@ -59,7 +64,7 @@ internal static class CreateBenchmark
 
         async Task<double> GrainCreates(int count)
         {
-            return await Run(count, i => grains.GetGrain<ICommitmentGrain>(CommitmentKey.For("bench", Guid.NewGuid())).Create(desk, Promise(i)));
+            return await Run(count, i => grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(sites[i % sites.Length], Guid.NewGuid())).Create(desk, Promise(i)));
         }
 
         // Warm up both paths, then size the raw entity like a stored promise.
