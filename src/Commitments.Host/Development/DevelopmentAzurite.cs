@@ -51,9 +51,9 @@ internal sealed partial class DevelopmentAzurite(IHostEnvironment environment, I
 
     public async Task StoppedAsync(CancellationToken cancellationToken)
     {
-        if (_azurite is { } azurite)
+        // Host stop and container disposal can both get here, at once when a stop times out: one of them stops it.
+        if (Interlocked.Exchange(ref _azurite, null) is { } azurite)
         {
-            _azurite = null;
             await azurite.StopAsync();
             await azurite.DisposeAsync();
             LogStopped(logger);
@@ -62,9 +62,8 @@ internal sealed partial class DevelopmentAzurite(IHostEnvironment environment, I
 
     public async ValueTask DisposeAsync()
     {
-        if (_azurite is { } azurite)
+        if (Interlocked.Exchange(ref _azurite, null) is { } azurite)
         {
-            _azurite = null;
             await azurite.DisposeAsync();
         }
     }

@@ -26,31 +26,37 @@ internal abstract class DevelopmentProcess : IHostedLifecycleService, IDisposabl
 
     public void Dispose()
     {
-        if (_process is { HasExited: false })
+        // Host stop and container disposal can both get here, at once when a stop times out: one of them kills.
+        var process = Interlocked.Exchange(ref _process, null);
+        if (process is null)
+        {
+            return;
+        }
+
+        if (!process.HasExited)
         {
             try
             {
-                _process.Kill(entireProcessTree: true);
+                process.Kill(entireProcessTree: true);
             }
             catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
             {
                 // The process (or one of its children) exited while its tree was being walked.
-                KillAloneIfRunning();
+                KillAloneIfRunning(process);
             }
 
-            _process.WaitForExit(5000);
+            process.WaitForExit(5000);
             Stopped();
         }
 
-        _process?.Dispose();
-        _process = null;
+        process.Dispose();
     }
 
-    private void KillAloneIfRunning()
+    private static void KillAloneIfRunning(Process process)
     {
         try
         {
-            _process?.Kill();
+            process.Kill();
         }
         catch (InvalidOperationException)
         {
