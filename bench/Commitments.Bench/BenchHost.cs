@@ -11,7 +11,11 @@ internal static class BenchHost
     public const string OurNumber = "+12025550100";
 
     /// <summary>Points WebApplicationFactory at the host's content root, as the test projects get it from Mvc.Testing's manifest.</summary>
-    public static void UseHostContentRoot()
+    public static void UseHostContentRoot() =>
+        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_COMMITMENTS_HOST", Path.Combine(RepositoryRoot(), "src", "Commitments.Host"));
+
+    /// <summary>The folder holding Commitments.sln, above the bench's binaries.</summary>
+    public static string RepositoryRoot()
     {
         var repo = new DirectoryInfo(AppContext.BaseDirectory);
         while (repo is not null && !File.Exists(Path.Combine(repo.FullName, "Commitments.sln")))
@@ -19,7 +23,7 @@ internal static class BenchHost
             repo = repo.Parent;
         }
 
-        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_COMMITMENTS_HOST", Path.Combine(repo!.FullName, "src", "Commitments.Host"));
+        return repo?.FullName ?? throw new InvalidOperationException($"No Commitments.sln above {AppContext.BaseDirectory}.");
     }
 
     /// <summary>Production settings for a host on its own table, texting through the local Twilio and reachable on <paramref name="port"/>.</summary>

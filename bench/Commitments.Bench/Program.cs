@@ -1,10 +1,11 @@
 using Commitments.Bench.Cluster;
 using Commitments.Bench.Escalation;
+using Commitments.Bench.Http;
 using Commitments.Bench.Insights;
 using Commitments.Bench.Ledger;
 using Commitments.Bench.Texts;
 
-// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|insights|cluster|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabcd] [--promises N] [--creates N] [--memory N] [--parts tfm]
+// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|insights|http|cluster|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabcd] [--promises N] [--creates N] [--memory N] [--parts tfm] [--rate N] [--seconds N] [--edges cmal]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 if (which is "ledger" or "all")
 {
@@ -24,6 +25,11 @@ if (which is "escalation" or "all")
 if (which is "insights" or "all")
 {
     await GapMapBenchmark.RunAsync(Argument("--promises", 150_000), Argument("--rounds", 10));
+}
+
+if (which is "http" or "all")
+{
+    await HttpBenchmark.RunAsync(Argument("--rate", 200), Argument("--seconds", 20), Text("--edges", "cmal"));
 }
 
 if (which is "cluster" or "all")
