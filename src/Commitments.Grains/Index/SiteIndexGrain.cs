@@ -457,13 +457,23 @@ public sealed partial class SiteIndexGrain(
     // The site's secret shard key (see SiteIndexState.ShardKey).
     private byte[]? _shardKey;
 
+    // Each promise's shard, hashed once: every flush groups every entry by shard.
+    private readonly Dictionary<Guid, int> _shardOfId = [];
+
     private int ShardOf(Guid id)
     {
+        if (_shardOfId.TryGetValue(id, out var known))
+        {
+            return known;
+        }
+
         Span<byte> bytes = stackalloc byte[16];
         id.TryWriteBytes(bytes);
         Span<byte> mac = stackalloc byte[32];
         System.Security.Cryptography.HMACSHA256.HashData(_shardKey!, bytes, mac);
-        return (int)(System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(mac) % Shards);
+        var shard = (int)(System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(mac) % Shards);
+        _shardOfId[id] = shard;
+        return shard;
     }
 
     // Consecutive failed flushes, and when the next may be tried: a write that keeps failing backs off.
@@ -509,26 +519,41 @@ public sealed partial class SiteIndexGrain(
         var shards = _dirty.ToArray();
         _dirty.Clear();
         var byShard = _entries.Values.ToLookup(e => ShardOf(e.Id));
-        var failed = 0;
-        await Task.WhenAll(shards.Select(async shard =>
+        foreach (var shard in shards)
         {
-            var stored = _shards[shard];
-            stored.State.Entries = [.. byShard[shard]];
-            stored.State.Watermark = now;
-            stored.State.ShardKey = _shardKey;
-            try
-            {
-                await stored.WriteAsync(cancellationToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // Keep serving from memory and try again later; stored promises remain the truth.
-                Interlocked.Increment(ref failed);
-                LogFlushFailed(logger, ex, this.GetPrimaryKeyString());
-                await ReloadForRetry(stored, shard, cancellationToken);
-            }
-        }));
+            var state = _shards[shard].State;
+            state.Entries = [.. byShard[shard]];
+            state.Watermark = now;
+            state.ShardKey = _shardKey;
+        }
 
+        // Serialising and writing run off the index's turn, so upserts and reply codes never wait behind a
+        // busy hotel's records; nothing else touches the shard records while a flush is under way.
+        var errors = await Task.Run(async () =>
+        {
+            var failures = new System.Collections.Concurrent.ConcurrentBag<(int Shard, Exception Error)>();
+            await Task.WhenAll(shards.Select(async shard =>
+            {
+                try
+                {
+                    await _shards[shard].WriteAsync(cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    failures.Add((shard, ex));
+                }
+            }));
+            return failures.ToList();
+        }, cancellationToken);
+
+        // Keep serving from memory and try again later; stored promises remain the truth.
+        foreach (var (shard, error) in errors)
+        {
+            LogFlushFailed(logger, error, this.GetPrimaryKeyString());
+            await ReloadForRetry(_shards[shard], shard, cancellationToken);
+        }
+
+        var failed = errors.Count;
         if (failed == 0)
         {
             _flushFailures = 0;
@@ -568,6 +593,7 @@ public sealed partial class SiteIndexGrain(
         {
             _entries.Remove(entry.Id);
             _dirty.Add(ShardOf(entry.Id));
+            _shardOfId.Remove(entry.Id);
         }
     }
 
