@@ -5,8 +5,14 @@ using Commitments.Bench.Insights;
 using Commitments.Bench.Ledger;
 using Commitments.Bench.Texts;
 
-// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|insights|http|cluster|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabcd] [--promises N] [--creates N] [--memory N] [--parts tfm] [--rate N] [--seconds N] [--edges cmal]
+// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|insights|http|cluster|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabcd] [--promises N] [--creates N] [--memory N] [--parts tfm] [--rate N] [--seconds N] [--edges cmal] [--autocannon [--connections N]]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
+if (which == "load")
+{
+    // The HTTP bench's load generator, started by the bench as a process of its own.
+    return await OpenLoopLoad.RunAsync(args[1]);
+}
+
 if (which is "ledger" or "all")
 {
     await CreateBenchmark.RunAsync(Argument("--callers", 16), Argument("--count", 1500), Argument("--rounds", 5));
@@ -29,13 +35,16 @@ if (which is "insights" or "all")
 
 if (which is "http" or "all")
 {
-    await HttpBenchmark.RunAsync(Argument("--rate", 200), Argument("--seconds", 20), Text("--edges", "cmal"));
+    await HttpBenchmark.RunAsync(
+        Argument("--rate", 200), Argument("--seconds", 20), Text("--edges", "cmal"), Argument("--connections", 20), args.Contains("--autocannon"));
 }
 
 if (which is "cluster" or "all")
 {
     await ClusterBenchmark.RunAsync(Argument("--creates", 5000), Argument("--callers", 16), Argument("--promises", 300), Argument("--memory", 100_000), Text("--parts", "tfm"));
 }
+
+return 0;
 
 string Text(string name, string fallback)
 {

@@ -23,9 +23,7 @@ namespace Commitments.Bench.Http;
 internal static class HttpBenchmark
 {
     private const string Site = "bench-http";
-    private const int Connections = 20;
-
-    public static async Task RunAsync(int rate, int seconds, string only)
+    public static async Task RunAsync(int rate, int seconds, string only, int connections, bool autocannon)
     {
         // BENCH_AZURITE_IN_MEMORY=1: Azurite without its disk (it re-saves its whole database every few seconds).
         await using var azurite = new AzuriteFixture { InMemory = Environment.GetEnvironmentVariable("BENCH_AZURITE_IN_MEMORY") == "1" };
@@ -44,8 +42,8 @@ internal static class HttpBenchmark
         await SetUpSiteAsync(grains, Site);
         var baseUrl = $"http://127.0.0.1:{port}";
         var desk = await SignInAsync(baseUrl, "desk1", "1111");
-        var load = await LoadGenerator.PrepareAsync();
-        Console.WriteLine($"HTTP edges: host on {baseUrl}, {Environment.ProcessorCount} cores, load from a second process (autocannon, {Connections} connections)");
+        var load = await LoadGenerator.PrepareAsync(autocannon);
+        Console.WriteLine($"HTTP edges: host on {baseUrl}, {Environment.ProcessorCount} cores, load from a second process ({load.Name}{(autocannon ? $", {connections} connections" : "")})");
 
         var createBody = JsonSerializer.Serialize(new
         {
@@ -55,7 +53,7 @@ internal static class HttpBenchmark
             handoffTo = "hk1",
             handoffNote = "Four bath towels, please",
         });
-        var create = new LoadConfig($"{baseUrl}/api/sites/{Site}/commitments", "POST", desk, createBody);
+        var create = new LoadConfig($"{baseUrl}/api/sites/{Site}/commitments", "POST", desk, createBody) { Connections = connections };
 
         if (only.Contains('c'))
         {
@@ -99,6 +97,7 @@ internal static class HttpBenchmark
             var hk = await SignInAsync(baseUrl, "hk1", "2222", offers);
             var accept = new LoadConfig($"{baseUrl}/api/sites/{offers}/commitments", "POST", hk, null)
             {
+                Connections = connections,
                 Paths = [.. ids.Select(id => $"/api/sites/{offers}/commitments/{id:D}/handoff/accept")],
             };
             var result = await load.RunAsync(accept with { Rate = rate, Duration = seconds, Warmup = 15 });
@@ -107,7 +106,7 @@ internal static class HttpBenchmark
 
         if (only.Contains('l'))
         {
-            var list = new LoadConfig($"{baseUrl}/api/sites/{Site}/commitments?status=open", "GET", desk, null);
+            var list = new LoadConfig($"{baseUrl}/api/sites/{Site}/commitments?status=open", "GET", desk, null) { Connections = connections };
             var open = (await grains.GetGrain<ISiteIndexGrain>(Site).OpenCountsByOwner()).Values.Sum();
             var result = await load.RunAsync(list with { Rate = rate, Duration = seconds, Warmup = 15 });
             Console.WriteLine($"GET commitments?status=open ({open} open at the site, default page) at {rate}/s for {seconds} s: {result.Describe()}");

@@ -13,6 +13,9 @@ internal sealed record LoadConfig(string Url, string Method, string Cookie, stri
     public int Duration { get; init; } = 20;
 
     public int Warmup { get; init; }
+
+    /// <summary>Open connections; each sends at most Rate / Connections a second, so a slow answer holds up only its own.</summary>
+    public int Connections { get; init; } = 20;
 }
 
 /// <summary>What autocannon counted; latencies in ms, corrected for coordinated omission.</summary>
@@ -32,19 +35,24 @@ internal sealed record LoadResult(
         $"p50 {P50:F0} ms, p90 {P90:F0} ms, p99 {P99:F0} ms, max {Max:F0} ms";
 }
 
-/// <summary>autocannon (bench/http, installed with npm ci on first use), run as its own process for each load.</summary>
-internal sealed class LoadGenerator(string folder)
+/// <summary>
+/// Runs each load as a process of its own: the bench's open-loop generator (<see cref="OpenLoopLoad"/>, the default),
+/// or autocannon (bench/http, installed with npm ci on first use; its rate is per-second bursts).
+/// </summary>
+internal sealed class LoadGenerator(string folder, bool autocannon)
 {
-    public static async Task<LoadGenerator> PrepareAsync()
+    public static async Task<LoadGenerator> PrepareAsync(bool autocannon)
     {
         var folder = Path.Combine(BenchHost.RepositoryRoot(), "bench", "http");
-        if (!Directory.Exists(Path.Combine(folder, "node_modules", "autocannon")))
+        if (autocannon && !Directory.Exists(Path.Combine(folder, "node_modules", "autocannon")))
         {
             await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], folder);
         }
 
-        return new LoadGenerator(folder);
+        return new LoadGenerator(folder, autocannon);
     }
+
+    public string Name => autocannon ? "autocannon" : "the bench's open-loop generator";
 
     public async Task<LoadResult> RunAsync(LoadConfig config)
     {
@@ -59,11 +67,13 @@ internal sealed class LoadGenerator(string folder)
             rate = config.Rate,
             duration = config.Duration,
             warmup = config.Warmup,
-            connections = 20,
+            connections = config.Connections,
         }));
         try
         {
-            var output = await RunAsync("node", ["load.js", file], folder);
+            var output = autocannon
+                ? await RunAsync("node", ["load.js", file], folder)
+                : await RunAsync(Environment.ProcessPath!, ["load", file], folder);
             var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]).RootElement;
             var latency = json.GetProperty("latency");
             return new LoadResult(
