@@ -1,5 +1,7 @@
 extern alias localtwilio;
 
+using Commitments.Grains.Common;
+using Commitments.Grains.Sites;
 using Commitments.Testing;
 using localtwilio::Commitments.LocalTwilio;
 
@@ -44,6 +46,17 @@ internal static class BenchHost
             ["Logging:LogLevel:Commitments.Host.Escalation.EscalationReconciler"] = "Information",
             ["Logging:LogLevel:Commitments.Grains.Index.SiteIndexGrain"] = "Information",
         };
+
+    /// <summary>A hotel with a desk (desk1, PIN 1111) and a housekeeper (hk1, PIN 2222), as the create benchmarks use.</summary>
+    public static async Task SetUpHotelAsync(IGrainFactory grains, string id)
+    {
+        var site = grains.GetGrain<ISiteGrain>(id);
+        await site.Ensure(new SiteSetup("Harborview Hotel", "America/New_York", "US"));
+        await site.UpsertTeam(Actor.System, new TeamInput("front-desk", "Front Desk"));
+        await site.UpsertTeam(Actor.System, new TeamInput("housekeeping", "Housekeeping"));
+        await site.EnsureStaff(new StaffInput("desk1", "Dana Whitfield", "+12025550141", Roles.FrontDesk, "front-desk", "1111"));
+        await site.EnsureStaff(new StaffInput("hk1", "Maria Lopez", "+12025550142", Roles.Staff, "housekeeping", "2222"));
+    }
 
     public static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)];
 }

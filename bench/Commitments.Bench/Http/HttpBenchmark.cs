@@ -8,7 +8,6 @@ using System.Text.Json;
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Common;
 using Commitments.Grains.Index;
-using Commitments.Grains.Sites;
 using Commitments.Testing;
 using localtwilio::Commitments.LocalTwilio;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,7 +38,7 @@ internal static class HttpBenchmark
         await using var app = BenchApp.Start(azurite, fake, azurite.NewTableName("benchhttp"), port,
             new Dictionary<string, string> { ["RateLimiting:PermitLimit"] = "10000000" }, texting: false);
         var grains = app.Services.GetRequiredService<IGrainFactory>();
-        await SetUpSiteAsync(grains, Site);
+        await BenchHost.SetUpHotelAsync(grains, Site);
         var baseUrl = $"http://127.0.0.1:{port}";
         var desk = await SignInAsync(baseUrl, "desk1", "1111");
         var load = await LoadGenerator.PrepareAsync(autocannon);
@@ -72,7 +71,7 @@ internal static class HttpBenchmark
             {
                 // A hotel of its own per step, so no site reaches its cap of open promises.
                 var stepSite = $"{Site}-{step}";
-                await SetUpSiteAsync(grains, stepSite);
+                await BenchHost.SetUpHotelAsync(grains, stepSite);
                 var stepDesk = await SignInAsync(baseUrl, "desk1", "1111", stepSite);
                 var stepCreate = create with { Url = $"{baseUrl}/api/sites/{stepSite}/commitments", Cookie = stepDesk };
                 var result = await load.RunAsync(stepCreate with { Rate = step, Duration = 10, Warmup = 3 });
@@ -92,7 +91,7 @@ internal static class HttpBenchmark
         {
             // Offers to hk1 at a hotel of their own, made through the grains, then accepted over HTTP, each once.
             const string offers = $"{Site}-offers";
-            await SetUpSiteAsync(grains, offers);
+            await BenchHost.SetUpHotelAsync(grains, offers);
             var ids = await OffersAsync(grains, offers, rate * (seconds + 15) + 200);
             var hk = await SignInAsync(baseUrl, "hk1", "2222", offers);
             var accept = new LoadConfig($"{baseUrl}/api/sites/{offers}/commitments", "POST", hk, null)
@@ -113,16 +112,6 @@ internal static class HttpBenchmark
         }
     }
 
-    private static async Task SetUpSiteAsync(IGrainFactory grains, string id)
-    {
-        var site = grains.GetGrain<ISiteGrain>(id);
-        await site.Ensure(new SiteSetup("Harborview Hotel", "America/New_York", "US"));
-        await site.UpsertTeam(Actor.System, new TeamInput("front-desk", "Front Desk"));
-        await site.UpsertTeam(Actor.System, new TeamInput("housekeeping", "Housekeeping"));
-        await site.EnsureStaff(new StaffInput("desk1", "Dana Whitfield", "+12025550141", Roles.FrontDesk, "front-desk", "1111"));
-        await site.EnsureStaff(new StaffInput("hk1", "Maria Lopez", "+12025550142", Roles.Staff, "housekeeping", "2222"));
-    }
-
     private static async Task<string> SignInAsync(string baseUrl, string staff, string pin, string site = Site)
     {
         using var client = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = new Uri(baseUrl) };
@@ -138,7 +127,7 @@ internal static class HttpBenchmark
     private static async Task<double> GrainCreatesPerSecondAsync(IGrainFactory grains, int count)
     {
         const string site = "bench-http-grains";
-        await SetUpSiteAsync(grains, site);
+        await BenchHost.SetUpHotelAsync(grains, site);
         var desk = Actor.Staff("desk1");
         var input = new NewCommitment(
             "Extra towels and two pillows to room 412",

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Azure.Data.Tables;
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Common;
-using Commitments.Grains.Sites;
 using Commitments.Storage.AzureTables;
 using Commitments.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -46,12 +45,7 @@ internal static class CreateBenchmark
         string[] sites = [.. Enumerable.Range(0, 10).Select(n => $"bench{n}")];
         foreach (var id in sites)
         {
-            var site = grains.GetGrain<ISiteGrain>(id);
-            await site.Ensure(new SiteSetup("Bench Hotel", "America/New_York", "US"));
-            await site.UpsertTeam(Actor.System, new TeamInput("front-desk", "Front Desk"));
-            await site.UpsertTeam(Actor.System, new TeamInput("housekeeping", "Housekeeping"));
-            await site.EnsureStaff(new StaffInput("desk1", "Dana Whitfield", "+12025550141", Roles.FrontDesk, "front-desk", "1111"));
-            await site.EnsureStaff(new StaffInput("hk1", "Maria Lopez", "+12025550142", Roles.Staff, "housekeeping", "2222"));
+            await BenchHost.SetUpHotelAsync(grains, id);
         }
 
         var desk = Actor.Staff("desk1");
