@@ -159,10 +159,10 @@ public sealed partial class SiteIndexGrain(
         }
 
         // A site written before shards were keyed gets its key now, and every shard is written again.
-        _shardKey = _shards.Select(s => s.State.ShardKey).FirstOrDefault(k => k is { Length: > 0 });
-        if (_shardKey is null)
+        var shardKey = _shards.Select(s => s.State.ShardKey).FirstOrDefault(k => k is { Length: > 0 });
+        _shardOf = new IndexShardOf(shardKey ?? System.Security.Cryptography.RandomNumberGenerator.GetBytes(32), Shards);
+        if (shardKey is null)
         {
-            _shardKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
             _dirty.UnionWith(Enumerable.Range(0, Shards));
         }
 
@@ -454,27 +454,10 @@ public sealed partial class SiteIndexGrain(
         }
     }
 
-    // The site's secret shard key (see SiteIndexState.ShardKey).
-    private byte[]? _shardKey;
+    // The site's secret shard key and each promise's shard; set at activation.
+    private IndexShardOf _shardOf = null!;
 
-    // Each promise's shard, hashed once: every flush groups every entry by shard.
-    private readonly Dictionary<Guid, int> _shardOfId = [];
-
-    private int ShardOf(Guid id)
-    {
-        if (_shardOfId.TryGetValue(id, out var known))
-        {
-            return known;
-        }
-
-        Span<byte> bytes = stackalloc byte[16];
-        id.TryWriteBytes(bytes);
-        Span<byte> mac = stackalloc byte[32];
-        System.Security.Cryptography.HMACSHA256.HashData(_shardKey!, bytes, mac);
-        var shard = (int)(System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(mac) % Shards);
-        _shardOfId[id] = shard;
-        return shard;
-    }
+    private int ShardOf(Guid id) => _shardOf[id];
 
     // Consecutive failed flushes, and when the next may be tried: a write that keeps failing backs off.
     private int _flushFailures;
@@ -524,7 +507,7 @@ public sealed partial class SiteIndexGrain(
             var state = _shards[shard].State;
             state.Entries = [.. byShard[shard]];
             state.Watermark = now;
-            state.ShardKey = _shardKey;
+            state.ShardKey = _shardOf.Key;
         }
 
         // Serialising and writing run off the index's turn, so upserts and reply codes never wait behind a
@@ -593,7 +576,7 @@ public sealed partial class SiteIndexGrain(
         {
             _entries.Remove(entry.Id);
             _dirty.Add(ShardOf(entry.Id));
-            _shardOfId.Remove(entry.Id);
+            _shardOf.Forget(entry.Id);
         }
     }
 
