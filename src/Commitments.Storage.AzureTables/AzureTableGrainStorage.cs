@@ -163,34 +163,60 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
         grainState.RecordExists = false;
     }
 
-    public async IAsyncEnumerable<StoredGrainState<T>> QueryAsync<T>(
+    public IAsyncEnumerable<StoredGrainState<T>> QueryAsync<T>(
         string stateName,
         string grainIdPrefix,
         DateTimeOffset? changedSince = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stateName);
+        return QueryRowsAsync<T>(
+            stateName + "/", grainIdPrefix, changedSince, (rowKey, grainId) => rowKey == RowKeyOf(stateName, grainId) ? stateName : null, cancellationToken);
+    }
+
+    public IAsyncEnumerable<StoredGrainState<T>> QueryByStateNamePrefixAsync<T>(
+        string stateNamePrefix,
+        string grainIdPrefix,
+        DateTimeOffset? changedSince = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stateNamePrefix);
+        return QueryRowsAsync<T>(
+            stateNamePrefix,
+            grainIdPrefix,
+            changedSince,
+            (rowKey, grainId) => StateNameOf(rowKey, grainId) is { } name && name.StartsWith(stateNamePrefix, StringComparison.Ordinal) ? name : null,
+            cancellationToken);
+    }
+
+    private async IAsyncEnumerable<StoredGrainState<T>> QueryRowsAsync<T>(
+        string rowKeyPrefix,
+        string grainIdPrefix,
+        DateTimeOffset? changedSince,
+        Func<string, string, string?> stateNameOf,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(grainIdPrefix);
         var table = await GetTableAsync(cancellationToken);
 
         // Escaping keeps prefixes, so matches form one key range; shortened keys keep only their start, hence the exact check below.
         var (from, to) = KeysStartingWith($"{_serviceId}/{grainIdPrefix}");
-        var (rowFrom, rowTo) = KeysStartingWith($"{stateName}/");
+        var (rowFrom, rowTo) = KeysStartingWith(rowKeyPrefix);
         var filter = changedSince is { } since
             ? TableClient.CreateQueryFilter(
                 $"PartitionKey ge {from} and PartitionKey lt {to} and RowKey ge {rowFrom} and RowKey lt {
                     rowTo} and Cleared eq false and Timestamp ge {since}")
             : TableClient.CreateQueryFilter(
                 $"PartitionKey ge {from} and PartitionKey lt {to} and RowKey ge {rowFrom} and RowKey lt {rowTo} and Cleared eq false");
-        LogQuerying(_name, stateName, grainIdPrefix, changedSince);
+        LogQuerying(_name, rowKeyPrefix, grainIdPrefix, changedSince);
 
         await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
-            // The ranges may also hold other services, and state names that start with this one and "/".
+            // The ranges may also hold other services, and other state names.
             var grainIdText = entity.GetString(StateEntity.GrainIdProperty);
             if (grainIdText is null
                 || !grainIdText.StartsWith(grainIdPrefix, StringComparison.Ordinal)
-                || entity.RowKey != RowKeyOf(stateName, grainIdText)
+                || stateNameOf(entity.RowKey, grainIdText) is not { } stateName
                 || entity.PartitionKey != TableKey.From($"{_serviceId}/{grainIdText}"))
             {
                 continue;
@@ -198,8 +224,31 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
 
             var state = Deserialize<T>(entity, stateName, grainIdText);
             yield return new StoredGrainState<T>(
-                GrainId.Parse(grainIdText), state, entity.ETag.ToString(), entity.Timestamp ?? DateTimeOffset.MinValue);
+                GrainId.Parse(grainIdText), state, entity.ETag.ToString(), entity.Timestamp ?? DateTimeOffset.MinValue)
+            {
+                StateName = stateName,
+            };
         }
+    }
+
+    // The state name a RowKey was made from (see RowKeyOf); null when the key was shortened, so cannot be read back.
+    private static string? StateNameOf(string rowKey, string grainIdText)
+    {
+        string unescaped;
+        try
+        {
+            unescaped = TableKey.Unescape(rowKey);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+
+        var suffix = "/" + grainIdText;
+        return unescaped.EndsWith(suffix, StringComparison.Ordinal) && unescaped[..^suffix.Length] is var name
+            && RowKeyOf(name, grainIdText) == rowKey
+            ? name
+            : null;
     }
 
     // [From, To) holds every key starting with the escaped value, cut as shortened keys are.
@@ -398,8 +447,8 @@ public sealed partial class AzureTableGrainStorage : IGrainStorage, IGrainStateQ
 
     [LoggerMessage(
         Level = LogLevel.Debug,
-        Message = "Grain storage {ProviderName} querying {StateName} of grains starting with {GrainIdPrefix} changed since {ChangedSince}")]
-    private partial void LogQuerying(string providerName, string stateName, string grainIdPrefix, DateTimeOffset? changedSince);
+        Message = "Grain storage {ProviderName} querying rows starting {RowKeyPrefix} of grains starting with {GrainIdPrefix} changed since {ChangedSince}")]
+    private partial void LogQuerying(string providerName, string rowKeyPrefix, string grainIdPrefix, DateTimeOffset? changedSince);
 
     [LoggerMessage(
         Level = LogLevel.Warning,

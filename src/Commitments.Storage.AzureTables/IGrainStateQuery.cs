@@ -16,4 +16,15 @@ public interface IGrainStateQuery
         string grainIdPrefix,
         DateTimeOffset? changedSince = null,
         CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// As <see cref="QueryAsync{T}"/>, for every state whose name starts with <paramref name="stateNamePrefix"/> (a grain's
+    /// numbered records, say); <see cref="StoredGrainState{T}.StateName"/> says which. Rows whose keys were shortened
+    /// (a state name and grain id over ~440 characters) are left out: their state name cannot be read back.
+    /// </summary>
+    IAsyncEnumerable<StoredGrainState<T>> QueryByStateNamePrefixAsync<T>(
+        string stateNamePrefix,
+        string grainIdPrefix,
+        DateTimeOffset? changedSince = null,
+        CancellationToken cancellationToken = default);
 }

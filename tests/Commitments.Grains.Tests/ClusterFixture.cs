@@ -1,5 +1,6 @@
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Common;
+using Commitments.Grains.Index;
 using Commitments.Grains.Sites;
 using Commitments.Grains.Texts;
 using Microsoft.AspNetCore.Identity;
@@ -41,6 +42,9 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             host.Services.AddSingleton<TimeProvider>(Time);
             host.Services.AddSingleton<ITextSignal>(Signal);
+
+            // The smallest index pages, so every test's site spreads over several.
+            host.Services.Configure<SiteIndexOptions>(o => o.PageBytes = SiteIndexOptions.MinPageBytes);
 
             // PIN hashing is deliberately slow in production; tests only need it to be a real hash.
             host.Services.AddSingleton<IPasswordHasher<string>>(Hasher);

@@ -76,6 +76,33 @@ public sealed class GrainStateQueryTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task APrefixQueryReturnsEveryNumberedStateOfTheGrainsAndSaysWhichItIs()
+    {
+        await using var store = await StorageUnderTest.CreateAsync(azurite);
+        await WriteAsync(store, "site-index", "demo", "page-0", "demo 0");
+        await WriteAsync(store, "site-index", "demo", "page-12", "demo 12");
+        await WriteAsync(store, "site-index", "other", "page-3", "other 3");
+        await WriteAsync(store, "site-index", "demo", "pages", "not a page: another name");
+        await WriteAsync(store, "site-index", "demo", "note", "another state");
+        await WriteAsync(store, "commitment", "demo", "page-1", "another grain type");
+        var cleared = await WriteAsync(store, "site-index", "demo", "page-4", "cleared");
+        await store.Storage.ClearStateAsync("page-4", cleared.GrainId, new GrainState<Note> { ETag = cleared.ETag }, Ct);
+
+        var found = new List<StoredGrainState<Note>>();
+        await foreach (var stored in store.Query.QueryByStateNamePrefixAsync<Note>("page-", "site-index/", cancellationToken: Ct))
+        {
+            found.Add(stored);
+        }
+
+        found.Select(s => (s.GrainId.ToString(), s.StateName, s.State.Text)).OrderBy(s => s.Item3).ShouldBe(
+        [
+            ("site-index/demo", "page-0", "demo 0"),
+            ("site-index/demo", "page-12", "demo 12"),
+            ("site-index/other", "page-3", "other 3"),
+        ]);
+    }
+
+    [Fact]
     public async Task TheQueryIsResolvableByProviderName()
     {
         await using var store = await StorageUnderTest.CreateAsync(azurite);

@@ -122,8 +122,10 @@ public sealed class SiteIndexState
     /// <summary>Every change made before this moment is in <see cref="Entries"/>.</summary>
     [Id(1)] public DateTimeOffset? Watermark { get; set; }
 
-    /// <summary>Secret shard-choosing key (same in every shard): clients choose ids, so could otherwise aim thousands at one record.</summary>
-    [Id(2)] public byte[]? ShardKey { get; set; }
+    // Id(2) held the key that chose a promise's record by hash, before records were filled in order: never reuse it.
+
+    /// <summary>How many pages the site had when this one was written (0: written before pages, which were 16).</summary>
+    [Id(3)] public int Pages { get; set; }
 }
 
 /// <summary>Reads stored promises back for an index catching up; without one, the index trusts its own snapshot.</summary>
@@ -133,11 +135,11 @@ public interface ICommitmentStateSource
 }
 
 /// <summary>
-/// Reads every site's stored index shards without activating the indexes; may lag the promises by what changed since.
+/// Reads every site's stored index pages without activating the indexes; may lag the promises by what changed since.
 /// </summary>
 public interface IStoredSiteIndexes
 {
-    /// <summary>Every entry of every site's stored index shards, with its site, in no order.</summary>
+    /// <summary>The newest entry of each promise on every site's stored index pages, with its site, in no order.</summary>
     IAsyncEnumerable<(string Site, IndexEntry Entry)> ReadAllAsync(CancellationToken cancellationToken);
 }
 
@@ -157,10 +159,19 @@ public sealed class SiteIndexOptions
     public int MaxClosedEntries { get; set; } = 2000;
 
     /// <summary>
-    /// Open promises per site (default 10,000; past it, 409): keeps the index (~1 KB each over 16 records) well inside
-    /// storage's 1 MiB per record.
+    /// Open promises per site (default 200,000; past it, 409): what one index grain keeps in memory and reads at
+    /// activation; fewer than <see cref="ReplyCodes.Count"/>, since each holds a reply code.
     /// </summary>
-    public int MaxOpenPromises { get; set; } = 10_000;
+    public int MaxOpenPromises { get; set; } = 200_000;
+
+    /// <summary>
+    /// Bytes of entries per stored page of the index (default 128 KiB, at most 512 KiB, inside storage's 1 MiB per
+    /// record): smaller pages make a change cheaper to write, larger ones an activation read fewer records.
+    /// </summary>
+    public int PageBytes { get; set; } = 128 * 1024;
+
+    public const int MinPageBytes = 4 * 1024;
+    public const int MaxPageBytes = 512 * 1024;
 
     /// <summary>Longest wait before retrying a failing write (default 5 minutes; doubles from FlushInterval).</summary>
     public TimeSpan MaxFlushBackoff { get; set; } = TimeSpan.FromMinutes(5);

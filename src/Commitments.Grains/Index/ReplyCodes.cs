@@ -5,24 +5,33 @@ public static class ReplyCodes
 {
     private const string Letters = "ABCDEFGHJKLMNPQRSTUVWXYZ";
     private const string Digits = "23456789";
+    private const int TwoCharacter = 24 * 8;
+    private const int ThreeCharacter = 24 * 90;
 
-    /// <summary>The <paramref name="index"/>-th code: two characters first, then a letter and two digits, then Z and four digits.</summary>
+    /// <summary>How many codes there are; <see cref="At"/> repeats after them.</summary>
+    public const int Count = TwoCharacter + ThreeCharacter + (24 * 10_000);
+
+    /// <summary>
+    /// The <paramref name="index"/>-th code: two characters first, then a letter and two digits, then a letter and four
+    /// digits (Z first, as codes were before the other letters took four digits).
+    /// </summary>
     public static string At(int index)
     {
-        var twoCharacter = Letters.Length * Digits.Length;
-        if (index < twoCharacter)
+        index = (int)((uint)index % Count);
+        if (index < TwoCharacter)
         {
             return $"{Letters[index / Digits.Length]}{Digits[index % Digits.Length]}";
         }
 
-        index -= twoCharacter;
-        var threeCharacter = Letters.Length * 90;
-        if (index < threeCharacter)
+        index -= TwoCharacter;
+        if (index < ThreeCharacter)
         {
             return $"{Letters[index / 90]}{10 + (index % 90)}";
         }
 
-        return $"Z{index - threeCharacter:D4}";
+        index -= ThreeCharacter;
+        var letter = (Letters.Length - 1 + (index / 10_000)) % Letters.Length;
+        return $"{Letters[letter]}{index % 10_000:D4}";
     }
 
     public static bool LooksLikeCode(string token) =>

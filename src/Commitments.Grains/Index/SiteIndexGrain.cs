@@ -13,9 +13,10 @@ namespace Commitments.Grains.Index;
 /// </summary>
 /// <remarks>
 /// Commitments write their own state before upserting here, so on activation the index re-reads every promise stored since the
-/// oldest shard watermark (less a clock-skew overlap; all of them if a shard is missing). Writes go at most once per
-/// <see cref="SiteIndexOptions.FlushInterval"/> in <see cref="SiteIndexGrain.Shards"/> shards so a busy site never outgrows one
-/// table entity; entries carry the promise's version, so replays and late upserts never move one backwards.
+/// oldest page's watermark (less a clock-skew overlap; all of them if a page is missing). Writes go at most once per
+/// <see cref="SiteIndexOptions.FlushInterval"/>, of the pages that changed (<see cref="IndexPages"/>): as many records as the site
+/// needs, none over <see cref="SiteIndexOptions.PageBytes"/>; entries carry the promise's version, so replays and late upserts
+/// never move one backwards.
 /// </remarks>
 public interface ISiteIndexGrain : IGrainWithStringKey
 {
@@ -103,12 +104,14 @@ public sealed partial class SiteIndexGrain(
 {
     /// <summary>Part of every stored key: never rename.</summary>
     public const string GrainTypeName = "site-index";
-    public const string StateName = "index";
-    public const int Shards = 16;
 
-    /// <summary>The state names of the stored shards (index-0…index-15): part of every stored key, never rename.</summary>
-    public static IReadOnlyList<string> ShardStateNames { get; } =
-        [.. Enumerable.Range(0, Shards).Select(i => $"{StateName}-{i}")];
+    /// <summary>The state names of the stored pages start with this (index-0, index-1, …): part of every stored key, never rename.</summary>
+    public const string PagePrefix = "index-";
+
+    /// <summary>Sites written before pages were filled by size have exactly this many; every activation reads them.</summary>
+    public const int FirstPages = 16;
+
+    public static string PageStateName(int page) => $"{PagePrefix}{page}";
 
     /// <summary>How long a queue subscription lasts without being renewed.</summary>
     public static readonly TimeSpan ObserverLifetime = TimeSpan.FromMinutes(5);
@@ -121,7 +124,6 @@ public sealed partial class SiteIndexGrain(
     private ObserverManager<ISiteIndexObserver>? _changeObservers;
 
     private ObserverManager<ISiteIndexObserver> ChangeObservers => _changeObservers ??= new(ObserverLifetime, logger);
-    private readonly HashSet<int> _dirty = [];
 
     // Codes handed out whose promise has not reported back yet (it is being written).
     private readonly Dictionary<string, (Guid Id, DateTimeOffset At)> _reservedCodes = new(StringComparer.OrdinalIgnoreCase);
@@ -129,7 +131,8 @@ public sealed partial class SiteIndexGrain(
     // Codes held by open promises, kept as entries change, so handing one out does not scan the site.
     private readonly Dictionary<string, Guid> _openCodes = new(StringComparer.OrdinalIgnoreCase);
     private int _codeCursor;
-    private StoredState<SiteIndexState>[] _shards = [];
+    private readonly List<StoredState<SiteIndexState>> _stored = [];
+    private IndexPages _pages = null!;
 
     // The site's text sweep (see SweepTexts), started by the site registry.
     private IGrainTimer? _sweep;
@@ -142,45 +145,24 @@ public sealed partial class SiteIndexGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _shards = [.. ShardStateNames.Select(name => StoredState<SiteIndexState>.For(GrainContext, name))];
-        await Task.WhenAll(_shards.Select(s => s.LoadAsync(cancellationToken)));
-        // A promise's entry may be in two shards after a partial write (it moved): the newest counts.
-        foreach (var entry in _shards.SelectMany(s => s.State.Entries))
-        {
-            if (!_entries.TryGetValue(entry.Id, out var known) || known.Version <= entry.Version)
-            {
-                _entries[entry.Id] = entry;
-            }
-        }
-
-        foreach (var entry in _entries.Values.Where(e => e.Status == CommitmentStatus.Open && e.ReplyCode is not null))
-        {
-            _openCodes[entry.ReplyCode!] = entry.Id;
-        }
-
-        // A site written before shards were keyed gets its key now, and every shard is written again.
-        var shardKey = _shards.Select(s => s.State.ShardKey).FirstOrDefault(k => k is { Length: > 0 });
-        _shardOf = new IndexShardOf(shardKey ?? System.Security.Cryptography.RandomNumberGenerator.GetBytes(32), Shards);
-        if (shardKey is null)
-        {
-            _dirty.UnionWith(Enumerable.Range(0, Shards));
-        }
-
-        // A shard without a watermark (new site, lost record) can only be healed by reading every promise once.
-        var complete = _shards.All(s => s.RecordExists && s.State.Watermark is not null);
-        var since = complete ? _shards.Min(s => s.State.Watermark) - Options.CatchUpOverlap : null;
+        _pages = new IndexPages(Options.PageBytes);
+        var complete = await LoadPages(cancellationToken);
+        var since = complete ? _stored.Min(s => s.State.Watermark) - Options.CatchUpOverlap : null;
         var catchUpStarted = time.GetTimestamp();
         var healed = await CatchUp(since, cancellationToken);
-        if (_shards.Any(s => s.RecordExists))
+        if (_stored.Any(s => s.RecordExists))
         {
             LogCaughtUp(
-                logger, this.GetPrimaryKeyString(), healed, _entries.Count, (long)time.GetElapsedTime(catchUpStarted).TotalMilliseconds);
+                logger, this.GetPrimaryKeyString(), healed, _entries.Count, _stored.Count,
+                (long)time.GetElapsedTime(catchUpStarted).TotalMilliseconds);
         }
 
-        // Write every shard once, so the next activation has watermarks to catch up from.
+        _pages.Rebalance(_entries);
+
+        // Write every page once, so the next activation has watermarks to catch up from.
         if (!complete)
         {
-            _dirty.UnionWith(Enumerable.Range(0, Shards));
+            _pages.Dirty.UnionWith(Enumerable.Range(0, _pages.Count));
         }
 
         // Interleaved: promises await Upsert in their own turn, so upserts must never queue behind a storage write.
@@ -194,6 +176,62 @@ public sealed partial class SiteIndexGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         await FlushIfDirty(cancellationToken);
+    }
+
+    // Reads the first pages, then any more they say exist; true when every page was there with a watermark.
+    private async Task<bool> LoadPages(CancellationToken cancellationToken)
+    {
+        var count = 1;
+        var wanted = FirstPages;
+        while (_stored.Count < wanted)
+        {
+            var more = Enumerable.Range(_stored.Count, wanted - _stored.Count)
+                .Select(page => StoredState<SiteIndexState>.For(GrainContext, PageStateName(page))).ToList();
+            await Task.WhenAll(more.Select(s => s.LoadAsync(cancellationToken)));
+            _stored.AddRange(more);
+            var highest = _stored.FindLastIndex(s => s.RecordExists);
+            count = Math.Max(count, Math.Max(highest + 1, _stored.Max(s => s.State.Pages)));
+            wanted = count;
+        }
+
+        _stored.RemoveRange(count, _stored.Count - count);
+        _pages.Reserve(count);
+
+        // A promise's entry may be on two pages after a partial write (it moved): the newest counts, and the other page is rewritten.
+        var found = new Dictionary<Guid, int>();
+        for (var page = 0; page < _stored.Count; page++)
+        {
+            foreach (var entry in _stored[page].State.Entries)
+            {
+                if (!_entries.TryGetValue(entry.Id, out var known) || known.Version < entry.Version)
+                {
+                    if (known is not null)
+                    {
+                        _pages.Dirty.Add(found[entry.Id]);
+                    }
+
+                    _entries[entry.Id] = entry;
+                    found[entry.Id] = page;
+                }
+                else
+                {
+                    _pages.Dirty.Add(page);
+                }
+            }
+        }
+
+        foreach (var (id, page) in found)
+        {
+            _pages.Adopt(_entries[id], page);
+        }
+
+        foreach (var entry in _entries.Values.Where(e => e.Status == CommitmentStatus.Open && e.ReplyCode is not null))
+        {
+            _openCodes[entry.ReplyCode!] = entry.Id;
+        }
+
+        // A page without a watermark (new site, lost record) can only be healed by reading every promise once.
+        return _stored.All(s => s.RecordExists && s.State.Watermark is not null);
     }
 
     public Task Upsert(IndexEntry entry)
@@ -438,7 +476,7 @@ public sealed partial class SiteIndexGrain(
             }
 
             _entries[entry.Id] = entry;
-            _dirty.Add(ShardOf(entry.Id));
+            _pages.Place(entry);
             var now = time.GetUtcNow();
             if (_observers is { Count: > 0 } observers && (entry.NeedsAttention(now) || known?.NeedsAttention(now) == true))
             {
@@ -453,11 +491,6 @@ public sealed partial class SiteIndexGrain(
             }
         }
     }
-
-    // The site's secret shard key and each promise's shard; set at activation.
-    private IndexShardOf _shardOf = null!;
-
-    private int ShardOf(Guid id) => _shardOf[id];
 
     // Consecutive failed flushes, and when the next may be tried: a write that keeps failing backs off.
     private int _flushFailures;
@@ -476,12 +509,12 @@ public sealed partial class SiteIndexGrain(
             await running;
         }
 
-        if (_dirty.Count == 0)
+        if (_pages.Dirty.Count == 0)
         {
             return;
         }
 
-        var flush = WriteDirtyShards(cancellationToken);
+        var flush = WriteDirtyPages(cancellationToken);
         _flushing = flush;
         try
         {
@@ -493,47 +526,51 @@ public sealed partial class SiteIndexGrain(
         }
     }
 
-    // Each shard's entries are copied into a new list before the write, so upserts that run while
-    // it is under way change only memory (and mark the shard dirty for the next flush).
-    private async Task WriteDirtyShards(CancellationToken cancellationToken)
+    // Each page's entries are copied into a new list before the write, so upserts that run while
+    // it is under way change only memory (and mark the page dirty for the next flush).
+    private async Task WriteDirtyPages(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         Prune(now);
-        var shards = _dirty.ToArray();
-        _dirty.Clear();
-        var byShard = _entries.Values.ToLookup(e => ShardOf(e.Id));
-        foreach (var shard in shards)
+        var pages = _pages.Dirty.Order().ToArray();
+        _pages.Dirty.Clear();
+        while (_stored.Count < _pages.Count)
         {
-            var state = _shards[shard].State;
-            state.Entries = [.. byShard[shard]];
+            _stored.Add(StoredState<SiteIndexState>.For(GrainContext, PageStateName(_stored.Count)));
+        }
+
+        foreach (var page in pages)
+        {
+            var state = _stored[page].State;
+            state.Entries = [.. _pages.On(page).Select(id => _entries[id])];
             state.Watermark = now;
-            state.ShardKey = _shardOf.Key;
+            state.Pages = _pages.Count;
         }
 
         // Serialising and writing run off the index's turn, so upserts and reply codes never wait behind a
-        // busy hotel's records; nothing else touches the shard records while a flush is under way.
+        // busy hotel's records; nothing else touches the page records while a flush is under way.
         var errors = await Task.Run(async () =>
         {
-            var failures = new System.Collections.Concurrent.ConcurrentBag<(int Shard, Exception Error)>();
-            await Task.WhenAll(shards.Select(async shard =>
+            var failures = new System.Collections.Concurrent.ConcurrentBag<(int Page, Exception Error)>();
+            await Task.WhenAll(pages.Select(async page =>
             {
                 try
                 {
-                    await _shards[shard].WriteAsync(cancellationToken);
+                    await _stored[page].WriteAsync(cancellationToken);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    failures.Add((shard, ex));
+                    failures.Add((page, ex));
                 }
             }));
             return failures.ToList();
         }, cancellationToken);
 
         // Keep serving from memory and try again later; stored promises remain the truth.
-        foreach (var (shard, error) in errors)
+        foreach (var (page, error) in errors)
         {
             LogFlushFailed(logger, error, this.GetPrimaryKeyString());
-            await ReloadForRetry(_shards[shard], shard, cancellationToken);
+            await ReloadForRetry(_stored[page], page, cancellationToken);
         }
 
         var failed = errors.Count;
@@ -551,9 +588,9 @@ public sealed partial class SiteIndexGrain(
         LogFlushBackoff(logger, this.GetPrimaryKeyString(), _flushFailures, (long)wait.TotalMilliseconds);
     }
 
-    private async Task ReloadForRetry(StoredState<SiteIndexState> stored, int shard, CancellationToken cancellationToken)
+    private async Task ReloadForRetry(StoredState<SiteIndexState> stored, int page, CancellationToken cancellationToken)
     {
-        _dirty.Add(shard);
+        _pages.Dirty.Add(page);
         try
         {
             // A stale ETag would fail every later write too; take the stored one.
@@ -575,15 +612,14 @@ public sealed partial class SiteIndexGrain(
         foreach (var entry in expired)
         {
             _entries.Remove(entry.Id);
-            _dirty.Add(ShardOf(entry.Id));
-            _shardOf.Forget(entry.Id);
+            _pages.Remove(entry.Id);
         }
     }
 
     [LoggerMessage(
         Level = LogLevel.Information,
-        Message = "Index of site {Site} caught up from stored state: {Healed} promises re-read, {Total} listed, in {ElapsedMs} ms")]
-    private static partial void LogCaughtUp(ILogger logger, string site, int healed, int total, long elapsedMs);
+        Message = "Index of site {Site} caught up from stored state: {Healed} promises re-read, {Total} listed on {Pages} pages, in {ElapsedMs} ms")]
+    private static partial void LogCaughtUp(ILogger logger, string site, int healed, int total, int pages, long elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Index of site {Site} failed to write {Failures} time(s) in a row; next try in {WaitMs} ms")]
     private static partial void LogFlushBackoff(ILogger logger, string site, int failures, long waitMs);

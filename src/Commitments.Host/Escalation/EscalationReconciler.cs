@@ -36,8 +36,8 @@ public sealed partial class EscalationReconciler(
     /// <summary>Jobs that ran before now no longer count as having woken a live promise.</summary>
     public void SiloLost() => _lastSiloLoss = time.GetUtcNow();
 
-    /// <summary>What one pass did; at start-up <paramref name="FromStoredShards"/> came from the indexes' stored copy.</summary>
-    public sealed record Result(int Checked, int Escalated, int Rescheduled, int FromStoredShards = 0);
+    /// <summary>What one pass did; at start-up <paramref name="FromStoredPages"/> came from the indexes' stored copy.</summary>
+    public sealed record Result(int Checked, int Escalated, int Rescheduled, int FromStoredPages = 0);
 
     /// <summary>Promises one pass works on at once.</summary>
     public const int Parallelism = 32;
@@ -167,7 +167,7 @@ public sealed partial class EscalationReconciler(
         return (
             [.. all.Where(e => SiteIndexGrain.IsEscalationPlan(e.Entry))],
             all.Select(e => e.Site).Distinct(StringComparer.Ordinal).Count(),
-            "the indexes' stored shards");
+            "the indexes' stored pages");
     }
 
     // The most urgent first: never planned, then by the next step's moment.
@@ -288,7 +288,7 @@ public sealed partial class EscalationReconciler(
         ILogger logger, int @checked, int sites, string source, long plannedMs, int escalated, int taken, int rescheduled, int jobs,
         long scheduledMs, long elapsedMs);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Start-up reconcile could not read the indexes' stored shards; the full pass follows")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Start-up reconcile could not read the indexes' stored pages; the full pass follows")]
     private static partial void LogStoredPlansFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconcile of promise {CommitmentId} failed; the next pass tries again")]

@@ -25,7 +25,14 @@ internal static class OrleansHosting
 
         builder.Services.AddSingleton(silo);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddOptions<SiteIndexOptions>().BindConfiguration("Index");
+        builder.Services.AddOptions<SiteIndexOptions>().BindConfiguration("Index")
+            .Validate(
+                o => o.PageBytes is >= SiteIndexOptions.MinPageBytes and <= SiteIndexOptions.MaxPageBytes,
+                $"Index:PageBytes must be from {SiteIndexOptions.MinPageBytes} to {SiteIndexOptions.MaxPageBytes}.")
+            .Validate(
+                o => o.MaxOpenPromises is > 0 and < ReplyCodes.Count,
+                $"Index:MaxOpenPromises must be from 1 to {ReplyCodes.Count - 1} (each open promise holds a reply code).")
+            .ValidateOnStart();
         builder.Services.AddSingleton<ICommitmentStateSource, StoredCommitments>();
         builder.Services.AddSingleton<IStoredSiteIndexes, StoredSiteIndexes>();
         builder.Services.AddSingleton<StartupIndexSnapshot>();

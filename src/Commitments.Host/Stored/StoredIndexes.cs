@@ -21,23 +21,31 @@ internal sealed class StoredCommitments(IServiceProvider services) : ICommitment
     }
 }
 
-/// <summary>Reads every site's stored index shards in one query per shard name, for the start-up reconcile pass.</summary>
+/// <summary>Reads every site's stored index pages in one query, for the start-up reconcile pass.</summary>
 internal sealed class StoredSiteIndexes(IServiceProvider services) : IStoredSiteIndexes
 {
     public async IAsyncEnumerable<(string Site, IndexEntry Entry)> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var query = services.GetRequiredKeyedService<IGrainStateQuery>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
-        foreach (var shard in SiteIndexGrain.ShardStateNames)
+
+        // A promise's entry may be on two pages after a partial write (it moved): the newest counts.
+        var newest = new Dictionary<(string Site, Guid Id), IndexEntry>();
+        await foreach (var stored in query.QueryByStateNamePrefixAsync<SiteIndexState>(
+            SiteIndexGrain.PagePrefix, $"{SiteIndexGrain.GrainTypeName}/", cancellationToken: cancellationToken))
         {
-            await foreach (var stored in query.QueryAsync<SiteIndexState>(
-                shard, $"{SiteIndexGrain.GrainTypeName}/", cancellationToken: cancellationToken))
+            var site = stored.GrainId.Key.ToString()!;
+            foreach (var entry in stored.State.Entries)
             {
-                var site = stored.GrainId.Key.ToString()!;
-                foreach (var entry in stored.State.Entries)
+                if (!newest.TryGetValue((site, entry.Id), out var known) || known.Version < entry.Version)
                 {
-                    yield return (site, entry);
+                    newest[(site, entry.Id)] = entry;
                 }
             }
+        }
+
+        foreach (var ((site, _), entry) in newest)
+        {
+            yield return (site, entry);
         }
     }
 }

@@ -1,6 +1,7 @@
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Common;
 using Commitments.Grains.Index;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Commitments.Grains.Tests.Index;
 
@@ -64,35 +65,118 @@ public sealed class SiteIndexTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task IdsAClientChoseCannotBeAimedAtOneStoredRecord()
+    public async Task ASiteTakesMorePagesAsItGrowsAndNoPageOutgrowsItsBudget()
     {
         var site = await fixture.NewSiteAsync();
         var index = Index(site);
-        // Ids that all fell in the first shard when shards followed the id's own hash.
         var now = fixture.Time.GetUtcNow();
-        var aimed = 0;
-        while (aimed < 2000)
+        var random = new Random(17);
+        const int promises = 400;
+        for (var i = 0; i < promises; i++)
         {
-            var id = Guid.NewGuid();
-            if ((uint)id.GetHashCode() % SiteIndexGrain.Shards == 0)
-            {
-                aimed++;
-                await index.Upsert(new IndexEntry(id, "Aimed", "Ana Silva", "412", "desk1", now.AddHours(1), CommitmentStatus.Open, null, null, Version: 1, now));
-            }
+            // Long, multi-byte text, as guests' names and requests may be.
+            await index.Upsert(new IndexEntry(
+                Guid.NewGuid(), Text(random, 120), Text(random, 80), Text(random, 10), "desk1", now.AddMinutes(i),
+                CommitmentStatus.Open, "hk1", "desk1", Version: 1, now, ReplyCode: ReplyCodes.At(i)));
         }
 
         await index.Flush();
 
-        var sizes = new List<int>();
-        foreach (var shard in SiteIndexGrain.ShardStateNames)
+        var pages = await StoredPagesAsync(index.GetGrainId());
+        pages.Count.ShouldBeGreaterThan(10, "4 KiB pages in these tests");
+        pages.SelectMany(p => p.Entries).Select(e => e.Id).Distinct().Count().ShouldBe(promises);
+        pages.ShouldAllBe(p => p.Pages == pages.Count);
+        pages.Max(p => Serializer.SerializeToArray(p).Length).ShouldBeLessThanOrEqualTo(SiteIndexOptions.MinPageBytes);
+
+        await index.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        (await index.Query(new IndexQuery(CommitmentStatus.Open, Limit: IndexQuery.MaxLimit))).Count.ShouldBe(promises);
+    }
+
+    [Fact]
+    public async Task AStreamOfCreatesRewritesOnlyTheLastPage()
+    {
+        var site = await fixture.NewSiteAsync();
+        var index = Index(site);
+        var now = fixture.Time.GetUtcNow();
+        for (var i = 0; i < 100; i++)
         {
-            var stored = new GrainState<SiteIndexState>(new());
-            await fixture.Storage.ReadStateAsync(shard, index.GetGrainId(), stored);
-            sizes.Add(stored.State!.Entries.Count);
+            await index.Upsert(new IndexEntry(Guid.NewGuid(), "Towels", "Ana Silva", "412", "desk1", now.AddHours(1), CommitmentStatus.Open, null, null, 1, now));
         }
 
-        sizes.Sum().ShouldBe(2000);
-        sizes.Max().ShouldBeLessThan(2000 / SiteIndexGrain.Shards * 2, "the entries spread over every shard");
+        await index.Flush();
+        var before = await StoredPagesAsync(index.GetGrainId());
+
+        fixture.Time.Advance(TimeSpan.FromMilliseconds(10));
+        var added = Guid.NewGuid();
+        await index.Upsert(new IndexEntry(added, "Towels", "Ana Silva", "412", "desk1", now.AddHours(1), CommitmentStatus.Open, null, null, 1, now));
+        await index.Flush();
+        var after = await StoredPagesAsync(index.GetGrainId());
+
+        var changed = after.Where((page, i) => i >= before.Count || page.Watermark != before[i].Watermark).ToList();
+        changed.Count.ShouldBe(1);
+        changed.Single().Entries.ShouldContain(e => e.Id == added);
+    }
+
+    [Fact]
+    public async Task ASiteStoredInSixteenOverfullRecordsIsSpreadOverPagesThatFit()
+    {
+        // As sites were stored before pages were filled by size: 16 records, each far over today's page size.
+        var site = await fixture.NewSiteAsync();
+        var grain = Index(site).GetGrainId();
+        var now = fixture.Time.GetUtcNow();
+        var ids = new List<Guid>();
+        for (var record = 0; record < SiteIndexGrain.FirstPages; record++)
+        {
+            var state = new SiteIndexState { Watermark = now };
+            for (var i = 0; i < 40; i++)
+            {
+                var id = Guid.NewGuid();
+                ids.Add(id);
+                state.Entries.Add(new IndexEntry(id, "Towels", "Ana Silva", "412", "desk1", now.AddHours(1), CommitmentStatus.Open, null, null, 1, now));
+            }
+
+            await fixture.Storage.WriteStateAsync(SiteIndexGrain.PageStateName(record), grain, new GrainState<SiteIndexState>(state));
+        }
+
+        (await Index(site).OpenCountsByOwner())["desk1"].ShouldBe(ids.Count);
+        await Index(site).Flush();
+
+        var pages = await StoredPagesAsync(grain);
+        pages.Count.ShouldBeGreaterThan(SiteIndexGrain.FirstPages);
+        pages.SelectMany(p => p.Entries).Select(e => e.Id).Order().ShouldBe(ids.Order());
+        pages.Max(p => Serializer.SerializeToArray(p).Length).ShouldBeLessThanOrEqualTo(SiteIndexOptions.MinPageBytes);
+    }
+
+    private static string Text(Random random, int length)
+    {
+        string[] pieces = ["a", "ü", "漢", "😀", " "];
+        var text = new System.Text.StringBuilder();
+        while (text.Length < length - 1)
+        {
+            text.Append(pieces[random.Next(pieces.Length)]);
+        }
+
+        return text.ToString();
+    }
+
+    private Orleans.Serialization.Serializer Serializer =>
+        fixture.Cluster.Client.ServiceProvider.GetRequiredService<Orleans.Serialization.Serializer>();
+
+    /// <summary>The index's stored pages, in order, up to the first missing one.</summary>
+    private async Task<List<SiteIndexState>> StoredPagesAsync(GrainId index)
+    {
+        var pages = new List<SiteIndexState>();
+        while (true)
+        {
+            var stored = new GrainState<SiteIndexState>(new());
+            await fixture.Storage.ReadStateAsync(SiteIndexGrain.PageStateName(pages.Count), index, stored);
+            if (!stored.RecordExists)
+            {
+                return pages;
+            }
+
+            pages.Add(stored.State!);
+        }
     }
 
     [Fact]
@@ -125,20 +209,8 @@ public sealed class SiteIndexTests(ClusterFixture fixture)
         (await StoredAsync(grain, created.Id)).ShouldBeTrue();
     }
 
-    private async Task<bool> StoredAsync(GrainId index, Guid id)
-    {
-        foreach (var shard in SiteIndexGrain.ShardStateNames)
-        {
-            var stored = new GrainState<SiteIndexState>(new());
-            await fixture.Storage.ReadStateAsync(shard, index, stored);
-            if (stored.State!.Entries.Any(e => e.Id == id))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private async Task<bool> StoredAsync(GrainId index, Guid id) =>
+        (await StoredPagesAsync(index)).Any(p => p.Entries.Any(e => e.Id == id));
 
     private ISiteIndexGrain Index(TestSite site) => fixture.Grains.GetGrain<ISiteIndexGrain>(site.Id);
 }

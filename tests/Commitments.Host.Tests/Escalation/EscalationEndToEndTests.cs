@@ -271,7 +271,7 @@ public sealed class EscalationEndToEndTests(EscalationFixture fixture)
         var pass = await services.GetRequiredService<EscalationReconciler>().RunAtStartupAsync(CancellationToken.None);
 
         // The first pass, from the stored shards, put the job back; the full pass that follows finds it: one job, one step, one text.
-        pass.FromStoredShards.ShouldBeGreaterThanOrEqualTo(1);
+        pass.FromStoredPages.ShouldBeGreaterThanOrEqualTo(1);
         JobsOf().ShouldHaveSingleItem().ShouldNotBe(lost[0]);
         await site.UntilAsync(desk, url, v => EscalationSite.Events(v, "escalated").Count == 1, "level 1");
         await site.SentAsync("desk1", 1);

@@ -52,11 +52,11 @@ public sealed class IndexHealingTests(AzuriteFixture azurite)
         {
             var storage = wipe.Services.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
             var id = GrainId.Create(SiteIndexGrainType, "demo");
-            for (var shard = 0; shard < Grains.Index.SiteIndexGrain.Shards; shard++)
+            for (var page = 0; page < Grains.Index.SiteIndexGrain.FirstPages; page++)
             {
                 var state = new GrainState<Grains.Index.SiteIndexState>();
-                await storage.ReadStateAsync($"index-{shard}", id, state);
-                await storage.ClearStateAsync($"index-{shard}", id, state);
+                await storage.ReadStateAsync(Grains.Index.SiteIndexGrain.PageStateName(page), id, state);
+                await storage.ClearStateAsync(Grains.Index.SiteIndexGrain.PageStateName(page), id, state);
             }
         }
 
