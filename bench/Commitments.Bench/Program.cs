@@ -5,7 +5,7 @@ using Commitments.Bench.Insights;
 using Commitments.Bench.Ledger;
 using Commitments.Bench.Texts;
 
-// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|insights|http|cluster|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabcd] [--promises N] [--creates N] [--memory N] [--parts tfm] [--rate N] [--seconds N] [--edges cmal] [--autocannon [--connections N]]
+// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|insights|http|cluster|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabcd] [--promises N] [--creates N] [--memory N] [--parts tfm] [--rate N] [--seconds N] [--edges cmalb] [--big N] [--autocannon [--connections N]]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 if (which == "load")
 {
@@ -36,7 +36,8 @@ if (which is "insights" or "all")
 if (which is "http" or "all")
 {
     await HttpBenchmark.RunAsync(
-        Argument("--rate", 200), Argument("--seconds", 20), Text("--edges", "cmal"), Argument("--connections", 20), args.Contains("--autocannon"));
+        Argument("--rate", 200), Argument("--seconds", 20), Text("--edges", "cmal"), Argument("--connections", 20), args.Contains("--autocannon"),
+        Argument("--big", 100_000));
 }
 
 if (which is "cluster" or "all")

@@ -20,6 +20,9 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public FakeTimeProvider Time { get; } = new(Start);
 
+    /// <summary>What a site index re-reads after activation (nothing, unless a test holds it back).</summary>
+    public HeldStateSource StateSource { get; } = new();
+
     /// <summary>Stands in for the host's dispatcher: records what promises hand it.</summary>
     public RecordingTextSignal Signal { get; } = new();
 
@@ -42,6 +45,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             host.Services.AddSingleton<TimeProvider>(Time);
             host.Services.AddSingleton<ITextSignal>(Signal);
+            host.Services.AddSingleton<ICommitmentStateSource>(StateSource);
 
             // The smallest index pages, so every test's site spreads over several.
             host.Services.Configure<SiteIndexOptions>(o => o.PageBytes = SiteIndexOptions.MinPageBytes);

@@ -8,6 +8,8 @@ using System.Text.Json;
 using Commitments.Grains.Commitments;
 using Commitments.Grains.Common;
 using Commitments.Grains.Index;
+using Commitments.Grains.Sites;
+using Commitments.Storage.AzureTables;
 using Commitments.Testing;
 using localtwilio::Commitments.LocalTwilio;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,7 +24,7 @@ namespace Commitments.Bench.Http;
 internal static class HttpBenchmark
 {
     private const string Site = "bench-http";
-    public static async Task RunAsync(int rate, int seconds, string only, int connections, bool autocannon)
+    public static async Task RunAsync(int rate, int seconds, string only, int connections, bool autocannon, int bigSite)
     {
         // BENCH_AZURITE_IN_MEMORY=1: Azurite without its disk (it re-saves its whole database every few seconds).
         await using var azurite = new AzuriteFixture { InMemory = Environment.GetEnvironmentVariable("BENCH_AZURITE_IN_MEMORY") == "1" };
@@ -110,6 +112,67 @@ internal static class HttpBenchmark
             var result = await load.RunAsync(list with { Rate = rate, Duration = seconds, Warmup = 15 });
             Console.WriteLine($"GET commitments?status=open ({open} open at the site, default page) at {rate}/s for {seconds} s: {result.Describe()}");
         }
+
+        if (only.Contains('b'))
+        {
+            await BigSiteAsync(app.Services, baseUrl, load, create, rate, seconds, bigSite);
+        }
+    }
+
+    /// <summary>
+    /// One hotel with <paramref name="open"/> open promises (half offered to hk1): its stored pages, the index's
+    /// activation, then the list, the manager's queue, creates and accepts at <paramref name="rate"/>.
+    /// </summary>
+    private static async Task BigSiteAsync(
+        IServiceProvider services, string baseUrl, LoadGenerator load, LoadConfig create, int rate, int seconds, int open)
+    {
+        const string big = $"{Site}-big";
+        var grains = services.GetRequiredService<IGrainFactory>();
+        await BenchHost.SetUpHotelAsync(grains, big);
+        await grains.GetGrain<ISiteGrain>(big).EnsureStaff(
+            new StaffInput("mgr1", "Priya Nair", "+12025550143", Roles.Manager, "front-desk", "999999"));
+        var clock = Stopwatch.StartNew();
+        var offered = await OffersAsync(grains, big, open / 2);
+        await OffersAsync(grains, big, open - (open / 2), handoff: false);
+        var index = grains.GetGrain<ISiteIndexGrain>(big);
+        await index.Flush();
+        Console.WriteLine($"big site: {open} open promises made through the grains in {clock.Elapsed.TotalSeconds:F0} s ({open / clock.Elapsed.TotalSeconds:F0}/s)");
+
+        var serializer = services.GetRequiredService<Orleans.Serialization.Serializer>();
+        var query = services.GetRequiredService<IGrainStateQuery>();
+        var sizes = new List<int>();
+        await foreach (var page in query.QueryByStateNamePrefixAsync<SiteIndexState>(
+            SiteIndexGrain.PagePrefix, $"{SiteIndexGrain.GrainTypeName}/{big}"))
+        {
+            if (page.GrainId.Key.ToString() == big)
+            {
+                sizes.Add(serializer.SerializeToArray(page.State).Length);
+            }
+        }
+
+        Console.WriteLine($"  index: {sizes.Count} stored pages, largest {sizes.Max() / 1024.0:F0} KiB, {sizes.Sum() / 1024.0 / 1024.0:F1} MiB in all");
+
+        // A fresh activation reads every page, then re-reads the promises stored since the oldest watermark (less 5 minutes: all of them here).
+        await index.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        clock.Restart();
+        var counted = (await index.OpenCountsByOwner()).Values.Sum();
+        Console.WriteLine($"  index activation: {clock.ElapsedMilliseconds} ms for {counted} open (pages, then the last 5 minutes' promises re-read)");
+
+        var desk = await SignInAsync(baseUrl, "desk1", "1111", big);
+        var manager = await SignInAsync(baseUrl, "mgr1", "999999", big);
+        var hk = await SignInAsync(baseUrl, "hk1", "2222", big);
+        var list = new LoadConfig($"{baseUrl}/api/sites/{big}/commitments?status=open", "GET", desk, null) { Connections = create.Connections };
+        Console.WriteLine($"  GET commitments?status=open at {rate}/s: {(await load.RunAsync(list with { Rate = rate, Duration = seconds, Warmup = 5 })).Describe()}");
+        var queue = list with { Url = $"{baseUrl}/api/sites/{big}/escalations", Cookie = manager };
+        Console.WriteLine($"  GET escalations (the manager's queue) at {rate}/s: {(await load.RunAsync(queue with { Rate = rate, Duration = seconds, Warmup = 5 })).Describe()}");
+        var creates = create with { Url = $"{baseUrl}/api/sites/{big}/commitments", Cookie = desk };
+        Console.WriteLine($"  create at {rate}/s: {(await load.RunAsync(creates with { Rate = rate, Duration = seconds, Warmup = 5 })).Describe()}");
+        var accept = new LoadConfig($"{baseUrl}/api/sites/{big}/commitments", "POST", hk, null)
+        {
+            Connections = create.Connections,
+            Paths = [.. offered.Take(rate * (seconds + 5)).Select(id => $"/api/sites/{big}/commitments/{id:D}/handoff/accept")],
+        };
+        Console.WriteLine($"  handoff/accept at {rate}/s: {(await load.RunAsync(accept with { Rate = rate, Duration = seconds, Warmup = 5 })).Describe()}");
     }
 
     private static async Task<string> SignInAsync(string baseUrl, string staff, string pin, string site = Site)
@@ -147,14 +210,14 @@ internal static class HttpBenchmark
         return await Round(count);
     }
 
-    private static async Task<List<Guid>> OffersAsync(IGrainFactory grains, string site, int count)
+    private static async Task<List<Guid>> OffersAsync(IGrainFactory grains, string site, int count, bool handoff = true)
     {
         var desk = Actor.Staff("desk1");
         var due = DateTimeOffset.UtcNow.AddHours(3).ToString("O", CultureInfo.InvariantCulture);
         var ids = Enumerable.Range(0, count).Select(_ => Guid.NewGuid()).ToList();
         await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (id, _) =>
             await grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(site, id)).Create(desk,
-                new NewCommitment("Fix the shower in room 212", new CustomerInput("Ben Okafor", null, "212", false, null), due, "hk1", null)));
+                new NewCommitment("Fix the shower in room 212", new CustomerInput("Ben Okafor", null, "212", false, null), due, handoff ? "hk1" : null, null)));
         return ids;
     }
 

@@ -42,10 +42,13 @@ public interface ISiteIndexGrain : IGrainWithStringKey
     Task Flush();
 
     /// <summary>A reply code (e.g. K7) no other open promise of the site holds, reserved for this one.</summary>
+    /// <remarks>Interleaved: it waits for an activation's catch-up (codes must be unique) without holding up lists.</remarks>
+    [Orleans.Concurrency.AlwaysInterleave]
     Task<string> AllocateReplyCode(Guid commitmentId);
 
     /// <summary>The open promise holding <paramref name="code"/> (case-insensitive), if any.</summary>
     [Idempotent]
+    [Orleans.Concurrency.AlwaysInterleave]
     Task<IndexEntry?> FindByReplyCode(string code);
 
     /// <summary>Promises with a text due at or before <paramref name="now"/>.</summary>
@@ -147,23 +150,11 @@ public sealed partial class SiteIndexGrain(
     {
         _pages = new IndexPages(Options.PageBytes);
         var complete = await LoadPages(cancellationToken);
-        var since = complete ? _stored.Min(s => s.State.Watermark) - Options.CatchUpOverlap : null;
-        var catchUpStarted = time.GetTimestamp();
-        var healed = await CatchUp(since, cancellationToken);
-        if (_stored.Any(s => s.RecordExists))
-        {
-            LogCaughtUp(
-                logger, this.GetPrimaryKeyString(), healed, _entries.Count, _stored.Count,
-                (long)time.GetElapsedTime(catchUpStarted).TotalMilliseconds);
-        }
-
         _pages.Rebalance(_entries);
 
-        // Write every page once, so the next activation has watermarks to catch up from.
-        if (!complete)
-        {
-            _pages.Dirty.UnionWith(Enumerable.Range(0, _pages.Count));
-        }
+        // Re-reading a big site's promises takes longer than an activation may: lists are served from the pages meanwhile.
+        var since = complete ? _stored.Min(s => s.State.Watermark) - Options.CatchUpOverlap : null;
+        _catchUp = CatchUpAfterActivation(since, complete, _deactivating.Token);
 
         // Interleaved: promises await Upsert in their own turn, so upserts must never queue behind a storage write.
         this.RegisterGrainTimer(FlushOnTick, new GrainTimerCreationOptions(Options.FlushInterval, Options.FlushInterval)
@@ -175,7 +166,47 @@ public sealed partial class SiteIndexGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        await _deactivating.CancelAsync();
         await FlushIfDirty(cancellationToken);
+    }
+
+    // The catch-up after activation; until it is done, pages are not written (their watermarks would skip what it has not read).
+    private Task _catchUp = Task.CompletedTask;
+    private bool _caughtUp;
+    private readonly CancellationTokenSource _deactivating = new();
+
+    private async Task CatchUpAfterActivation(DateTimeOffset? since, bool complete, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        for (var failures = 0; ; failures++)
+        {
+            try
+            {
+                var healed = await CatchUp(since, cancellationToken);
+                if (_stored.Any(s => s.RecordExists))
+                {
+                    LogCaughtUp(
+                        logger, this.GetPrimaryKeyString(), healed, _entries.Count, _stored.Count,
+                        (long)time.GetElapsedTime(started).TotalMilliseconds);
+                }
+
+                break;
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                var wait = TimeSpan.FromTicks(Math.Min(Options.MaxFlushBackoff.Ticks, Options.FlushInterval.Ticks * (1L << Math.Min(failures, 20))));
+                LogCatchUpFailed(logger, ex, this.GetPrimaryKeyString(), (long)wait.TotalMilliseconds);
+                await Task.Delay(wait, time, cancellationToken);
+            }
+        }
+
+        // Write every page once, so the next activation has watermarks to catch up from.
+        if (!complete)
+        {
+            _pages.Dirty.UnionWith(Enumerable.Range(0, _pages.Count));
+        }
+
+        _caughtUp = true;
     }
 
     // Reads the first pages, then any more they say exist; true when every page was there with a watermark.
@@ -282,19 +313,26 @@ public sealed partial class SiteIndexGrain(
 
     public async Task<int> Rebuild()
     {
+        await CaughtUp();
         var read = await CatchUp(null, CancellationToken.None);
         await FlushIfDirty(CancellationToken.None);
         return read;
     }
 
-    public Task Flush() => FlushIfDirty(CancellationToken.None);
-
-    public Task<string> AllocateReplyCode(Guid commitmentId)
+    public async Task Flush()
     {
+        await CaughtUp();
+        await FlushIfDirty(CancellationToken.None);
+    }
+
+    public async Task<string> AllocateReplyCode(Guid commitmentId)
+    {
+        // A promise the pages missed may hold a code: hand none out before the catch-up has read it.
+        await CaughtUp();
         if (_entries.TryGetValue(commitmentId, out var known) && known.ReplyCode is { } existing
             && (!_openCodes.TryGetValue(existing, out var holder) || holder == commitmentId))
         {
-            return Task.FromResult(existing);
+            return existing;
         }
 
         var now = time.GetUtcNow();
@@ -324,11 +362,18 @@ public sealed partial class SiteIndexGrain(
         while (_openCodes.ContainsKey(code) || _reservedCodes.ContainsKey(code));
 
         _reservedCodes[code] = (commitmentId, now);
-        return Task.FromResult(code);
+        return code;
     }
 
-    public Task<IndexEntry?> FindByReplyCode(string code) =>
-        Task.FromResult(_openCodes.TryGetValue(code, out var id) ? _entries[id] : null);
+    public async Task<IndexEntry?> FindByReplyCode(string code)
+    {
+        await CaughtUp();
+        return _openCodes.TryGetValue(code, out var id) ? _entries[id] : null;
+    }
+
+    // Whether it succeeded or the activation is going away, the caller goes on with what is known.
+    private Task CaughtUp() =>
+        _catchUp.IsCompleted ? Task.CompletedTask : _catchUp.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Current);
 
     public Task<IReadOnlyList<IndexEntry>> Escalations(DateTimeOffset now) =>
         Task.FromResult<IReadOnlyList<IndexEntry>>(
@@ -504,6 +549,11 @@ public sealed partial class SiteIndexGrain(
 
     private async Task FlushIfDirty(CancellationToken cancellationToken)
     {
+        if (!_caughtUp)
+        {
+            return;
+        }
+
         while (_flushing is { } running)
         {
             await running;
@@ -620,6 +670,9 @@ public sealed partial class SiteIndexGrain(
         Level = LogLevel.Information,
         Message = "Index of site {Site} caught up from stored state: {Healed} promises re-read, {Total} listed on {Pages} pages, in {ElapsedMs} ms")]
     private static partial void LogCaughtUp(ILogger logger, string site, int healed, int total, int pages, long elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Index of site {Site} could not re-read its stored promises; next try in {WaitMs} ms")]
+    private static partial void LogCatchUpFailed(ILogger logger, Exception exception, string site, long waitMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Index of site {Site} failed to write {Failures} time(s) in a row; next try in {WaitMs} ms")]
     private static partial void LogFlushBackoff(ILogger logger, string site, int failures, long waitMs);

@@ -55,17 +55,50 @@ public sealed class InsightDayState
     [Id(0)] public Dictionary<string, TeamDay> Teams { get; set; } = [];
     /// <summary>Keyed "from-team>to-team".</summary>
     [Id(1)] public Dictionary<string, HandoffCell> Handoffs { get; set; } = [];
-    /// <summary>"id:seq" of every event counted, so an event told twice counts once.</summary>
+    /// <summary>"id:seq" of every event counted, as days were kept before <see cref="Recent"/> (read, never added to).</summary>
     [Id(2)] public HashSet<string> Seen { get; set; } = [];
     /// <summary>Per promise, so a guest who rates again replaces their rating rather than adding one.</summary>
     [Id(3)] public Dictionary<Guid, CountedRating> Ratings { get; set; } = [];
+
+    /// <summary>
+    /// "id:seq" of the latest events counted, oldest first, so an event told twice counts once. A promise tells its events
+    /// right after writing them, so a repeat comes within moments: the newest <see cref="RecentKept"/> are enough, and a
+    /// busy site's day stays one small record.
+    /// </summary>
+    [Id(4)] public List<string> Recent { get; set; } = [];
+
+    public const int RecentKept = 4096;
+
+    [NonSerialized]
+    private HashSet<string>? _recent;
+
+    private bool Counted(InsightEvent e)
+    {
+        var key = $"{e.CommitmentId:N}:{e.Seq}";
+        _recent ??= [.. Recent];
+        if (Seen.Contains(key) || !_recent.Add(key))
+        {
+            return true;
+        }
+
+        Recent.Add(key);
+        if (Recent.Count > RecentKept + (RecentKept / 4))
+        {
+            // Forgotten a quarter at a time, so the list is not shifted at every event.
+            var forgotten = Recent.Count - RecentKept;
+            _recent.ExceptWith(Recent.Take(forgotten));
+            Recent.RemoveRange(0, forgotten);
+        }
+
+        return false;
+    }
 
     /// <summary>Counts <paramref name="events"/> into <paramref name="state"/>, each once; <paramref name="teamOf"/> names a person's team.</summary>
     public static void Apply(InsightDayState state, IEnumerable<InsightEvent> events, Func<string?, string> teamOf)
     {
         foreach (var e in events)
         {
-            if (!state.Seen.Add($"{e.CommitmentId:N}:{e.Seq}"))
+            if (state.Counted(e))
             {
                 continue;
             }

@@ -147,6 +147,46 @@ public sealed class SiteIndexTests(ClusterFixture fixture)
         pages.Max(p => Serializer.SerializeToArray(p).Length).ShouldBeLessThanOrEqualTo(SiteIndexOptions.MinPageBytes);
     }
 
+    [Fact]
+    public async Task WhileABigSiteCatchesUpListsComeFromItsPagesAndNoReplyCodeIsHandedOut()
+    {
+        var site = await fixture.NewSiteAsync();
+        var index = Index(site);
+        var (_, listed) = await site.PromiseAsync();
+        await index.Flush();
+        await index.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+
+        // Stored, but its upsert never reached the index (the process died): only the catch-up knows its code.
+        var now = fixture.Time.GetUtcNow();
+        var missed = new CommitmentState
+        {
+            Id = Guid.NewGuid(),
+            Site = site.Id,
+            What = "Written behind the index",
+            Customer = new Customer("Ana Silva", null, "412", false, null),
+            PromisedBy = "desk1",
+            Owner = "desk1",
+            DueAt = now.AddHours(2),
+            CreatedAt = now,
+            ReplyCode = ReplyCodes.At(1),
+            History = [new HistoryEvent(1, now, Actor.Staff("desk1"), EventTypes.Created, new Dictionary<string, string>())],
+        };
+        var release = fixture.StateSource.Hold(site.Id, missed);
+
+        (await index.Query(new IndexQuery(CommitmentStatus.Open))).Select(e => e.Id).ShouldBe([listed.Id]);
+        var allocating = index.AllocateReplyCode(Guid.NewGuid());
+        (await index.Query(new IndexQuery(CommitmentStatus.Open))).Count.ShouldBe(1, "lists are not held up by the catch-up");
+        allocating.IsCompleted.ShouldBeFalse();
+
+        release.SetResult();
+        var code = await allocating;
+
+        code.ShouldNotBe(missed.ReplyCode);
+        code.ShouldNotBe(listed.ReplyCode);
+        (await index.Query(new IndexQuery(CommitmentStatus.Open))).Count.ShouldBe(2);
+        (await index.FindByReplyCode(missed.ReplyCode))!.Id.ShouldBe(missed.Id);
+    }
+
     private static string Text(Random random, int length)
     {
         string[] pieces = ["a", "ü", "漢", "😀", " "];
