@@ -12,6 +12,10 @@ namespace Commitments.Grains.Tests;
 public sealed class HeldStateSource : ICommitmentStateSource
 {
     private readonly ConcurrentDictionary<string, (TaskCompletionSource Release, IReadOnlyList<CommitmentState> States)> _held = new();
+    private readonly ConcurrentDictionary<string, DateTimeOffset?> _since = new();
+
+    /// <summary>Where <paramref name="site"/>'s last catch-up started reading (null: every promise).</summary>
+    public DateTimeOffset? LastSince(string site) => _since[site];
 
     /// <summary>The next catch-ups of <paramref name="site"/> wait for the returned source, then read <paramref name="missed"/>.</summary>
     public TaskCompletionSource Hold(string site, params CommitmentState[] missed)
@@ -24,6 +28,7 @@ public sealed class HeldStateSource : ICommitmentStateSource
     public async IAsyncEnumerable<CommitmentState> ChangedSinceAsync(
         string site, DateTimeOffset? since, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        _since[site] = since;
         if (!_held.TryGetValue(site, out var held))
         {
             yield break;

@@ -13,10 +13,10 @@ namespace Commitments.Grains.Index;
 /// </summary>
 /// <remarks>
 /// Commitments write their own state before upserting here, so on activation the index re-reads every promise stored since the
-/// oldest page's watermark (less a clock-skew overlap; all of them if a page is missing). Writes go at most once per
-/// <see cref="SiteIndexOptions.FlushInterval"/>, of the pages that changed (<see cref="IndexPages"/>): as many records as the site
-/// needs, none over <see cref="SiteIndexOptions.PageBytes"/>; entries carry the promise's version, so replays and late upserts
-/// never move one backwards.
+/// last flush that wrote every changed page (its head's watermark, less a clock-skew overlap; all of them if a page is missing).
+/// Writes go at most once per <see cref="SiteIndexOptions.FlushInterval"/>, of the pages that changed (<see cref="IndexPages"/>):
+/// as many records as the site needs, none over <see cref="SiteIndexOptions.PageBytes"/>; entries carry the promise's version,
+/// so replays and late upserts never move one backwards.
 /// </remarks>
 public interface ISiteIndexGrain : IGrainWithStringKey
 {
@@ -111,8 +111,11 @@ public sealed partial class SiteIndexGrain(
     /// <summary>The state names of the stored pages start with this (index-0, index-1, …): part of every stored key, never rename.</summary>
     public const string PagePrefix = "index-";
 
-    /// <summary>Sites written before pages were filled by size have exactly this many; every activation reads them.</summary>
+    /// <summary>Sites written before pages were filled by size have exactly this many, and no head.</summary>
     public const int FirstPages = 16;
+
+    /// <summary>The record saying how many pages there are and when every change before was written: never rename.</summary>
+    public const string HeadStateName = "index-head";
 
     public static string PageStateName(int page) => $"{PagePrefix}{page}";
 
@@ -120,6 +123,7 @@ public sealed partial class SiteIndexGrain(
     public static readonly TimeSpan ObserverLifetime = TimeSpan.FromMinutes(5);
 
     private readonly Dictionary<Guid, IndexEntry> _entries = [];
+    private readonly OpenByDue _open = new();
     private ObserverManager<IEscalationQueueObserver>? _observers;
 
     private ObserverManager<IEscalationQueueObserver> Observers => _observers ??= new(ObserverLifetime, logger);
@@ -134,8 +138,9 @@ public sealed partial class SiteIndexGrain(
     // Codes held by open promises, kept as entries change, so handing one out does not scan the site.
     private readonly Dictionary<string, Guid> _openCodes = new(StringComparer.OrdinalIgnoreCase);
     private int _codeCursor;
-    private readonly List<StoredState<SiteIndexState>> _stored = [];
-    private IndexPages _pages = null!;
+    private IndexStore _store = null!;
+
+    private IndexPages Pages => _store.Pages;
 
     // The site's text sweep (see SweepTexts), started by the site registry.
     private IGrainTimer? _sweep;
@@ -148,13 +153,21 @@ public sealed partial class SiteIndexGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _pages = new IndexPages(Options.PageBytes);
-        var complete = await LoadPages(cancellationToken);
-        _pages.Rebalance(_entries);
+        _store = new IndexStore(GrainContext, new IndexPages(Options.PageBytes), logger);
+        var watermark = await _store.LoadAsync(_entries, cancellationToken);
+        Pages.Rebalance(_entries);
+        foreach (var entry in _entries.Values.Where(e => e.Status == CommitmentStatus.Open))
+        {
+            _open.Changed(null, entry);
+            if (entry.ReplyCode is not null)
+            {
+                _openCodes[entry.ReplyCode] = entry.Id;
+            }
+        }
+
 
         // Re-reading a big site's promises takes longer than an activation may: lists are served from the pages meanwhile.
-        var since = complete ? _stored.Min(s => s.State.Watermark) - Options.CatchUpOverlap : null;
-        _catchUp = CatchUpAfterActivation(since, complete, _deactivating.Token);
+        _catchUp = CatchUpAfterActivation(watermark - Options.CatchUpOverlap, watermark is not null, _deactivating.Token);
 
         // Interleaved: promises await Upsert in their own turn, so upserts must never queue behind a storage write.
         this.RegisterGrainTimer(FlushOnTick, new GrainTimerCreationOptions(Options.FlushInterval, Options.FlushInterval)
@@ -183,10 +196,10 @@ public sealed partial class SiteIndexGrain(
             try
             {
                 var healed = await CatchUp(since, cancellationToken);
-                if (_stored.Any(s => s.RecordExists))
+                if (_store.Existed)
                 {
                     LogCaughtUp(
-                        logger, this.GetPrimaryKeyString(), healed, _entries.Count, _stored.Count,
+                        logger, this.GetPrimaryKeyString(), healed, _entries.Count, Pages.Count,
                         (long)time.GetElapsedTime(started).TotalMilliseconds);
                 }
 
@@ -203,66 +216,10 @@ public sealed partial class SiteIndexGrain(
         // Write every page once, so the next activation has watermarks to catch up from.
         if (!complete)
         {
-            _pages.Dirty.UnionWith(Enumerable.Range(0, _pages.Count));
+            Pages.Dirty.UnionWith(Enumerable.Range(0, Pages.Count));
         }
 
         _caughtUp = true;
-    }
-
-    // Reads the first pages, then any more they say exist; true when every page was there with a watermark.
-    private async Task<bool> LoadPages(CancellationToken cancellationToken)
-    {
-        var count = 1;
-        var wanted = FirstPages;
-        while (_stored.Count < wanted)
-        {
-            var more = Enumerable.Range(_stored.Count, wanted - _stored.Count)
-                .Select(page => StoredState<SiteIndexState>.For(GrainContext, PageStateName(page))).ToList();
-            await Task.WhenAll(more.Select(s => s.LoadAsync(cancellationToken)));
-            _stored.AddRange(more);
-            var highest = _stored.FindLastIndex(s => s.RecordExists);
-            count = Math.Max(count, Math.Max(highest + 1, _stored.Max(s => s.State.Pages)));
-            wanted = count;
-        }
-
-        _stored.RemoveRange(count, _stored.Count - count);
-        _pages.Reserve(count);
-
-        // A promise's entry may be on two pages after a partial write (it moved): the newest counts, and the other page is rewritten.
-        var found = new Dictionary<Guid, int>();
-        for (var page = 0; page < _stored.Count; page++)
-        {
-            foreach (var entry in _stored[page].State.Entries)
-            {
-                if (!_entries.TryGetValue(entry.Id, out var known) || known.Version < entry.Version)
-                {
-                    if (known is not null)
-                    {
-                        _pages.Dirty.Add(found[entry.Id]);
-                    }
-
-                    _entries[entry.Id] = entry;
-                    found[entry.Id] = page;
-                }
-                else
-                {
-                    _pages.Dirty.Add(page);
-                }
-            }
-        }
-
-        foreach (var (id, page) in found)
-        {
-            _pages.Adopt(_entries[id], page);
-        }
-
-        foreach (var entry in _entries.Values.Where(e => e.Status == CommitmentStatus.Open && e.ReplyCode is not null))
-        {
-            _openCodes[entry.ReplyCode!] = entry.Id;
-        }
-
-        // A page without a watermark (new site, lost record) can only be healed by reading every promise once.
-        return _stored.All(s => s.RecordExists && s.State.Watermark is not null);
     }
 
     public Task Upsert(IndexEntry entry)
@@ -273,8 +230,9 @@ public sealed partial class SiteIndexGrain(
 
     public Task<IReadOnlyList<IndexEntry>> Query(IndexQuery query)
     {
-        IEnumerable<IndexEntry> rows = _entries.Values;
-        if (query.Status is { } status)
+        // Open promises come in due order already, so a page of them reads only what it shows.
+        IEnumerable<IndexEntry> rows = query.Status is CommitmentStatus.Open ? _open.InOrder : _entries.Values;
+        if (query.Status is { } status && status != CommitmentStatus.Open)
         {
             rows = rows.Where(e => e.Status == status);
         }
@@ -291,9 +249,12 @@ public sealed partial class SiteIndexGrain(
         }
 
         var limit = Math.Clamp(query.Limit, 1, IndexQuery.MaxLimit);
-        IReadOnlyList<IndexEntry> result = query.Status is CommitmentStatus.Done or CommitmentStatus.Cancelled
-            ? [.. rows.OrderByDescending(e => e.UpdatedAt).ThenBy(e => e.Id).Take(limit)]
-            : [.. rows.OrderBy(e => e.DueAt).ThenBy(e => e.Id).Take(limit)];
+        IReadOnlyList<IndexEntry> result = query.Status switch
+        {
+            CommitmentStatus.Done or CommitmentStatus.Cancelled => [.. rows.OrderByDescending(e => e.UpdatedAt).ThenBy(e => e.Id).Take(limit)],
+            CommitmentStatus.Open => [.. rows.Take(limit)],
+            _ => [.. rows.OrderBy(e => e.DueAt).ThenBy(e => e.Id).Take(limit)],
+        };
         return Task.FromResult(result);
     }
 
@@ -378,7 +339,7 @@ public sealed partial class SiteIndexGrain(
     public Task<IReadOnlyList<IndexEntry>> Escalations(DateTimeOffset now) =>
         Task.FromResult<IReadOnlyList<IndexEntry>>(
         [
-            .. _entries.Values.Where(e => e.NeedsAttention(now))
+            .. _open.NeedingAttention(now)
                 .OrderByDescending(e => e.Level)
                 .ThenByDescending(e => e.HandoffStalled)
                 .ThenBy(e => e.DueAt)
@@ -521,7 +482,8 @@ public sealed partial class SiteIndexGrain(
             }
 
             _entries[entry.Id] = entry;
-            _pages.Place(entry);
+            _open.Changed(known, entry);
+            Pages.Place(entry);
             var now = time.GetUtcNow();
             if (_observers is { Count: > 0 } observers && (entry.NeedsAttention(now) || known?.NeedsAttention(now) == true))
             {
@@ -559,7 +521,7 @@ public sealed partial class SiteIndexGrain(
             await running;
         }
 
-        if (_pages.Dirty.Count == 0)
+        if (Pages.Dirty.Count == 0)
         {
             return;
         }
@@ -576,55 +538,11 @@ public sealed partial class SiteIndexGrain(
         }
     }
 
-    // Each page's entries are copied into a new list before the write, so upserts that run while
-    // it is under way change only memory (and mark the page dirty for the next flush).
     private async Task WriteDirtyPages(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         Prune(now);
-        var pages = _pages.Dirty.Order().ToArray();
-        _pages.Dirty.Clear();
-        while (_stored.Count < _pages.Count)
-        {
-            _stored.Add(StoredState<SiteIndexState>.For(GrainContext, PageStateName(_stored.Count)));
-        }
-
-        foreach (var page in pages)
-        {
-            var state = _stored[page].State;
-            state.Entries = [.. _pages.On(page).Select(id => _entries[id])];
-            state.Watermark = now;
-            state.Pages = _pages.Count;
-        }
-
-        // Serialising and writing run off the index's turn, so upserts and reply codes never wait behind a
-        // busy hotel's records; nothing else touches the page records while a flush is under way.
-        var errors = await Task.Run(async () =>
-        {
-            var failures = new System.Collections.Concurrent.ConcurrentBag<(int Page, Exception Error)>();
-            await Task.WhenAll(pages.Select(async page =>
-            {
-                try
-                {
-                    await _stored[page].WriteAsync(cancellationToken);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    failures.Add((page, ex));
-                }
-            }));
-            return failures.ToList();
-        }, cancellationToken);
-
-        // Keep serving from memory and try again later; stored promises remain the truth.
-        foreach (var (page, error) in errors)
-        {
-            LogFlushFailed(logger, error, this.GetPrimaryKeyString());
-            await ReloadForRetry(_stored[page], page, cancellationToken);
-        }
-
-        var failed = errors.Count;
-        if (failed == 0)
+        if (await _store.WriteAsync(_entries, now, cancellationToken))
         {
             _flushFailures = 0;
             return;
@@ -638,20 +556,6 @@ public sealed partial class SiteIndexGrain(
         LogFlushBackoff(logger, this.GetPrimaryKeyString(), _flushFailures, (long)wait.TotalMilliseconds);
     }
 
-    private async Task ReloadForRetry(StoredState<SiteIndexState> stored, int page, CancellationToken cancellationToken)
-    {
-        _pages.Dirty.Add(page);
-        try
-        {
-            // A stale ETag would fail every later write too; take the stored one.
-            await stored.LoadAsync(cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            LogFlushFailed(logger, ex, this.GetPrimaryKeyString());
-        }
-    }
-
     /// <summary>Closed promises leave the lists after the retention period; open ones never do.</summary>
     private void Prune(DateTimeOffset now)
     {
@@ -662,7 +566,7 @@ public sealed partial class SiteIndexGrain(
         foreach (var entry in expired)
         {
             _entries.Remove(entry.Id);
-            _pages.Remove(entry.Id);
+            Pages.Remove(entry.Id);
         }
     }
 
@@ -677,6 +581,4 @@ public sealed partial class SiteIndexGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Index of site {Site} failed to write {Failures} time(s) in a row; next try in {WaitMs} ms")]
     private static partial void LogFlushBackoff(ILogger logger, string site, int failures, long waitMs);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Index of site {Site} could not be written; retrying on the next flush")]
-    private static partial void LogFlushFailed(ILogger logger, Exception exception, string site);
 }

@@ -118,6 +118,100 @@ public sealed class SiteIndexTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ChangesAcrossABigSiteRewriteAFewPagesAndTheNewestCopyIsListed()
+    {
+        var site = await fixture.NewSiteAsync();
+        var index = Index(site);
+        var now = fixture.Time.GetUtcNow();
+        var entries = Enumerable.Range(0, 300)
+            .Select(i => new IndexEntry(Guid.NewGuid(), "Towels", "Ana Silva", "412", "desk1", now.AddMinutes(i), CommitmentStatus.Open, null, null, 1, now))
+            .ToList();
+        foreach (var entry in entries)
+        {
+            await index.Upsert(entry);
+        }
+
+        await index.Flush();
+        var before = await StoredPagesAsync(index.GetGrainId());
+
+        // One promise on every fifth page changes (accepted by someone, say).
+        fixture.Time.Advance(TimeSpan.FromMilliseconds(10));
+        var changed = entries.Where((_, i) => i % 50 == 0).Select(e => e with { Owner = "hk1", Version = 2 }).ToList();
+        foreach (var entry in changed)
+        {
+            await index.Upsert(entry);
+        }
+
+        await index.Flush();
+        var after = await StoredPagesAsync(index.GetGrainId());
+
+        var written = after.Where((page, i) => i >= before.Count || page.Watermark != before[i].Watermark).Count();
+        written.ShouldBeLessThanOrEqualTo(2, $"{changed.Count} changes on {changed.Count} pages of {before.Count}");
+
+        await index.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        var counts = await index.OpenCountsByOwner();
+        counts["desk1"].ShouldBe(300 - changed.Count);
+        counts["hk1"].ShouldBe(changed.Count);
+    }
+
+    [Fact]
+    public async Task APromiseThatLeavesTheListsLeavesEveryPageThatHeldACopy()
+    {
+        var site = await fixture.NewSiteAsync();
+        var index = Index(site);
+        var now = fixture.Time.GetUtcNow();
+        var entries = Enumerable.Range(0, 100)
+            .Select(i => new IndexEntry(Guid.NewGuid(), "Towels", "Ana Silva", "412", "desk1", now.AddMinutes(i), CommitmentStatus.Open, null, null, 1, now))
+            .ToList();
+        foreach (var entry in entries)
+        {
+            await index.Upsert(entry);
+        }
+
+        await index.Flush();
+        fixture.Time.Advance(TimeSpan.FromSeconds(1));
+        var done = entries[0] with { Status = CommitmentStatus.Done, Version = 2, UpdatedAt = fixture.Time.GetUtcNow() };
+        await index.Upsert(done);
+        await index.Flush();
+        (await StoredPagesAsync(index.GetGrainId())).Count(p => p.Entries.Any(e => e.Id == done.Id)).ShouldBe(2, "the open copy stays in its page for now");
+
+        // Past the retention for closed promises, it leaves the lists.
+        fixture.Time.Advance(new SiteIndexOptions().ClosedRetention + TimeSpan.FromDays(1));
+        await index.Upsert(entries[1] with { Version = 2 });
+        await index.Flush();
+
+        (await StoredPagesAsync(index.GetGrainId())).ShouldAllBe(p => p.Entries.All(e => e.Id != done.Id));
+        await index.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        (await index.Query(new IndexQuery(CommitmentStatus.Open, Limit: IndexQuery.MaxLimit))).Count.ShouldBe(99);
+    }
+
+    [Fact]
+    public async Task AnActivationCatchesUpFromTheLastCompleteFlushNotTheOldestPage()
+    {
+        var site = await fixture.NewSiteAsync();
+        var index = Index(site);
+        var now = fixture.Time.GetUtcNow();
+        for (var i = 0; i < 100; i++)
+        {
+            await index.Upsert(new IndexEntry(Guid.NewGuid(), "Towels", "Ana Silva", "412", "desk1", now.AddHours(1), CommitmentStatus.Open, null, null, 1, now));
+        }
+
+        await index.Flush();
+
+        // A day later one more promise: the first pages keep their day-old watermarks.
+        fixture.Time.Advance(TimeSpan.FromDays(1));
+        await index.Upsert(new IndexEntry(Guid.NewGuid(), "Towels", "Ana Silva", "412", "desk1", now.AddDays(2), CommitmentStatus.Open, null, null, 1, now));
+        await index.Flush();
+        var flushed = fixture.Time.GetUtcNow();
+        (await StoredPagesAsync(index.GetGrainId())).Min(p => p.Watermark).ShouldBe(now);
+
+        await index.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        await index.Flush();
+
+        fixture.StateSource.LastSince(site.Id).ShouldBe(flushed - new SiteIndexOptions().CatchUpOverlap);
+    }
+
+    [Fact]
     public async Task ASiteStoredInSixteenOverfullRecordsIsSpreadOverPagesThatFit()
     {
         // As sites were stored before pages were filled by size: 16 records, each far over today's page size.
