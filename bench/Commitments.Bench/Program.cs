@@ -5,7 +5,7 @@ using Commitments.Bench.Insights;
 using Commitments.Bench.Ledger;
 using Commitments.Bench.Texts;
 
-// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|insights|http|cluster|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabcd] [--promises N] [--creates N] [--memory N] [--parts tfm] [--rate N] [--seconds N] [--edges cmalb] [--big N] [--autocannon [--connections N]]
+// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|insights|http|cluster|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabcde] [--promises N] [--creates N] [--memory N] [--parts tfm] [--rate N] [--seconds N] [--edges cmalb] [--big N] [--autocannon [--connections N]]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 if (which == "load")
 {
@@ -25,7 +25,7 @@ if (which is "texts" or "all")
 
 if (which is "escalation" or "all")
 {
-    await EscalationBenchmark.RunAsync(Argument("--spread", 10000), Argument("--burst", 2000), Text("--only", "htabcd"));
+    await EscalationBenchmark.RunAsync(Argument("--spread", 10000), Argument("--burst", 2000), Text("--only", "htabcd"), Argument("--big", 100_000));
 }
 
 if (which is "insights" or "all")

@@ -28,8 +28,12 @@ internal static class EscalationBenchmark
 
     /// <param name="spread">How many promises (a) spreads over a minute.</param>
     /// <param name="burst">How many promises (b) makes due at one second.</param>
-    /// <param name="only">Which parts to run: "h" Hangfire alone, "t" the Twilio client alone, "a", "b", "c" (a with a restart), "d" (c with Hangfire's jobs in Redis).</param>
-    public static async Task RunAsync(int spread, int burst, string only = "htabcd")
+    /// <param name="only">
+    /// Which parts to run: "h" Hangfire alone, "t" the Twilio client alone, "a", "b", "c" (a with a restart), "d" (c with
+    /// Hangfire's jobs in Redis), "e" (2,000 promises across a minute at one hotel with <paramref name="big"/> more open).
+    /// </param>
+    /// <param name="big">How many more open promises (e)'s hotel has.</param>
+    public static async Task RunAsync(int spread, int burst, string only = "htabcd", int big = 100_000)
     {
         if (only.Contains('h', StringComparison.Ordinal))
         {
@@ -62,6 +66,17 @@ internal static class EscalationBenchmark
                 using var operations = new StorageOperations();
                 await ReportScenario(control, a, null);
                 Console.WriteLine($"  storage operations from set-up done to the report: {operations.Describe(spread)}");
+            }
+
+            if (only.Contains('e', StringComparison.Ordinal))
+            {
+                // One hotel: 2,000 staff each owning one promise due across the minute, and a big site's other open promises.
+                const int atBigSite = 2000;
+                Console.WriteLine($"(e) {atBigSite} promises due evenly across one minute at one hotel with {big} more open:");
+                var e = await Scenario(app, "e", 5, atBigSite, TimeSpan.FromMinutes(1), staffPerSite: atBigSite, fill: big);
+                using var operations = new StorageOperations();
+                await ReportScenario(control, e, null);
+                Console.WriteLine($"  storage operations from set-up done to the report: {operations.Describe(atBigSite)}");
             }
 
             if (only.Contains('b', StringComparison.Ordinal))
@@ -187,12 +202,16 @@ internal static class EscalationBenchmark
 
     private static BenchApp Start(AzuriteFixture azurite, LocalTwilioServer fake, string table, int port) => BenchApp.Start(azurite, fake, table, port);
 
-    /// <summary>Sites of 100 staff, one promise per owner, due from a moment after set-up over <paramref name="over"/>.</summary>
-    private static async Task<Run> Scenario(BenchApp app, string name, int block, int count, TimeSpan over)
+    /// <summary>
+    /// Sites of <paramref name="staffPerSite"/> staff, one promise per owner, due from a moment after set-up over
+    /// <paramref name="over"/>; the first site has <paramref name="fill"/> more open promises, due hours later.
+    /// </summary>
+    private static async Task<Run> Scenario(
+        BenchApp app, string name, int block, int count, TimeSpan over, int staffPerSite = StaffPerSite, int fill = 0)
     {
         var grains = app.Services.GetRequiredService<IGrainFactory>();
         var clock = Stopwatch.StartNew();
-        var sites = (count + StaffPerSite - 1) / StaffPerSite;
+        var sites = (count + staffPerSite - 1) / staffPerSite;
         var mobiles = new string[count];
         var policy = EscalationPolicy.Default with
         {
@@ -207,12 +226,21 @@ internal static class EscalationBenchmark
             await site.Ensure(new SiteSetup("Harborview Hotel", "America/New_York", "US"));
             await site.UpsertTeam(Actor.System, new TeamInput("front-desk", "Front Desk"));
             await site.SetPolicy(Actor.System, "front-desk", policy);
-            for (var i = s * StaffPerSite; i < Math.Min(count, (s + 1) * StaffPerSite); i++)
+            for (var i = s * staffPerSite; i < Math.Min(count, (s + 1) * staffPerSite); i++)
             {
                 mobiles[i] = $"+1202{5600000 + (block * 20000) + i:D7}";
                 await site.EnsureStaff(new StaffInput($"s{i}", $"Staff {i}", mobiles[i], Roles.Staff, "front-desk", "1111"));
             }
         });
+
+        if (fill > 0)
+        {
+            var later = DateTimeOffset.UtcNow.AddHours(3).ToString("O");
+            await Parallel.ForEachAsync(Enumerable.Range(0, fill), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (_, _) =>
+                await grains.GetGrain<ICommitmentGrain>(CommitmentKey.For($"bench-{name}-0", Guid.NewGuid())).Create(Actor.Staff("s0"),
+                    new NewCommitment("Fix the shower in room 212", new CustomerInput("Ben Okafor", null, "212", false, null), later, null, null)));
+            Console.WriteLine($"  {fill} more open promises at bench-{name}-0 in {clock.Elapsed.TotalSeconds:F0} s");
+        }
 
         // Due after the promises are all written (at 100 a second, well under what the host does, so
         // creating them never overlaps the window measured), then spread over the window.
@@ -227,7 +255,7 @@ internal static class EscalationBenchmark
         var keys = new string[count];
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
         {
-            var site = $"bench-{name}-{i / StaffPerSite}";
+            var site = $"bench-{name}-{i / staffPerSite}";
             keys[i] = CommitmentKey.For(site, Guid.NewGuid());
             await grains.GetGrain<ICommitmentGrain>(keys[i]).Create(Actor.Staff($"s{i}"),
                 new NewCommitment("Extra towels", new CustomerInput("Ana Silva", null, "412", false, "en"), due[mobiles[i]].ToString("O"), null, null));

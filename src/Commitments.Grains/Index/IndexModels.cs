@@ -126,6 +126,9 @@ public sealed class SiteIndexState
 
     /// <summary>How many pages the site had when this one was written (0: written before pages, which were 16).</summary>
     [Id(3)] public int Pages { get; set; }
+
+    /// <summary>The head only: where handing out reply codes stood when the flush began.</summary>
+    [Id(4)] public int CodeCursor { get; set; }
 }
 
 /// <summary>Reads stored promises back for an index catching up; without one, the index trusts its own snapshot.</summary>

@@ -15,6 +15,9 @@ internal sealed partial class IndexStore(IGrainContext grain, IndexPages pages, 
 
     public IndexPages Pages => pages;
 
+    /// <summary>Where handing out reply codes stood at the last complete flush (null: no head read).</summary>
+    public int? CodeCursor => _head.RecordExists ? _head.State.CodeCursor : null;
+
     /// <summary>Any record of the site was read (it is not new).</summary>
     public bool Existed { get; private set; }
 
@@ -83,7 +86,8 @@ internal sealed partial class IndexStore(IGrainContext grain, IndexPages pages, 
     /// Each page's entries are copied into a new list on the index's turn; serialising and writing run off it, so upserts
     /// and reply codes never wait behind a busy hotel's records (nothing else touches the records while a flush runs).
     /// </remarks>
-    public async Task<bool> WriteAsync(IReadOnlyDictionary<Guid, IndexEntry> entries, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<bool> WriteAsync(
+        IReadOnlyDictionary<Guid, IndexEntry> entries, DateTimeOffset now, int codeCursor, CancellationToken cancellationToken)
     {
         var dirty = pages.Dirty.Order().ToArray();
         pages.Dirty.Clear();
@@ -132,13 +136,14 @@ internal sealed partial class IndexStore(IGrainContext grain, IndexPages pages, 
             await ReloadAsync(_stored[page], cancellationToken);
         }
 
-        return errors.Count == 0 && await WriteHeadAsync(now, cancellationToken);
+        return errors.Count == 0 && await WriteHeadAsync(now, codeCursor, cancellationToken);
     }
 
     // Every change made before the flush that began at now is stored: the next activation catches up from then.
-    private async Task<bool> WriteHeadAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<bool> WriteHeadAsync(DateTimeOffset now, int codeCursor, CancellationToken cancellationToken)
     {
         _head.State.Watermark = now;
+        _head.State.CodeCursor = codeCursor;
         _head.State.Pages = pages.Count;
         try
         {

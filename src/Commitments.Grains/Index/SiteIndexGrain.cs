@@ -132,12 +132,7 @@ public sealed partial class SiteIndexGrain(
 
     private ObserverManager<ISiteIndexObserver> ChangeObservers => _changeObservers ??= new(ObserverLifetime, logger);
 
-    // Codes handed out whose promise has not reported back yet (it is being written).
-    private readonly Dictionary<string, (Guid Id, DateTimeOffset At)> _reservedCodes = new(StringComparer.OrdinalIgnoreCase);
-
-    // Codes held by open promises, kept as entries change, so handing one out does not scan the site.
-    private readonly Dictionary<string, Guid> _openCodes = new(StringComparer.OrdinalIgnoreCase);
-    private int _codeCursor;
+    private readonly ReplyCodeBook _codes = new();
     private IndexStore _store = null!;
 
     private IndexPages Pages => _store.Pages;
@@ -159,11 +154,10 @@ public sealed partial class SiteIndexGrain(
         foreach (var entry in _entries.Values.Where(e => e.Status == CommitmentStatus.Open))
         {
             _open.Changed(null, entry);
-            if (entry.ReplyCode is not null)
-            {
-                _openCodes[entry.ReplyCode] = entry.Id;
-            }
+            _codes.Changed(null, entry);
         }
+
+        _codes.Recovering(_store.CodeCursor);
 
 
         // Re-reading a big site's promises takes longer than an activation may: lists are served from the pages meanwhile.
@@ -220,6 +214,7 @@ public sealed partial class SiteIndexGrain(
         }
 
         _caughtUp = true;
+        _codes.CaughtUp();
     }
 
     public Task Upsert(IndexEntry entry)
@@ -288,48 +283,33 @@ public sealed partial class SiteIndexGrain(
 
     public async Task<string> AllocateReplyCode(Guid commitmentId)
     {
-        // A promise the pages missed may hold a code: hand none out before the catch-up has read it.
-        await CaughtUp();
+        // A promise the pages missed may hold a code: without a stored cursor to step past, wait until it is read.
+        if (!_caughtUp && !_codes.CanHandOutWhileRecovering)
+        {
+            await CaughtUp();
+        }
+
         if (_entries.TryGetValue(commitmentId, out var known) && known.ReplyCode is { } existing
-            && (!_openCodes.TryGetValue(existing, out var holder) || holder == commitmentId))
+            && (_codes.HolderOf(existing) is not { } holder || holder == commitmentId))
         {
             return existing;
         }
 
-        var now = time.GetUtcNow();
-        foreach (var stale in _reservedCodes.Where(r => now - r.Value.At > TimeSpan.FromMinutes(5)).Select(r => r.Key).ToList())
-        {
-            _reservedCodes.Remove(stale);
-        }
-
         // Every open promise holds a code: this is the site's count of open promises (and those being made).
-        if (_openCodes.Count + _reservedCodes.Count >= Options.MaxOpenPromises)
-        {
-            throw new RuleViolationException(RuleKind.Conflict, "site",
+        return _codes.Reserve(commitmentId, time.GetUtcNow(), Options.MaxOpenPromises, _caughtUp)
+            ?? throw new RuleViolationException(RuleKind.Conflict, "site",
                 $"This site has {Options.MaxOpenPromises:N0} open promises, as many as it can hold. Complete or cancel some, then try again.");
-        }
-
-        // Shortest free code: restart from the first when few are in use, else continue from the last handed out.
-        if (_openCodes.Count + _reservedCodes.Count < 64)
-        {
-            _codeCursor = 0;
-        }
-
-        string code;
-        do
-        {
-            code = ReplyCodes.At(_codeCursor++);
-        }
-        while (_openCodes.ContainsKey(code) || _reservedCodes.ContainsKey(code));
-
-        _reservedCodes[code] = (commitmentId, now);
-        return code;
     }
 
     public async Task<IndexEntry?> FindByReplyCode(string code)
     {
-        await CaughtUp();
-        return _openCodes.TryGetValue(code, out var id) ? _entries[id] : null;
+        // A code not known yet may belong to a promise the catch-up has still to read.
+        if (_codes.HolderOf(code) is null && !_caughtUp)
+        {
+            await CaughtUp();
+        }
+
+        return _codes.HolderOf(code) is { } id ? _entries[id] : null;
     }
 
     // Whether it succeeded or the activation is going away, the caller goes on with what is known.
@@ -464,23 +444,9 @@ public sealed partial class SiteIndexGrain(
             return;
         }
 
-        if (entry.ReplyCode is { } code && _reservedCodes.TryGetValue(code, out var reserved) && reserved.Id == entry.Id)
-        {
-            _reservedCodes.Remove(code);
-        }
-
+        _codes.Changed(known, entry);
         if (known != entry)
         {
-            if (known?.ReplyCode is { } oldCode && _openCodes.TryGetValue(oldCode, out var holder) && holder == entry.Id)
-            {
-                _openCodes.Remove(oldCode);
-            }
-
-            if (entry.Status == CommitmentStatus.Open && entry.ReplyCode is { } newCode)
-            {
-                _openCodes[newCode] = entry.Id;
-            }
-
             _entries[entry.Id] = entry;
             _open.Changed(known, entry);
             Pages.Place(entry);
@@ -542,7 +508,7 @@ public sealed partial class SiteIndexGrain(
     {
         var now = time.GetUtcNow();
         Prune(now);
-        if (await _store.WriteAsync(_entries, now, cancellationToken))
+        if (await _store.WriteAsync(_entries, now, _codes.Cursor, cancellationToken))
         {
             _flushFailures = 0;
             return;
