@@ -3,9 +3,10 @@ using Commitments.Bench.Escalation;
 using Commitments.Bench.Http;
 using Commitments.Bench.Insights;
 using Commitments.Bench.Ledger;
+using Commitments.Bench.Scale;
 using Commitments.Bench.Texts;
 
-// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|insights|http|cluster|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabcde] [--promises N] [--creates N] [--memory N] [--parts tfm] [--rate N] [--seconds N] [--edges cmalb] [--big N] [--autocannon [--connections N]]
+// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|insights|http|cluster|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabcde] [--promises N] [--creates N] [--memory N] [--parts tfm] [--rate N] [--seconds N] [--edges cmalb] [--big N] | scale [--sites N] [--promises N] [--autocannon [--connections N]]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 if (which == "load")
 {
@@ -38,6 +39,11 @@ if (which is "http" or "all")
     await HttpBenchmark.RunAsync(
         Argument("--rate", 200), Argument("--seconds", 20), Text("--edges", "cmal"), Argument("--connections", 20), args.Contains("--autocannon"),
         Argument("--big", 100_000));
+}
+
+if (which is "scale")
+{
+    await ScaleBenchmark.RunAsync(Argument("--sites", 500), Argument("--promises", 1_000_000));
 }
 
 if (which is "cluster" or "all")
