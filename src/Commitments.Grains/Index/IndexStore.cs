@@ -5,17 +5,23 @@ namespace Commitments.Grains.Index;
 
 /// <summary>
 /// A site index's stored records: its pages (index-0, index-1, …), each a share of the entries as <see cref="IndexPages"/>
-/// places them, and a head (index-head) saying how many pages there are and when the last flush that wrote every changed
-/// page began.
+/// places them, and a head (index-head) saying how many pages there are and when a flush that wrote every changed page
+/// began (the latest, or one at most <see cref="HeadInterval"/> older).
 /// </summary>
 internal sealed partial class IndexStore(IGrainContext grain, IndexPages pages, ILogger logger)
 {
+    /// <summary>
+    /// How often the head is written while only entries change (a new page writes it at once): a site with a few changes a
+    /// second then writes one record a flush, not two; its catch-up starts at most this much earlier.
+    /// </summary>
+    public static readonly TimeSpan HeadInterval = TimeSpan.FromSeconds(10);
+
     private readonly List<StoredState<SiteIndexState>> _stored = [];
     private StoredState<SiteIndexState> _head = null!;
 
     public IndexPages Pages => pages;
 
-    /// <summary>Where handing out reply codes stood at the last complete flush (null: no head read).</summary>
+    /// <summary>Where handing out reply codes stood when the head was last written (null: no head read).</summary>
     public int? CodeCursor => _head.RecordExists ? _head.State.CodeCursor : null;
 
     /// <summary>Any record of the site was read (it is not new).</summary>
@@ -136,7 +142,13 @@ internal sealed partial class IndexStore(IGrainContext grain, IndexPages pages, 
             await ReloadAsync(_stored[page], cancellationToken);
         }
 
-        return errors.Count == 0 && await WriteHeadAsync(now, codeCursor, cancellationToken);
+        if (errors.Count > 0)
+        {
+            return false;
+        }
+
+        var headDue = !_head.RecordExists || _head.State.Pages != pages.Count || now - _head.State.Watermark >= HeadInterval;
+        return !headDue || await WriteHeadAsync(now, codeCursor, cancellationToken);
     }
 
     // Every change made before the flush that began at now is stored: the next activation catches up from then.

@@ -7,14 +7,18 @@ namespace Commitments.Grains.Index;
 /// out continues, so a new code never scans the site and no two open promises share one.
 /// </summary>
 /// <remarks>
-/// After an activation, until the catch-up has read the promises the stored pages missed, codes are handed out from
-/// <see cref="RecoveryGap"/> past where the last complete flush left the cursor: the codes a previous activation handed
+/// After an activation, once a code has waited <see cref="RecoveryWait"/> for the catch-up to read the promises the
+/// stored pages missed, codes are handed out from
+/// <see cref="RecoveryGap"/> past where the cursor stood when the head was last written: the codes a previous activation handed
 /// out after that flush lie in between (it moved forward from there, or restarted from the first codes).
 /// </remarks>
 internal sealed class ReplyCodeBook
 {
-    /// <summary>More promises than a site makes between two complete flushes of its index.</summary>
+    /// <summary>More promises than a site makes between two writes of its index's head (every 10 s while it changes).</summary>
     public const int RecoveryGap = 10_000;
+
+    /// <summary>How long a code waits for the catch-up before it is handed out from past the gap.</summary>
+    public static readonly TimeSpan RecoveryWait = TimeSpan.FromSeconds(2);
 
     private static readonly TimeSpan ReservationLifetime = TimeSpan.FromMinutes(5);
 
@@ -22,14 +26,14 @@ internal sealed class ReplyCodeBook
     private readonly Dictionary<string, Guid> _open = new(StringComparer.OrdinalIgnoreCase);
     private int? _recoveringFrom;
 
-    /// <summary>Where handing out continues (stored with each complete flush).</summary>
+    /// <summary>Where handing out continues (stored in the index's head).</summary>
     public int Cursor { get; private set; }
 
     /// <summary>Codes held or reserved: the site's open promises and those being made.</summary>
     public int InUse => _open.Count + _reserved.Count;
 
     /// <summary>
-    /// After activation: <paramref name="storedCursor"/> is where the last complete flush left the cursor (null: unknown,
+    /// After activation: <paramref name="storedCursor"/> is where the cursor stood when the head was last written (null: unknown,
     /// so nothing may be handed out until caught up).
     /// </summary>
     public void Recovering(int? storedCursor)
@@ -79,7 +83,7 @@ internal sealed class ReplyCodeBook
 
         if (!caughtUp && _recoveringFrom is { } from)
         {
-            // Codes handed out since the last complete flush are unknown until the catch-up ends: step past them.
+            // Codes handed out since the head was written are unknown until the catch-up ends: step past them.
             Cursor = Math.Max(Cursor, from);
         }
         else if (InUse < 64)

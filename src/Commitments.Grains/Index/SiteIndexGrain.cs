@@ -119,6 +119,9 @@ public sealed partial class SiteIndexGrain(
 
     public static string PageStateName(int page) => $"{PagePrefix}{page}";
 
+    /// <summary>How long a new reply code waits for an activation's catch-up before stepping past what it may not know.</summary>
+    public static TimeSpan ReplyCodeCatchUpWait => ReplyCodeBook.RecoveryWait;
+
     /// <summary>How long a queue subscription lasts without being renewed.</summary>
     public static readonly TimeSpan ObserverLifetime = TimeSpan.FromMinutes(5);
 
@@ -283,7 +286,13 @@ public sealed partial class SiteIndexGrain(
 
     public async Task<string> AllocateReplyCode(Guid commitmentId)
     {
-        // A promise the pages missed may hold a code: without a stored cursor to step past, wait until it is read.
+        // A promise the pages missed may hold a code. The catch-up of most sites takes moments: wait for it, so codes stay
+        // short; past that, step past where the missed codes can be (or, with no stored cursor to step past, keep waiting).
+        if (!_caughtUp)
+        {
+            await Task.WhenAny(CaughtUp(), Task.Delay(ReplyCodeBook.RecoveryWait, time));
+        }
+
         if (!_caughtUp && !_codes.CanHandOutWhileRecovering)
         {
             await CaughtUp();
