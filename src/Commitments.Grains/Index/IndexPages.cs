@@ -132,6 +132,7 @@ internal sealed class IndexPages(int pageBytes)
         var older = _pages[page].Older;
         _pages[page].Older = [];
         _pages[page].OlderBytes = 0;
+        _firstWithRoom = Math.Min(_firstWithRoom, page);
         return older;
     }
 

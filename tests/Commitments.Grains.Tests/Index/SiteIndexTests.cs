@@ -155,6 +155,40 @@ public sealed class SiteIndexTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task PagesLeftBehindByChangedEntriesAreFilledAgain()
+    {
+        var site = await fixture.NewSiteAsync();
+        var index = Index(site);
+        var now = fixture.Time.GetUtcNow();
+        var entries = Enumerable.Range(0, 200)
+            .Select(i => new IndexEntry(Guid.NewGuid(), "Towels", "Ana Silva", "412", "desk1", now.AddMinutes(i), CommitmentStatus.Open, null, null, 1, now))
+            .ToList();
+        foreach (var entry in entries)
+        {
+            await index.Upsert(entry);
+        }
+
+        await index.Flush();
+        var first = (await StoredPagesAsync(index.GetGrainId())).Count;
+
+        // Every promise changes ten times over, a flush after each round.
+        for (var version = 2; version <= 11; version++)
+        {
+            fixture.Time.Advance(TimeSpan.FromSeconds(1));
+            foreach (var entry in entries)
+            {
+                await index.Upsert(entry with { Version = version });
+            }
+
+            await index.Flush();
+        }
+
+        var pages = await StoredPagesAsync(index.GetGrainId());
+        pages.Count.ShouldBeLessThanOrEqualTo((first * 2) + 1);
+        pages.SelectMany(p => p.Entries).GroupBy(e => e.Id).Select(g => g.Max(e => e.Version)).ShouldAllBe(v => v == 11);
+    }
+
+    [Fact]
     public async Task APromiseThatLeavesTheListsLeavesEveryPageThatHeldACopy()
     {
         var site = await fixture.NewSiteAsync();
