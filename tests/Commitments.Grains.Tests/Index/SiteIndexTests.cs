@@ -98,12 +98,7 @@ public sealed class SiteIndexTests(ClusterFixture fixture)
         var site = await fixture.NewSiteAsync();
         var index = Index(site);
         var now = fixture.Time.GetUtcNow();
-        for (var i = 0; i < 100; i++)
-        {
-            await index.Upsert(new IndexEntry(Guid.NewGuid(), "Towels", "Ana Silva", "412", "desk1", now.AddHours(1), CommitmentStatus.Open, null, null, 1, now));
-        }
-
-        await index.Flush();
+        await OpenEntriesAsync(index, 100);
         var before = await StoredPagesAsync(index.GetGrainId());
 
         fixture.Time.Advance(TimeSpan.FromMilliseconds(10));
@@ -122,16 +117,7 @@ public sealed class SiteIndexTests(ClusterFixture fixture)
     {
         var site = await fixture.NewSiteAsync();
         var index = Index(site);
-        var now = fixture.Time.GetUtcNow();
-        var entries = Enumerable.Range(0, 300)
-            .Select(i => new IndexEntry(Guid.NewGuid(), "Towels", "Ana Silva", "412", "desk1", now.AddMinutes(i), CommitmentStatus.Open, null, null, 1, now))
-            .ToList();
-        foreach (var entry in entries)
-        {
-            await index.Upsert(entry);
-        }
-
-        await index.Flush();
+        var entries = await OpenEntriesAsync(index, 300);
         var before = await StoredPagesAsync(index.GetGrainId());
 
         // One promise on every fifth page changes (accepted by someone, say).
@@ -159,16 +145,7 @@ public sealed class SiteIndexTests(ClusterFixture fixture)
     {
         var site = await fixture.NewSiteAsync();
         var index = Index(site);
-        var now = fixture.Time.GetUtcNow();
-        var entries = Enumerable.Range(0, 200)
-            .Select(i => new IndexEntry(Guid.NewGuid(), "Towels", "Ana Silva", "412", "desk1", now.AddMinutes(i), CommitmentStatus.Open, null, null, 1, now))
-            .ToList();
-        foreach (var entry in entries)
-        {
-            await index.Upsert(entry);
-        }
-
-        await index.Flush();
+        var entries = await OpenEntriesAsync(index, 200);
         var first = (await StoredPagesAsync(index.GetGrainId())).Count;
 
         // Every promise changes ten times over, a flush after each round.
@@ -193,16 +170,7 @@ public sealed class SiteIndexTests(ClusterFixture fixture)
     {
         var site = await fixture.NewSiteAsync();
         var index = Index(site);
-        var now = fixture.Time.GetUtcNow();
-        var entries = Enumerable.Range(0, 100)
-            .Select(i => new IndexEntry(Guid.NewGuid(), "Towels", "Ana Silva", "412", "desk1", now.AddMinutes(i), CommitmentStatus.Open, null, null, 1, now))
-            .ToList();
-        foreach (var entry in entries)
-        {
-            await index.Upsert(entry);
-        }
-
-        await index.Flush();
+        var entries = await OpenEntriesAsync(index, 100);
         fixture.Time.Advance(TimeSpan.FromSeconds(1));
         var done = entries[0] with { Status = CommitmentStatus.Done, Version = 2, UpdatedAt = fixture.Time.GetUtcNow() };
         await index.Upsert(done);
@@ -225,12 +193,7 @@ public sealed class SiteIndexTests(ClusterFixture fixture)
         var site = await fixture.NewSiteAsync();
         var index = Index(site);
         var now = fixture.Time.GetUtcNow();
-        for (var i = 0; i < 100; i++)
-        {
-            await index.Upsert(new IndexEntry(Guid.NewGuid(), "Towels", "Ana Silva", "412", "desk1", now.AddHours(1), CommitmentStatus.Open, null, null, 1, now));
-        }
-
-        await index.Flush();
+        await OpenEntriesAsync(index, 100);
 
         // A day later one more promise: the first pages keep their day-old watermarks.
         fixture.Time.Advance(TimeSpan.FromDays(1));
@@ -345,6 +308,22 @@ public sealed class SiteIndexTests(ClusterFixture fixture)
             ReplyCode = code,
             History = [new HistoryEvent(1, now, Actor.Staff("desk1"), EventTypes.Created, new Dictionary<string, string>())],
         };
+    }
+
+    /// <summary>Lists <paramref name="count"/> open promises, due a minute apart, and writes the index.</summary>
+    private async Task<List<IndexEntry>> OpenEntriesAsync(ISiteIndexGrain index, int count)
+    {
+        var now = fixture.Time.GetUtcNow();
+        var entries = Enumerable.Range(0, count)
+            .Select(i => new IndexEntry(Guid.NewGuid(), "Towels", "Ana Silva", "412", "desk1", now.AddMinutes(i), CommitmentStatus.Open, null, null, 1, now))
+            .ToList();
+        foreach (var entry in entries)
+        {
+            await index.Upsert(entry);
+        }
+
+        await index.Flush();
+        return entries;
     }
 
     private static string Text(Random random, int length)
