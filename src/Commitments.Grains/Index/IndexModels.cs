@@ -168,11 +168,11 @@ public sealed class SiteIndexOptions
     public int MaxOpenPromises { get; set; } = 200_000;
 
     /// <summary>
-    /// Bytes of entries per stored page of the index as an upper bound counts them (default 256 KiB, about half that
+    /// Bytes of entries per stored page of the index as an upper bound counts them (default 64 KiB, about half that
     /// stored; at most 512 KiB, inside storage's 1 MiB per record): smaller pages make a change cheaper to write, larger
     /// ones an activation read fewer records.
     /// </summary>
-    public int PageBytes { get; set; } = 256 * 1024;
+    public int PageBytes { get; set; } = 64 * 1024;
 
     public const int MinPageBytes = 4 * 1024;
     public const int MaxPageBytes = 512 * 1024;

@@ -162,7 +162,6 @@ public sealed partial class SiteIndexGrain(
 
         _codes.Recovering(_store.CodeCursor);
 
-
         // Re-reading a big site's promises takes longer than an activation may: lists are served from the pages meanwhile.
         _catchUp = CatchUpAfterActivation(watermark - Options.CatchUpOverlap, watermark is not null, _deactivating.Token);
 
