@@ -6,7 +6,7 @@ using Commitments.Bench.Ledger;
 using Commitments.Bench.Scale;
 using Commitments.Bench.Texts;
 
-// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|insights|http|scale|cluster|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabcde] [--big N] [--promises N] [--creates N] [--memory N] [--parts tfm] [--rate N] [--seconds N] [--edges cmalb] [--sites N] [--autocannon [--connections N]]
+// dotnet run -c Release --project bench/Commitments.Bench [-- ledger|texts|escalation|insights|http|scale|cluster|all] [--callers N] [--count N] [--rounds N] [--texts N] [--mps N] [--spread N] [--burst N] [--only htabcdef] [--big N] [--promises N] [--creates N] [--memory N] [--parts tfm] [--rate N] [--seconds N] [--edges cmalb] [--sites N] [--autocannon [--connections N]]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 if (which == "load")
 {

@@ -30,7 +30,8 @@ internal static class EscalationBenchmark
     /// <param name="burst">How many promises (b) makes due at one second.</param>
     /// <param name="only">
     /// Which parts to run: "h" Hangfire alone, "t" the Twilio client alone, "a", "b", "c" (a with a restart), "d" (c with
-    /// Hangfire's jobs in Redis), "e" (2,000 promises across a minute at one hotel with <paramref name="big"/> more open).
+    /// Hangfire's jobs in Redis), "e" (2,000 promises across a minute at one hotel with <paramref name="big"/> more open),
+    /// "f" (c with 20,000 more open promises whose jobs the restart puts back too).
     /// </param>
     /// <param name="big">How many more open promises (e)'s hotel has.</param>
     public static async Task RunAsync(int spread, int burst, string only = "htabcd", int big = 100_000)
@@ -103,6 +104,17 @@ internal static class EscalationBenchmark
                 app = await RestartScenarioAsync(app, control, "c", 2, spread, () => Start(azurite, fake, table, port));
             }
 
+            if (only.Contains('f', StringComparison.Ordinal))
+            {
+                // (c) with 20,000 more open promises (due hours later) whose jobs the restart must put back too.
+                await StopAsync(app, "the host before (f)");
+                table = azurite.NewTableName("benchesc");
+                port = AzuriteFixture.GetFreeTcpPort();
+                app = Start(azurite, fake, table, port);
+                Console.WriteLine($"(f) (c) with 20,000 more open promises: {spread} across one minute, the host stopped and started again mid-minute:");
+                app = await RestartScenarioAsync(app, control, "f", 6, spread, () => Start(azurite, fake, table, port), others: 20_000);
+            }
+
             if (only.Contains('d', StringComparison.Ordinal))
             {
                 // The same with Hangfire's jobs in Redis: they outlive the stop, so the start-up pass has
@@ -127,9 +139,10 @@ internal static class EscalationBenchmark
     }
 
     /// <summary>Promises due across a minute; the host stopped at half time and started again at once.</summary>
-    private static async Task<BenchApp> RestartScenarioAsync(BenchApp app, HttpClient control, string name, int block, int spread, Func<BenchApp> start)
+    private static async Task<BenchApp> RestartScenarioAsync(
+        BenchApp app, HttpClient control, string name, int block, int spread, Func<BenchApp> start, int others = 0)
     {
-        var c = await Scenario(app, name, block, spread, TimeSpan.FromMinutes(1));
+        var c = await Scenario(app, name, block, spread, TimeSpan.FromMinutes(1), fill: others);
         var half = c.First + TimeSpan.FromSeconds(30);
         await Task.Delay(half - DateTimeOffset.UtcNow);
         var stopped = DateTimeOffset.UtcNow;
