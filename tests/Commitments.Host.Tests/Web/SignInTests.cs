@@ -55,7 +55,10 @@ public sealed class SignInTests(BrowserFixture browser)
         await page.SignInAsync(site, "desk1", "1111");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Switch person" }).ClickAsync();
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/signin");
+
+        // Signing out also ends the page's sign-in on the server, which may send it to /signin a second time and abort the
+        // first navigation: wait for where it lands, not for one navigation.
+        await page.WaitForFunctionAsync("() => location.pathname === '/signin' && document.readyState === 'complete'");
         await page.WaitForInteractiveAsync();
 
         // The device remembers its site: the site's people, by team, one tap each.
