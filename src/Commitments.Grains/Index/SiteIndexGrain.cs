@@ -203,7 +203,7 @@ public sealed partial class SiteIndexGrain(
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
-                var wait = TimeSpan.FromTicks(Math.Min(Options.MaxFlushBackoff.Ticks, Options.FlushInterval.Ticks * (1L << Math.Min(failures, 20))));
+                var wait = Backoff(failures);
                 LogCatchUpFailed(logger, ex, this.GetPrimaryKeyString(), (long)wait.TotalMilliseconds);
                 await Task.Delay(wait, time, cancellationToken);
             }
@@ -524,11 +524,14 @@ public sealed partial class SiteIndexGrain(
 
         // Back off so a record storage refuses (too large, say) is not retried every tick forever.
         _flushFailures++;
-        var wait = TimeSpan.FromTicks(
-            Math.Min(Options.MaxFlushBackoff.Ticks, Options.FlushInterval.Ticks * (1L << Math.Min(_flushFailures, 20))));
+        var wait = Backoff(_flushFailures);
         _nextFlushAt = now + wait;
         LogFlushBackoff(logger, this.GetPrimaryKeyString(), _flushFailures, (long)wait.TotalMilliseconds);
     }
+
+    // Doubling from the flush interval, up to MaxFlushBackoff: for a write or a catch-up that keeps failing.
+    private TimeSpan Backoff(int failures) =>
+        TimeSpan.FromTicks(Math.Min(Options.MaxFlushBackoff.Ticks, Options.FlushInterval.Ticks * (1L << Math.Min(failures, 20))));
 
     /// <summary>Closed promises leave the lists after the retention period; open ones never do.</summary>
     private void Prune(DateTimeOffset now)
