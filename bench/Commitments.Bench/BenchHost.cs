@@ -42,6 +42,7 @@ internal static class BenchHost
             ["DataProtection:CertificatePassword"] = TestCertificate.Password,
             ["Privacy:PhoneKey"] = TestSecrets.PhoneKey,
             ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:Console:TimestampFormat"] = "HH:mm:ss.fff ",
             // What the reconcile passes did (and how long they took) shows in the restart case.
             ["Logging:LogLevel:Commitments.Host.Escalation.EscalationReconciler"] = "Information",
             ["Logging:LogLevel:Commitments.Grains.Index.SiteIndexGrain"] = "Information",

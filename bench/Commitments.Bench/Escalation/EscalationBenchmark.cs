@@ -337,6 +337,11 @@ internal static class EscalationBenchmark
                     return $"{g.Key * 0.5:F1}–{(g.Key * 0.5) + 0.5:F1} s: n {sorted.Count}, p50 {BenchHost.Percentile(sorted, 0.5):F0}, max {sorted[^1]:F0} ms";
                 });
             Console.WriteLine($"    after the stop, due {string.Join("; ", whileDown)}");
+
+            // When the texts went after the start (by half second, for the first 8 s): how soon the host was taking steps.
+            var sent = arrived.Where(m => m.At >= d.Started && m.At < d.Started + TimeSpan.FromSeconds(8))
+                .GroupBy(m => (int)((m.At - d.Started).TotalSeconds * 2)).ToDictionary(g => g.Key, g => g.Count());
+            Console.WriteLine($"    texts at Twilio by half second after the start ({d.Started:HH:mm:ss.fff}): {string.Join(" ", Enumerable.Range(0, 16).Select(i => sent.GetValueOrDefault(i)))}");
             if (grains is not null)
             {
                 // The latest few: what their history says happened.

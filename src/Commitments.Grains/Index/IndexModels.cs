@@ -155,6 +155,9 @@ public sealed class SiteIndexOptions
     /// <summary>How far before the watermark the catch-up reads (default 5 min), to cover clock skew with storage.</summary>
     public TimeSpan CatchUpOverlap { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How many site indexes of one host re-read their promises after activation at once (default 2); lists are served meanwhile.</summary>
+    public int ConcurrentCatchUps { get; set; } = 2;
+
     /// <summary>Done and cancelled promises stay listed this long after their last change (default 30 days).</summary>
     public TimeSpan ClosedRetention { get; set; } = TimeSpan.FromDays(30);
 

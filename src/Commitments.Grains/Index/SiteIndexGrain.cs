@@ -103,7 +103,8 @@ public sealed partial class SiteIndexGrain(
     TimeProvider time,
     IOptions<SiteIndexOptions> options,
     ILogger<SiteIndexGrain> logger,
-    ICommitmentStateSource? source = null) : Grain, ISiteIndexGrain
+    ICommitmentStateSource? source = null,
+    IndexCatchUpGate? catchUps = null) : Grain, ISiteIndexGrain
 {
     /// <summary>Part of every stored key: never rename.</summary>
     public const string GrainTypeName = "site-index";
@@ -191,6 +192,7 @@ public sealed partial class SiteIndexGrain(
         {
             try
             {
+                using var slot = catchUps is null ? null : await catchUps.EnterAsync(cancellationToken);
                 var healed = await CatchUp(since, cancellationToken);
                 if (_store.Existed)
                 {

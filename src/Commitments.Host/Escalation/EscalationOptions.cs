@@ -11,6 +11,12 @@ public sealed class EscalationOptions
     /// </summary>
     public TimeSpan JobLead { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How early a reconcile pass wakes a promise whose job is gone (default 3 s; the job lead when shorter): ample to
+    /// prepare a step even in a start-up's first seconds, and short enough that a job lead's worth of steps is not woken at once.
+    /// </summary>
+    public TimeSpan WakeAhead { get; set; } = TimeSpan.FromSeconds(3);
+
     /// <summary>How often the reconcile pass runs besides start-up (default every minute, Hangfire's finest).</summary>
     public string ReconcileCron { get; set; } = Cron.Minutely();
 

@@ -19,6 +19,7 @@ public sealed partial class EscalationReconciler(
     Stored.StartupIndexSnapshot startupIndexes,
     IOptions<EscalationOptions> options,
     TimeProvider time,
+    IHostApplicationLifetime lifetime,
     ILogger<EscalationReconciler> logger)
 {
     // Jobs scheduled from the index alone (the promise keeps its old job id until its next write); null: the pass woke it.
@@ -41,6 +42,8 @@ public sealed partial class EscalationReconciler(
 
     /// <summary>Promises one pass works on at once.</summary>
     public const int Parallelism = 32;
+
+    private TimeSpan WakeAhead => options.Value.WakeAhead < options.Value.JobLead ? options.Value.WakeAhead : options.Value.JobLead;
 
     // One pass at a time in this process; the start-up and recurring passes may meet.
     private readonly SemaphoreSlim _running = new(1, 1);
@@ -104,12 +107,24 @@ public sealed partial class EscalationReconciler(
             }
         }
 
-        // Two lanes, so steps coming due never wait behind rescheduling every open promise after a restart: urgent steps
-        // in moment order, and new jobs from the index alone. All plans load first, since taking steps meanwhile slows loading.
+        // Urgent steps first, in moment order; promises due within the job lead are woken as their moments approach; new jobs
+        // from the index alone wait for the urgent ones (not past the moment the first of them must be awake), so the first
+        // seconds after a restart carry the late steps, not every open promise's rescheduling. All plans load first, since
+        // taking steps meanwhile slows loading.
         var tally = new Tally(started);
         var (plans, sites, from) = await source(cancellationToken);
-        var (urgent, schedule) = Classify(plans, tally, cancellationToken);
-        await Task.WhenAll(UrgentAsync(urgent, tally, cancellationToken), ScheduleAllAsync(schedule, tally, cancellationToken));
+        var (urgent, soon, schedule) = Classify(plans, tally, cancellationToken);
+        WakeAsTheyApproach(soon);
+        var urgentDone = UrgentAsync(urgent, tally, cancellationToken);
+        var mustWake = schedule.Count > 0 ? schedule[0].Entry.NextEscalationAt!.Value - WakeAhead - time.GetUtcNow() : TimeSpan.Zero;
+        if (mustWake > TimeSpan.Zero)
+        {
+            using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            await Task.WhenAny(urgentDone, Task.Delay(mustWake, time, waiting.Token));
+            await waiting.CancelAsync();
+        }
+
+        await Task.WhenAll(urgentDone, ScheduleAllAsync(schedule, tally, cancellationToken));
 
         if (tally.Escalated + tally.Rescheduled > 0)
         {
@@ -171,7 +186,7 @@ public sealed partial class EscalationReconciler(
     }
 
     // The most urgent first: never planned, then by the next step's moment.
-    private (List<Urgent> Now, List<(string Site, IndexEntry Entry)> Schedule) Classify(
+    private (List<Urgent> Now, List<Urgent> Soon, List<(string Site, IndexEntry Entry)> Schedule) Classify(
         List<(string Site, IndexEntry Entry)> work, Tally tally, CancellationToken cancellationToken)
     {
         work.Sort((a, b) => Nullable.Compare(
@@ -188,6 +203,7 @@ public sealed partial class EscalationReconciler(
             i => live[i] = IsLive(work[i].Entry, now));
 
         var urgent = new List<Urgent>();
+        var soon = new List<Urgent>();
         var schedule = new List<(string Site, IndexEntry Entry)>();
         for (var i = 0; i < work.Count; i++)
         {
@@ -198,10 +214,16 @@ public sealed partial class EscalationReconciler(
             {
                 urgent.Add(new Urgent(site, entry, live[i], Take: true));
             }
+            else if (!live[i] && entry.NextEscalationAt - WakeAhead <= now)
+            {
+                // Due in moments: wake the promise here, in order with the steps due.
+                urgent.Add(new Urgent(site, entry, Live: false, Take: false));
+            }
             else if (!live[i] && entry.NextEscalationAt - options.Value.JobLead <= now)
             {
-                // A job would fire at once: wake the promise here, in order with the steps due.
-                urgent.Add(new Urgent(site, entry, Live: false, Take: false));
+                // A job would fire at once: this process wakes it instead, as its moment approaches.
+                soon.Add(new Urgent(site, entry, Live: false, Take: false));
+                _scheduled[entry.Id] = (null, entry.NextEscalationAt!.Value);
             }
             else if (!live[i] && entry.NextEscalationAt is not null)
             {
@@ -211,7 +233,8 @@ public sealed partial class EscalationReconciler(
 
         (tally.Checked, tally.Taken, tally.Jobs, tally.Planned) =
             (work.Count, urgent.Count(u => u.Take), schedule.Count, time.GetElapsedTime(tally.Started));
-        return (urgent, schedule);
+        tally.Rescheduled += soon.Count;
+        return (urgent, soon, schedule);
     }
 
     /// <summary>A promise to take its due step now (<paramref name="Take"/>), or to wake for a step within the job lead.</summary>
@@ -233,11 +256,64 @@ public sealed partial class EscalationReconciler(
                         return;
                     }
 
-                    var at = item.Entry.NextEscalationAt!.Value;
-                    await promise.EscalateAt(at);
-                    _scheduled[item.Entry.Id] = (null, at);
+                    await WakeAsync(item);
                     Interlocked.Increment(ref tally.Rescheduled);
                 }, cancellationToken));
+
+    // The promise prepares the step and waits for the moment, as its job would make it; the pass does not wait for these.
+    private void WakeAsTheyApproach(List<Urgent> soon)
+    {
+        if (soon.Count == 0)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            var stopping = lifetime.ApplicationStopping;
+            using var slots = new SemaphoreSlim(Parallelism);
+            var running = new List<Task>(soon.Count);
+            try
+            {
+                foreach (var item in soon)
+                {
+                    var wait = item.Entry.NextEscalationAt!.Value - WakeAhead - time.GetUtcNow();
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait, time, stopping);
+                    }
+
+                    await slots.WaitAsync(stopping);
+                    running.Add(WakeOneAsync(item, slots, stopping));
+                }
+
+                await Task.WhenAll(running);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                // The host stops: the next start's pass wakes them.
+            }
+        });
+    }
+
+    private async Task WakeOneAsync(Urgent item, SemaphoreSlim slots, CancellationToken stopping)
+    {
+        try
+        {
+            await ForPromiseAsync(item.Entry.Id, () => WakeAsync(item), stopping, onFailure: () => _scheduled.TryRemove(item.Entry.Id, out _));
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    private async Task WakeAsync(Urgent item)
+    {
+        var at = item.Entry.NextEscalationAt!.Value;
+        await grains.GetGrain<ICommitmentGrain>(CommitmentKey.For(item.Site, item.Entry.Id)).EscalateAt(at);
+        _scheduled[item.Entry.Id] = (null, at);
+    }
 
     // The promise decides when the job wakes it; a step that came due meanwhile is woken at once.
     private async Task ScheduleAllAsync(List<(string Site, IndexEntry Entry)> schedule, Tally tally, CancellationToken cancellationToken)
@@ -256,7 +332,7 @@ public sealed partial class EscalationReconciler(
         tally.Scheduled = time.GetElapsedTime(tally.Started);
     }
 
-    private async Task ForPromiseAsync(Guid id, Func<Task> action, CancellationToken cancellationToken)
+    private async Task ForPromiseAsync(Guid id, Func<Task> action, CancellationToken cancellationToken, Action? onFailure = null)
     {
         try
         {
@@ -265,7 +341,8 @@ public sealed partial class EscalationReconciler(
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            // Even a canceled activation (a timeout under load) is this promise's failure, not the pass's.
+            // Even a canceled activation (a timeout under load) is this promise's failure, not the pass's; the next pass tries again.
+            onFailure?.Invoke();
             LogPromiseFailed(logger, ex, id);
         }
     }

@@ -17,7 +17,9 @@ internal static class EscalationHosting
     {
         var settings = builder.Configuration.GetSection("Hangfire").Get<HangfireSettings>() ?? new HangfireSettings();
         builder.Services.AddSingleton(settings);
-        builder.Services.AddOptions<EscalationOptions>().BindConfiguration("Escalation");
+        builder.Services.AddOptions<EscalationOptions>().BindConfiguration("Escalation")
+            .Validate(o => o.WakeAhead > TimeSpan.Zero, "Escalation:WakeAhead must be positive: a promise needs a moment to prepare its step.")
+            .ValidateOnStart();
         builder.Services.AddOptions<EscalationLimits>().BindConfiguration("Escalation");
         builder.Services.AddOptions<LedgerOptions>().BindConfiguration("Ledger");
 

@@ -32,7 +32,9 @@ internal static class OrleansHosting
             .Validate(
                 o => o.MaxOpenPromises is > 0 and < ReplyCodes.Count,
                 $"Index:MaxOpenPromises must be from 1 to {ReplyCodes.Count - 1} (each open promise holds a reply code).")
+            .Validate(o => o.ConcurrentCatchUps >= 1, "Index:ConcurrentCatchUps must be at least 1.")
             .ValidateOnStart();
+        builder.Services.AddSingleton<IndexCatchUpGate>();
         builder.Services.AddSingleton<ICommitmentStateSource, StoredCommitments>();
         builder.Services.AddSingleton<IStoredSiteIndexes, StoredSiteIndexes>();
         builder.Services.AddSingleton<StartupIndexSnapshot>();

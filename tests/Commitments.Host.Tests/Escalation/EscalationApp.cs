@@ -17,6 +17,8 @@ public sealed class EscalationFixture(AzuriteFixture azurite) : IAsyncLifetime
     {
         ["Ledger:MinimumLead"] = "00:00:00.500",
         ["Escalation:JobLead"] = "00:00:01",
+        // Below the job lead, so a pass wakes a promise whose job is gone as its moment approaches, not at once.
+        ["Escalation:WakeAhead"] = "00:00:00.400",
         ["Escalation:ReconcileGrace"] = "00:00:03",
         ["Escalation:PerPersonInterval"] = (perPerson ?? TimeSpan.Zero).ToString("c"),
         ["Hangfire:SchedulePollingInterval"] = "00:00:00.200",

@@ -244,6 +244,36 @@ public sealed class EscalationEndToEndTests(EscalationFixture fixture)
     }
 
     [Fact]
+    public async Task APromiseWhoseJobIsGoneWithinTheJobLeadIsWokenAsItsMomentApproachesOnceAndOnTime()
+    {
+        var site = await EscalationSite.CreateAsync(Texting);
+        await site.PolicyAsync(Policy());
+        using var desk = await site.SignInAsync("desk1");
+        var (url, dueAt) = await site.PromiseAsync(desk, TimeSpan.FromSeconds(4));
+        var key = CommitmentKey.For(site.Id, Guid.Parse(url.Split('/')[^1]));
+        var services = Texting.App.Services;
+        var storage = services.GetRequiredService<JobStorage>();
+        List<string> JobsOf() => [.. storage.GetMonitoringApi().ScheduledJobs(0, 10_000).Where(j => j.Value.Job?.Args[0] as string == key).Select(j => j.Key)];
+        var lost = await TextingApp.EventuallyAsync(() => Task.FromResult(JobsOf()), ids => ids.Count == 1, "the promise's job");
+        services.GetRequiredService<IBackgroundJobClient>().Delete(lost[0]).ShouldBeTrue();
+
+        // When its job would have fired (the job lead before its moment): the pass wakes it itself, later, and no job comes back.
+        var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EscalationOptions>>().Value;
+        var jobWouldFire = dueAt - options.JobLead - DateTimeOffset.UtcNow;
+        await Task.Delay(jobWouldFire > TimeSpan.Zero ? jobWouldFire : TimeSpan.Zero, TestContext.Current.CancellationToken);
+        var reconciler = services.GetRequiredService<EscalationReconciler>();
+        var pass = await reconciler.RunAsync(CancellationToken.None);
+        var again = await reconciler.RunAsync(CancellationToken.None);
+
+        pass.Rescheduled.ShouldBeGreaterThanOrEqualTo(1);
+        again.Escalated.ShouldBe(0, "the first pass has it in hand");
+        JobsOf().ShouldBeEmpty();
+        await site.UntilAsync(desk, url, v => EscalationSite.Events(v, "escalated").Count == 1, "level 1");
+        await site.SentAsync("desk1", 1);
+        EscalationSite.Events(await site.ViewAsync(desk, url), "escalated").Single().GetProperty("details").TryGetProperty("delayedSeconds", out _).ShouldBeFalse("on time");
+    }
+
+    [Fact]
     public async Task AtStartUpALostJobIsScheduledOnceFromTheIndexesStoredShardsBeforeTheIndexesLoad()
     {
         var site = await EscalationSite.CreateAsync(Texting);
