@@ -479,6 +479,10 @@ public sealed partial class SiteIndexGrain(
     private int _flushFailures;
     private DateTimeOffset _nextFlushAt;
 
+    // Closed promises leave the lists at most this late: pruning scans every entry, and retention is counted in days.
+    private static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(1);
+    private DateTimeOffset _nextPruneAt;
+
     private Task FlushOnTick(CancellationToken cancellationToken) =>
         time.GetUtcNow() < _nextFlushAt ? Task.CompletedTask : FlushIfDirty(cancellationToken);
 
@@ -517,7 +521,12 @@ public sealed partial class SiteIndexGrain(
     private async Task WriteDirtyPages(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        Prune(now);
+        if (now >= _nextPruneAt)
+        {
+            Prune(now);
+            _nextPruneAt = now + PruneInterval;
+        }
+
         if (await _store.WriteAsync(_entries, now, _codes.Cursor, cancellationToken))
         {
             _flushFailures = 0;

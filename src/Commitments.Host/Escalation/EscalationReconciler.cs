@@ -17,6 +17,7 @@ public sealed partial class EscalationReconciler(
     JobStorage storage,
     IEscalationScheduler scheduler,
     Stored.StartupIndexSnapshot startupIndexes,
+    IndexCatchUpGate catchUps,
     IOptions<EscalationOptions> options,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
@@ -73,7 +74,8 @@ public sealed partial class EscalationReconciler(
             var early = new Result(0, 0, 0);
             try
             {
-                early = await PassAsync(StoredPlansAsync, cancellationToken);
+                // The indexes re-read their promises once the steps that came due are taken.
+                early = await PassAsync(StoredPlansAsync, cancellationToken, urgentTaken: catchUps.Open);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -87,6 +89,8 @@ public sealed partial class EscalationReconciler(
         }
         finally
         {
+            catchUps.Open();
+
             // Read again if a retry needs it; otherwise the memory goes.
             startupIndexes.Release();
             _running.Release();
@@ -96,7 +100,7 @@ public sealed partial class EscalationReconciler(
     private delegate Task<(List<(string Site, IndexEntry Entry)> Plans, int Sites, string Source)> PlanSource(
         CancellationToken cancellationToken);
 
-    private async Task<Result> PassAsync(PlanSource source, CancellationToken cancellationToken)
+    private async Task<Result> PassAsync(PlanSource source, CancellationToken cancellationToken, Action? urgentTaken = null)
     {
         var started = time.GetTimestamp();
         foreach (var (id, job) in _scheduled)
@@ -115,7 +119,7 @@ public sealed partial class EscalationReconciler(
         var (plans, sites, from) = await source(cancellationToken);
         var (urgent, soon, schedule) = Classify(plans, tally, cancellationToken);
         WakeAsTheyApproach(soon);
-        var urgentDone = UrgentAsync(urgent, tally, cancellationToken);
+        var urgentDone = TakeUrgentAsync();
         var mustWake = schedule.Count > 0 ? schedule[0].Entry.NextEscalationAt!.Value - WakeAhead - time.GetUtcNow() : TimeSpan.Zero;
         if (mustWake > TimeSpan.Zero)
         {
@@ -133,6 +137,18 @@ public sealed partial class EscalationReconciler(
         }
 
         return new Result(tally.Checked, tally.Escalated, tally.Rescheduled);
+
+        async Task TakeUrgentAsync()
+        {
+            try
+            {
+                await UrgentAsync(urgent, tally, cancellationToken);
+            }
+            finally
+            {
+                urgentTaken?.Invoke();
+            }
+        }
     }
 
     private sealed class Tally(long started)
@@ -375,6 +391,7 @@ public sealed partial class EscalationReconciler(
 /// <summary>Runs the reconcile pass once the silo is up, for steps due while the host was down, and registers the recurring one.</summary>
 internal sealed partial class ReconcileAtStartup(
     EscalationReconciler reconciler,
+    IndexCatchUpGate catchUps,
     IRecurringJobManager recurring,
     IBackgroundJobClient jobs,
     IOptions<EscalationOptions> options,
@@ -393,6 +410,7 @@ internal sealed partial class ReconcileAtStartup(
         if (Cluster.ClusterMembership.JoinedRunningCluster(membership, silo.SiloAddress))
         {
             // The running hosts have kept every promise's jobs (in Redis, shared): nothing to catch up on.
+            catchUps.Open();
             LogJoined(logger);
         }
         else
