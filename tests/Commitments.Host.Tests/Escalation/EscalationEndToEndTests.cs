@@ -220,92 +220,94 @@ public sealed class EscalationEndToEndTests(EscalationFixture fixture)
     [Fact]
     public async Task AJobLostAheadOfItsStepIsScheduledAgainFromTheIndexAndTheStepRunsOnce()
     {
-        var site = await EscalationSite.CreateAsync(Texting);
-        await site.PolicyAsync(Policy());
-        using var desk = await site.SignInAsync("desk1");
-        var (url, _) = await site.PromiseAsync(desk, TimeSpan.FromSeconds(6));
-        var key = CommitmentKey.For(site.Id, Guid.Parse(url.Split('/')[^1]));
-
-        // In-memory job storage forgets on a crash: the promise's job is gone.
-        var storage = Texting.App.Services.GetRequiredService<JobStorage>();
-        var jobs = Texting.App.Services.GetRequiredService<IBackgroundJobClient>();
-        var lost = await TextingApp.EventuallyAsync(
-            () => Task.FromResult(storage.GetMonitoringApi().ScheduledJobs(0, 10_000).Where(j => j.Value.Job?.Args[0] as string == key).Select(j => j.Key).ToList()),
-            ids => ids.Count == 1, "the promise's job");
-        jobs.Delete(lost[0]).ShouldBeTrue();
+        await using var lost = await PromiseWithItsJobLostAsync(TimeSpan.FromSeconds(6));
 
         var pass = await Texting.App.Services.GetRequiredService<EscalationReconciler>().RunAsync(CancellationToken.None);
 
         pass.Rescheduled.ShouldBeGreaterThanOrEqualTo(1);
-        storage.GetMonitoringApi().ScheduledJobs(0, 10_000).ShouldContain(j => j.Value.Job != null && j.Value.Job.Args[0] as string == key);
-        await site.UntilAsync(desk, url, v => EscalationSite.Events(v, "escalated").Count == 1, "level 1");
-        await site.SentAsync("desk1", 1);
-        EscalationSite.Events(await site.ViewAsync(desk, url), "escalated").Single().GetProperty("details").TryGetProperty("delayedSeconds", out _).ShouldBeFalse("on time");
+        lost.Jobs().ShouldHaveSingleItem().ShouldNotBe(lost.JobId);
+        await lost.EscalatedOnceOnTimeAsync();
     }
 
     [Fact]
     public async Task APromiseWhoseJobIsGoneWithinTheJobLeadIsWokenAsItsMomentApproachesOnceAndOnTime()
     {
-        var site = await EscalationSite.CreateAsync(Texting);
-        await site.PolicyAsync(Policy());
-        using var desk = await site.SignInAsync("desk1");
-        var (url, dueAt) = await site.PromiseAsync(desk, TimeSpan.FromSeconds(4));
-        var key = CommitmentKey.For(site.Id, Guid.Parse(url.Split('/')[^1]));
-        var services = Texting.App.Services;
-        var storage = services.GetRequiredService<JobStorage>();
-        List<string> JobsOf() => [.. storage.GetMonitoringApi().ScheduledJobs(0, 10_000).Where(j => j.Value.Job?.Args[0] as string == key).Select(j => j.Key)];
-        var lost = await TextingApp.EventuallyAsync(() => Task.FromResult(JobsOf()), ids => ids.Count == 1, "the promise's job");
-        services.GetRequiredService<IBackgroundJobClient>().Delete(lost[0]).ShouldBeTrue();
+        await using var lost = await PromiseWithItsJobLostAsync(TimeSpan.FromSeconds(4));
 
         // When its job would have fired (the job lead before its moment): the pass wakes it itself, later, and no job comes back.
-        var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EscalationOptions>>().Value;
-        var jobWouldFire = dueAt - options.JobLead - DateTimeOffset.UtcNow;
+        var options = Texting.App.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EscalationOptions>>().Value;
+        var jobWouldFire = lost.DueAt - options.JobLead - DateTimeOffset.UtcNow;
         await Task.Delay(jobWouldFire > TimeSpan.Zero ? jobWouldFire : TimeSpan.Zero, TestContext.Current.CancellationToken);
-        var reconciler = services.GetRequiredService<EscalationReconciler>();
+        var reconciler = Texting.App.Services.GetRequiredService<EscalationReconciler>();
         var pass = await reconciler.RunAsync(CancellationToken.None);
         var again = await reconciler.RunAsync(CancellationToken.None);
 
         pass.Rescheduled.ShouldBeGreaterThanOrEqualTo(1);
         again.Escalated.ShouldBe(0, "the first pass has it in hand");
-        JobsOf().ShouldBeEmpty();
-        await site.UntilAsync(desk, url, v => EscalationSite.Events(v, "escalated").Count == 1, "level 1");
-        await site.SentAsync("desk1", 1);
-        EscalationSite.Events(await site.ViewAsync(desk, url), "escalated").Single().GetProperty("details").TryGetProperty("delayedSeconds", out _).ShouldBeFalse("on time");
+        lost.Jobs().ShouldBeEmpty();
+        await lost.EscalatedOnceOnTimeAsync();
     }
 
     [Fact]
     public async Task AtStartUpALostJobIsScheduledOnceFromTheIndexesStoredShardsBeforeTheIndexesLoad()
     {
-        var site = await EscalationSite.CreateAsync(Texting);
-        await site.PolicyAsync(Policy());
-        using var desk = await site.SignInAsync("desk1");
-        var (url, dueAt) = await site.PromiseAsync(desk, TimeSpan.FromSeconds(8));
-        var id = Guid.Parse(url.Split('/')[^1]);
-        var key = CommitmentKey.For(site.Id, id);
+        await using var lost = await PromiseWithItsJobLostAsync(TimeSpan.FromSeconds(8));
         var services = Texting.App.Services;
-        await services.GetRequiredService<IGrainFactory>().GetGrain<ISiteIndexGrain>(site.Id).Flush();
+        await services.GetRequiredService<IGrainFactory>().GetGrain<ISiteIndexGrain>(lost.Site.Id).Flush();
 
         // What the start-up pass reads first: the index as last written, straight from storage.
         var stored = await services.GetRequiredService<IStoredSiteIndexes>().ReadAllAsync(TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken);
 
-        var entry = stored.Where(e => e.Site == site.Id).ShouldHaveSingleItem().Entry;
-        entry.Id.ShouldBe(id);
-        entry.NextEscalationAt.ShouldNotBeNull().ShouldBe(dueAt, TimeSpan.FromSeconds(1));
-
-        var storage = services.GetRequiredService<JobStorage>();
-        var jobs = services.GetRequiredService<IBackgroundJobClient>();
-        List<string> JobsOf() => [.. storage.GetMonitoringApi().ScheduledJobs(0, 10_000).Where(j => j.Value.Job?.Args[0] as string == key).Select(j => j.Key)];
-        var lost = await TextingApp.EventuallyAsync(() => Task.FromResult(JobsOf()), ids => ids.Count == 1, "the promise's job");
-        jobs.Delete(lost[0]).ShouldBeTrue();
+        var entry = stored.Where(e => e.Site == lost.Site.Id).ShouldHaveSingleItem().Entry;
+        entry.Id.ShouldBe(lost.Id);
+        entry.NextEscalationAt.ShouldNotBeNull().ShouldBe(lost.DueAt, TimeSpan.FromSeconds(1));
 
         var pass = await services.GetRequiredService<EscalationReconciler>().RunAtStartupAsync(CancellationToken.None);
 
         // The first pass, from the stored shards, put the job back; the full pass that follows finds it: one job, one step, one text.
         pass.FromStoredPages.ShouldBeGreaterThanOrEqualTo(1);
-        JobsOf().ShouldHaveSingleItem().ShouldNotBe(lost[0]);
-        await site.UntilAsync(desk, url, v => EscalationSite.Events(v, "escalated").Count == 1, "level 1");
-        await site.SentAsync("desk1", 1);
-        EscalationSite.Events(await site.ViewAsync(desk, url), "escalated").Single().GetProperty("details").TryGetProperty("delayedSeconds", out _).ShouldBeFalse("on time");
+        lost.Jobs().ShouldHaveSingleItem().ShouldNotBe(lost.JobId);
+        await lost.EscalatedOnceOnTimeAsync();
+    }
+
+    /// <summary>A promise on a one-level policy whose job in-memory job storage forgot (as on a crash).</summary>
+    private async Task<LostJob> PromiseWithItsJobLostAsync(TimeSpan dueIn)
+    {
+        var site = await EscalationSite.CreateAsync(Texting);
+        await site.PolicyAsync(Policy());
+        var desk = await site.SignInAsync("desk1");
+        var (url, dueAt) = await site.PromiseAsync(desk, dueIn);
+        var storage = Texting.App.Services.GetRequiredService<JobStorage>();
+        var lost = new LostJob(site, desk, url, dueAt, storage, "");
+        var ids = await TextingApp.EventuallyAsync(() => Task.FromResult(lost.Jobs()), ids => ids.Count == 1, "the promise's job");
+        Texting.App.Services.GetRequiredService<IBackgroundJobClient>().Delete(ids[0]).ShouldBeTrue();
+        return lost with { JobId = ids[0] };
+    }
+
+    private sealed record LostJob(EscalationSite Site, HttpClient Desk, string Url, DateTimeOffset DueAt, JobStorage Storage, string JobId)
+        : IAsyncDisposable
+    {
+        public Guid Id => Guid.Parse(Url.Split('/')[^1]);
+
+        private string Key => CommitmentKey.For(Site.Id, Id);
+
+        /// <summary>The promise's scheduled jobs.</summary>
+        public List<string> Jobs() =>
+            [.. Storage.GetMonitoringApi().ScheduledJobs(0, 10_000).Where(j => j.Value.Job?.Args[0] as string == Key).Select(j => j.Key)];
+
+        public async Task EscalatedOnceOnTimeAsync()
+        {
+            await Site.UntilAsync(Desk, Url, v => EscalationSite.Events(v, "escalated").Count == 1, "level 1");
+            await Site.SentAsync("desk1", 1);
+            EscalationSite.Events(await Site.ViewAsync(Desk, Url), "escalated").Single().GetProperty("details")
+                .TryGetProperty("delayedSeconds", out _).ShouldBeFalse("on time");
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Desk.Dispose();
+            return ValueTask.CompletedTask;
+        }
     }
 
     /// <summary>A promise due in a second on a one-level policy, once its level 1 is recorded and texted to the desk.</summary>
