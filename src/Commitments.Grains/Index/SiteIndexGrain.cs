@@ -71,7 +71,12 @@ public interface ISiteIndexGrain : IGrainWithStringKey
     Task<IReadOnlyList<IndexEntry>> Escalations(DateTimeOffset now);
 
     /// <summary>Open promises whose escalation the reconcile pass must check: never planned, or with a next step.</summary>
+    /// <remarks>
+    /// Interleaved: after an activation it waits for the catch-up (up to <see cref="SiteIndexGrain.PlansCatchUpWait"/>), so
+    /// the pass finds a promise the stored pages missed, without holding up lists.
+    /// </remarks>
     [Idempotent]
+    [Orleans.Concurrency.AlwaysInterleave]
     Task<IReadOnlyList<IndexEntry>> EscalationPlans();
 
     /// <summary>
@@ -122,6 +127,9 @@ public sealed partial class SiteIndexGrain(
 
     /// <summary>How long a new reply code waits for an activation's catch-up before stepping past what it may not know.</summary>
     public static TimeSpan ReplyCodeCatchUpWait => ReplyCodeBook.RecoveryWait;
+
+    /// <summary>How long the reconcile pass's request for plans waits for an activation's catch-up.</summary>
+    public static readonly TimeSpan PlansCatchUpWait = TimeSpan.FromSeconds(20);
 
     /// <summary>How long a queue subscription lasts without being renewed.</summary>
     public static readonly TimeSpan ObserverLifetime = TimeSpan.FromMinutes(5);
@@ -336,8 +344,16 @@ public sealed partial class SiteIndexGrain(
                 .ThenBy(e => e.Id),
         ]);
 
-    public Task<IReadOnlyList<IndexEntry>> EscalationPlans() =>
-        Task.FromResult<IReadOnlyList<IndexEntry>>([.. _entries.Values.Where(IsEscalationPlan)]);
+    public async Task<IReadOnlyList<IndexEntry>> EscalationPlans()
+    {
+        // A big site's catch-up takes longer than a call may: past the wait, the next pass finds what it has still to read.
+        if (!_caughtUp)
+        {
+            await Task.WhenAny(CaughtUp(), Task.Delay(PlansCatchUpWait, time));
+        }
+
+        return [.. _entries.Values.Where(IsEscalationPlan)];
+    }
 
     /// <summary>An open promise whose escalation the reconcile pass checks: never planned, or with a next step.</summary>
     public static bool IsEscalationPlan(IndexEntry entry) =>

@@ -269,6 +269,28 @@ public sealed class SiteIndexTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task TheReconcilePassGetsItsPlansOnceTheCatchUpHasReadWhatThePagesMissed()
+    {
+        var site = await fixture.NewSiteAsync();
+        var index = Index(site);
+        await site.PromiseAsync();
+        await index.Flush();
+        await index.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+
+        // Stored, but its upsert never reached the index (the process died): a step of its may be overdue.
+        var missed = MissedPromise(site, ReplyCodes.At(1));
+        var release = fixture.StateSource.Hold(site.Id, missed);
+
+        (await index.Query(new IndexQuery(CommitmentStatus.Open))).Count.ShouldBe(1);
+        var plans = index.EscalationPlans();
+        await index.Query(new IndexQuery(Limit: 1));
+        plans.IsCompleted.ShouldBeFalse("the plans wait for the catch-up");
+
+        release.SetResult();
+        (await plans).Select(e => e.Id).ShouldContain(missed.Id);
+    }
+
+    [Fact]
     public async Task ASiteStoredWithoutAHeadHandsOutNoCodeBeforeItHasCaughtUp()
     {
         var site = await fixture.NewSiteAsync();
