@@ -297,10 +297,7 @@ public sealed partial class SiteIndexGrain(
     {
         // A promise the pages missed may hold a code. The catch-up of most sites takes moments: wait for it, so codes stay
         // short; past that, step past where the missed codes can be (or, with no stored cursor to step past, keep waiting).
-        if (!_caughtUp)
-        {
-            await Task.WhenAny(CaughtUp(), Task.Delay(ReplyCodeBook.RecoveryWait, time));
-        }
+        await CaughtUpWithin(ReplyCodeBook.RecoveryWait);
 
         if (!_caughtUp && !_codes.CanHandOutWhileRecovering)
         {
@@ -330,6 +327,9 @@ public sealed partial class SiteIndexGrain(
         return _codes.HolderOf(code) is { } id ? _entries[id] : null;
     }
 
+    // The catch-up, waited for at most this long; a caller that must know every promise checks _caughtUp after.
+    private Task CaughtUpWithin(TimeSpan wait) => _caughtUp ? Task.CompletedTask : Task.WhenAny(CaughtUp(), Task.Delay(wait, time));
+
     // Whether it succeeded or the activation is going away, the caller goes on with what is known.
     private Task CaughtUp() =>
         _catchUp.IsCompleted ? Task.CompletedTask : _catchUp.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Current);
@@ -347,10 +347,7 @@ public sealed partial class SiteIndexGrain(
     public async Task<IReadOnlyList<IndexEntry>> EscalationPlans()
     {
         // A big site's catch-up takes longer than a call may: past the wait, the next pass finds what it has still to read.
-        if (!_caughtUp)
-        {
-            await Task.WhenAny(CaughtUp(), Task.Delay(PlansCatchUpWait, time));
-        }
+        await CaughtUpWithin(PlansCatchUpWait);
 
         return [.. _entries.Values.Where(IsEscalationPlan)];
     }
