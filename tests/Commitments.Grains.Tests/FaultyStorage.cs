@@ -5,7 +5,7 @@ namespace Commitments.Grains.Tests;
 
 /// <summary>
 /// The grain tests' storage: memory, with writes of a chosen grain made to fail on demand, as when
-/// storage is unreachable for a moment or the process dies before its write; reads are counted.
+/// storage is unreachable for a moment or the process dies before its write; reads and writes are counted.
 /// </summary>
 public sealed class FaultyStorage(IGrainStorage inner) : IGrainStorage
 {
@@ -28,8 +28,14 @@ public sealed class FaultyStorage(IGrainStorage inner) : IGrainStorage
         return inner.ReadStateAsync(stateName, grainId, grainState);
     }
 
+    private readonly ConcurrentDictionary<GrainId, int> _writes = new();
+
+    /// <summary>How many times a write of <paramref name="grain"/>'s state has begun (failed ones too).</summary>
+    public int Writes(GrainId grain) => _writes.GetValueOrDefault(grain);
+
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
+        _writes.AddOrUpdate(grainId, 1, (_, n) => n + 1);
         while (_failWrites.TryGetValue(grainId, out var left) && left > 0)
         {
             if (_failWrites.TryUpdate(grainId, left - 1, left))

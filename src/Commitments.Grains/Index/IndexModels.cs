@@ -152,6 +152,12 @@ public sealed class SiteIndexOptions
     /// <summary>How often pending changes are written (default 1 s): one write per interval, not per promise.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The longest a change waits to be written (default 10 s). A site whose changes are small against the pages they
+    /// land on waits for more, up to this long, rather than rewrite a page for every promise or two.
+    /// </summary>
+    public TimeSpan MaxFlushDelay { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How far before the watermark the catch-up reads (default 5 min), to cover clock skew with storage.</summary>
     public TimeSpan CatchUpOverlap { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -27,6 +27,24 @@ internal sealed class IndexPages(int pageBytes)
     /// <summary>Pages to write at the next flush.</summary>
     public HashSet<int> Dirty { get; } = [];
 
+    // Bytes of entries placed or removed since the pages were last taken for writing.
+    private long _changedBytes;
+
+    /// <summary>
+    /// What changed since the last write is at least 1/<paramref name="ratio"/> of what writing the changed pages would
+    /// store: a few new promises on a nearly full page are not yet worth rewriting it.
+    /// </summary>
+    public bool WorthWriting(int ratio) => Dirty.Count > 0 && _changedBytes * ratio >= Dirty.Sum(page => _pages[page].StoredBytes);
+
+    /// <summary>The pages to write now, in order; they are no longer dirty (a failed write adds them back).</summary>
+    public int[] TakeDirty()
+    {
+        var dirty = Dirty.Order().ToArray();
+        Dirty.Clear();
+        _changedBytes = 0;
+        return dirty;
+    }
+
     /// <summary>The promises listed from <paramref name="page"/> (what a write of it holds).</summary>
     public IReadOnlyCollection<Guid> On(int page) => _pages[page].Live.Keys;
 
@@ -87,6 +105,7 @@ internal sealed class IndexPages(int pageBytes)
     public void Place(IndexEntry entry)
     {
         var size = IndexEntrySize.UpperBound(entry);
+        _changedBytes += size;
         if (_placed.TryGetValue(entry.Id, out var placed))
         {
             // A page written at the next flush anyway takes the change where it is.
@@ -110,6 +129,7 @@ internal sealed class IndexPages(int pageBytes)
     {
         if (_placed.Remove(id, out var placed))
         {
+            _changedBytes += placed.Bytes;
             var page = _pages[placed.Page];
             page.Live.Remove(id);
             page.LiveBytes -= placed.Bytes;

@@ -95,8 +95,7 @@ internal sealed partial class IndexStore(IGrainContext grain, IndexPages pages, 
     public async Task<bool> WriteAsync(
         IReadOnlyDictionary<Guid, IndexEntry> entries, DateTimeOffset now, int codeCursor, CancellationToken cancellationToken)
     {
-        var dirty = pages.Dirty.Order().ToArray();
-        pages.Dirty.Clear();
+        var dirty = pages.TakeDirty();
         while (_stored.Count < pages.Count)
         {
             _stored.Add(StoredState<SiteIndexState>.For(grain, SiteIndexGrain.PageStateName(_stored.Count)));

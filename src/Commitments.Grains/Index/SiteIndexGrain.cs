@@ -14,9 +14,10 @@ namespace Commitments.Grains.Index;
 /// <remarks>
 /// Commitments write their own state before upserting here, so on activation the index re-reads every promise stored since the
 /// last flush that wrote every changed page (its head's watermark, less a clock-skew overlap; all of them if a page is missing).
-/// Writes go at most once per <see cref="SiteIndexOptions.FlushInterval"/>, of the pages that changed (<see cref="IndexPages"/>):
-/// as many records as the site needs, none over <see cref="SiteIndexOptions.PageBytes"/>; entries carry the promise's version,
-/// so replays and late upserts never move one backwards.
+/// Writes go at most once per <see cref="SiteIndexOptions.FlushInterval"/> (a quiet site's, up to
+/// <see cref="SiteIndexOptions.MaxFlushDelay"/> later), of the pages that changed (<see cref="IndexPages"/>): as many records
+/// as the site needs, none over <see cref="SiteIndexOptions.PageBytes"/>; entries carry the promise's version, so replays and
+/// late upserts never move one backwards.
 /// </remarks>
 public interface ISiteIndexGrain : IGrainWithStringKey
 {
@@ -146,6 +147,7 @@ public sealed partial class SiteIndexGrain(
 
     private readonly ReplyCodeBook _codes = new();
     private IndexStore _store = null!;
+    private IndexCatchUp _catchUp = null!;
 
     private IndexPages Pages => _store.Pages;
 
@@ -172,7 +174,23 @@ public sealed partial class SiteIndexGrain(
         _codes.Recovering(_store.CodeCursor);
 
         // Re-reading a big site's promises takes longer than an activation may: lists are served from the pages meanwhile.
-        _catchUp = CatchUpAfterActivation(watermark - Options.CatchUpOverlap, watermark is not null, _deactivating.Token);
+        var complete = watermark is not null;
+        _catchUp = new IndexCatchUp(this.GetPrimaryKeyString(), source, catchUps, time, logger);
+        _catchUp.Start(watermark - Options.CatchUpOverlap, Backoff, Apply, (healed, elapsed) =>
+        {
+            if (_store.Existed)
+            {
+                LogCaughtUp(logger, this.GetPrimaryKeyString(), healed, _entries.Count, Pages.Count, (long)elapsed.TotalMilliseconds);
+            }
+
+            // Write every page once, so the next activation has watermarks to catch up from.
+            if (!complete)
+            {
+                Pages.Dirty.UnionWith(Enumerable.Range(0, Pages.Count));
+            }
+
+            _codes.CaughtUp();
+        });
 
         // Interleaved: promises await Upsert in their own turn, so upserts must never queue behind a storage write.
         this.RegisterGrainTimer(FlushOnTick, new GrainTimerCreationOptions(Options.FlushInterval, Options.FlushInterval)
@@ -184,49 +202,8 @@ public sealed partial class SiteIndexGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        await _deactivating.CancelAsync();
+        await _catchUp.StopAsync();
         await FlushIfDirty(cancellationToken);
-    }
-
-    // The catch-up after activation; until it is done, pages are not written (their watermarks would skip what it has not read).
-    private Task _catchUp = Task.CompletedTask;
-    private bool _caughtUp;
-    private readonly CancellationTokenSource _deactivating = new();
-
-    private async Task CatchUpAfterActivation(DateTimeOffset? since, bool complete, CancellationToken cancellationToken)
-    {
-        var started = time.GetTimestamp();
-        for (var failures = 0; ; failures++)
-        {
-            try
-            {
-                using var slot = catchUps is null ? null : await catchUps.EnterAsync(cancellationToken);
-                var healed = await CatchUp(since, cancellationToken);
-                if (_store.Existed)
-                {
-                    LogCaughtUp(
-                        logger, this.GetPrimaryKeyString(), healed, _entries.Count, Pages.Count,
-                        (long)time.GetElapsedTime(started).TotalMilliseconds);
-                }
-
-                break;
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                var wait = Backoff(failures);
-                LogCatchUpFailed(logger, ex, this.GetPrimaryKeyString(), (long)wait.TotalMilliseconds);
-                await Task.Delay(wait, time, cancellationToken);
-            }
-        }
-
-        // Write every page once, so the next activation has watermarks to catch up from.
-        if (!complete)
-        {
-            Pages.Dirty.UnionWith(Enumerable.Range(0, Pages.Count));
-        }
-
-        _caughtUp = true;
-        _codes.CaughtUp();
     }
 
     public Task Upsert(IndexEntry entry)
@@ -281,15 +258,15 @@ public sealed partial class SiteIndexGrain(
 
     public async Task<int> Rebuild()
     {
-        await CaughtUp();
-        var read = await CatchUp(null, CancellationToken.None);
+        await _catchUp.Finished();
+        var read = await _catchUp.ReadAsync(null, Apply, CancellationToken.None);
         await FlushIfDirty(CancellationToken.None);
         return read;
     }
 
     public async Task Flush()
     {
-        await CaughtUp();
+        await _catchUp.Finished();
         await FlushIfDirty(CancellationToken.None);
     }
 
@@ -297,11 +274,11 @@ public sealed partial class SiteIndexGrain(
     {
         // A promise the pages missed may hold a code. The catch-up of most sites takes moments: wait for it, so codes stay
         // short; past that, step past where the missed codes can be (or, with no stored cursor to step past, keep waiting).
-        await CaughtUpWithin(ReplyCodeBook.RecoveryWait);
+        await _catchUp.FinishedWithin(ReplyCodeBook.RecoveryWait);
 
-        if (!_caughtUp && !_codes.CanHandOutWhileRecovering)
+        if (!_catchUp.Done && !_codes.CanHandOutWhileRecovering)
         {
-            await CaughtUp();
+            await _catchUp.Finished();
         }
 
         if (_entries.TryGetValue(commitmentId, out var known) && known.ReplyCode is { } existing
@@ -311,7 +288,7 @@ public sealed partial class SiteIndexGrain(
         }
 
         // Every open promise holds a code: this is the site's count of open promises (and those being made).
-        return _codes.Reserve(commitmentId, time.GetUtcNow(), Options.MaxOpenPromises, _caughtUp)
+        return _codes.Reserve(commitmentId, time.GetUtcNow(), Options.MaxOpenPromises, _catchUp.Done)
             ?? throw new RuleViolationException(RuleKind.Conflict, "site",
                 $"This site has {Options.MaxOpenPromises:N0} open promises, as many as it can hold. Complete or cancel some, then try again.");
     }
@@ -319,20 +296,13 @@ public sealed partial class SiteIndexGrain(
     public async Task<IndexEntry?> FindByReplyCode(string code)
     {
         // A code not known yet may belong to a promise the catch-up has still to read.
-        if (_codes.HolderOf(code) is null && !_caughtUp)
+        if (_codes.HolderOf(code) is null && !_catchUp.Done)
         {
-            await CaughtUp();
+            await _catchUp.Finished();
         }
 
         return _codes.HolderOf(code) is { } id ? _entries[id] : null;
     }
-
-    // The catch-up, waited for at most this long; a caller that must know every promise checks _caughtUp after.
-    private Task CaughtUpWithin(TimeSpan wait) => _caughtUp ? Task.CompletedTask : Task.WhenAny(CaughtUp(), Task.Delay(wait, time));
-
-    // Whether it succeeded or the activation is going away, the caller goes on with what is known.
-    private Task CaughtUp() =>
-        _catchUp.IsCompleted ? Task.CompletedTask : _catchUp.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Current);
 
     public Task<IReadOnlyList<IndexEntry>> Escalations(DateTimeOffset now) =>
         Task.FromResult<IReadOnlyList<IndexEntry>>(
@@ -347,7 +317,7 @@ public sealed partial class SiteIndexGrain(
     public async Task<IReadOnlyList<IndexEntry>> EscalationPlans()
     {
         // A big site's catch-up takes longer than a call may: past the wait, the next pass finds what it has still to read.
-        await CaughtUpWithin(PlansCatchUpWait);
+        await _catchUp.FinishedWithin(PlansCatchUpWait);
 
         return [.. _entries.Values.Where(IsEscalationPlan)];
     }
@@ -440,26 +410,6 @@ public sealed partial class SiteIndexGrain(
         return Task.CompletedTask;
     }
 
-    private async Task<int> CatchUp(DateTimeOffset? since, CancellationToken cancellationToken)
-    {
-        if (source is null)
-        {
-            return 0;
-        }
-
-        var read = 0;
-        await foreach (var state in source.ChangedSinceAsync(this.GetPrimaryKeyString(), since, cancellationToken))
-        {
-            if (state.Exists)
-            {
-                Apply(IndexEntry.From(state));
-                read++;
-            }
-        }
-
-        return read;
-    }
-
     private void Apply(IndexEntry entry)
     {
         if (_entries.TryGetValue(entry.Id, out var known) && known.Version > entry.Version)
@@ -496,15 +446,29 @@ public sealed partial class SiteIndexGrain(
     private static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(1);
     private DateTimeOffset _nextPruneAt;
 
-    private Task FlushOnTick(CancellationToken cancellationToken) =>
-        time.GetUtcNow() < _nextFlushAt ? Task.CompletedTask : FlushIfDirty(cancellationToken);
+    /// <summary>
+    /// A flush waits (up to <see cref="SiteIndexOptions.MaxFlushDelay"/>) until what changed is at least this fraction of
+    /// what it writes: at 500 quiet sites, rewriting each site's newest page every second kept Azurite's one thread busy.
+    /// </summary>
+    public const int MaxWriteAmplification = 8;
+
+    // When the last flush began: a quiet site's changes are written at most MaxFlushDelay after it.
+    private DateTimeOffset _lastFlushAt;
+
+    private Task FlushOnTick(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var due = Pages.WorthWriting(MaxWriteAmplification) || now - _lastFlushAt >= Options.MaxFlushDelay;
+        return now < _nextFlushAt || !due ? Task.CompletedTask : FlushIfDirty(cancellationToken);
+    }
 
     // The flush under way, if any: the timer, Flush() and deactivation never write at the same time.
     private Task? _flushing;
 
     private async Task FlushIfDirty(CancellationToken cancellationToken)
     {
-        if (!_caughtUp)
+        // Pages written before the catch-up is done would carry watermarks past what it has not read.
+        if (!_catchUp.Done)
         {
             return;
         }
@@ -534,6 +498,7 @@ public sealed partial class SiteIndexGrain(
     private async Task WriteDirtyPages(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        _lastFlushAt = now;
         if (now >= _nextPruneAt)
         {
             Prune(now);
@@ -575,9 +540,6 @@ public sealed partial class SiteIndexGrain(
         Level = LogLevel.Information,
         Message = "Index of site {Site} caught up from stored state: {Healed} promises re-read, {Total} listed on {Pages} pages, in {ElapsedMs} ms")]
     private static partial void LogCaughtUp(ILogger logger, string site, int healed, int total, int pages, long elapsedMs);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Index of site {Site} could not re-read its stored promises; next try in {WaitMs} ms")]
-    private static partial void LogCatchUpFailed(ILogger logger, Exception exception, string site, long waitMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Index of site {Site} failed to write {Failures} time(s) in a row; next try in {WaitMs} ms")]
     private static partial void LogFlushBackoff(ILogger logger, string site, int failures, long waitMs);

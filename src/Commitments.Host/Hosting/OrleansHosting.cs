@@ -33,6 +33,9 @@ internal static class OrleansHosting
                 o => o.MaxOpenPromises is > 0 and < ReplyCodes.Count,
                 $"Index:MaxOpenPromises must be from 1 to {ReplyCodes.Count - 1} (each open promise holds a reply code).")
             .Validate(o => o.ConcurrentCatchUps >= 1, "Index:ConcurrentCatchUps must be at least 1.")
+            .Validate(
+                o => o.FlushInterval > TimeSpan.Zero && o.MaxFlushDelay >= o.FlushInterval,
+                "Index:FlushInterval must be above zero and Index:MaxFlushDelay at least as long.")
             .ValidateOnStart();
         builder.Services.AddSingleton<IndexCatchUpGate>();
         builder.Services.AddSingleton<ICommitmentStateSource, StoredCommitments>();
