@@ -234,9 +234,10 @@ public sealed class EscalationEndToEndTests(EscalationFixture fixture)
     {
         await using var lost = await PromiseWithItsJobLostAsync(TimeSpan.FromSeconds(4));
 
-        // When its job would have fired (the job lead before its moment): the pass wakes it itself, later, and no job comes back.
+        // Just after its job would have fired (the job lead before its moment; a timer may fire a little early by the
+        // wall clock): the pass wakes it itself, later, and no job comes back.
         var options = Texting.App.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EscalationOptions>>().Value;
-        var jobWouldFire = lost.DueAt - options.JobLead - DateTimeOffset.UtcNow;
+        var jobWouldFire = lost.DueAt - options.JobLead - DateTimeOffset.UtcNow + ((options.JobLead - options.WakeAhead) / 2);
         await Task.Delay(jobWouldFire > TimeSpan.Zero ? jobWouldFire : TimeSpan.Zero, TestContext.Current.CancellationToken);
         var reconciler = Texting.App.Services.GetRequiredService<EscalationReconciler>();
         var pass = await reconciler.RunAsync(CancellationToken.None);
