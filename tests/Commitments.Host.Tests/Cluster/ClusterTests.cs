@@ -227,6 +227,10 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
         await page.Locator("#customer-name").FillAsync("Ana Silva");
         await page.Locator("#customer-room").FillAsync("412");
 
+        // What was typed is kept once the circuit has answered it; a host killed before that takes the last keystrokes with it.
+        await page.WaitForFunctionAsync(
+            "() => Object.keys(localStorage).some(k => k.startsWith('commitments.draft.') && localStorage.getItem(k).includes('412'))");
+
         // The balancer keeps the browser on one host; which one only its cookie says. Each host in
         // turn is killed until the page says its connection dropped (its circuit died with its host).
         var reloaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
