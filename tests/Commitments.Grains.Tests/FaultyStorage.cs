@@ -33,7 +33,17 @@ public sealed class FaultyStorage(IGrainStorage inner) : IGrainStorage
     /// <summary>How many times a write of <paramref name="grain"/>'s state has begun (failed ones too).</summary>
     public int Writes(GrainId grain) => _writes.GetValueOrDefault(grain);
 
-    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    private readonly ConcurrentDictionary<GrainId, ConcurrentBag<(Func<object?, bool> Matches, TaskCompletionSource Done)>> _awaited = new();
+
+    /// <summary>Completes once a write of <paramref name="grain"/>'s state that <paramref name="matches"/> has succeeded.</summary>
+    public Task WrittenAsync(GrainId grain, Func<object?, bool> matches)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _awaited.GetOrAdd(grain, _ => []).Add((matches, done));
+        return done.Task;
+    }
+
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         _writes.AddOrUpdate(grainId, 1, (_, n) => n + 1);
         while (_failWrites.TryGetValue(grainId, out var left) && left > 0)
@@ -44,7 +54,14 @@ public sealed class FaultyStorage(IGrainStorage inner) : IGrainStorage
             }
         }
 
-        return inner.WriteStateAsync(stateName, grainId, grainState);
+        await inner.WriteStateAsync(stateName, grainId, grainState);
+        if (_awaited.TryGetValue(grainId, out var awaited))
+        {
+            foreach (var (matches, done) in awaited.Where(a => !a.Done.Task.IsCompleted && a.Matches(grainState.State)))
+            {
+                done.TrySetResult();
+            }
+        }
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
