@@ -8,9 +8,13 @@ namespace Commitments.Grains.Index;
 /// of all of them for a rebuild. Until the one after activation is done, the index writes no page (their watermarks would
 /// skip what it has not read) and hands out reply codes only past where the missed ones can be.
 /// </summary>
-/// <remarks>Started on the grain's turn, so what it reads is applied on the grain's turn too.</remarks>
+/// <remarks>
+/// Started on the grain's turn, so each promise read goes to <paramref name="apply"/> on the grain's turn too; a failed
+/// re-read after activation is tried again after <paramref name="backoff"/> (of the failures so far).
+/// </remarks>
 internal sealed partial class IndexCatchUp(
-    string site, ICommitmentStateSource? source, IndexCatchUpGate? gate, TimeProvider time, ILogger logger)
+    string site, ICommitmentStateSource? source, IndexCatchUpGate? gate, Action<IndexEntry> apply, Func<int, TimeSpan> backoff,
+    TimeProvider time, ILogger logger)
 {
     private readonly CancellationTokenSource _stopping = new();
     private Task _running = Task.CompletedTask;
@@ -19,12 +23,10 @@ internal sealed partial class IndexCatchUp(
     public bool Done { get; private set; }
 
     /// <summary>
-    /// Starts the re-read after activation from <paramref name="since"/> (null: every promise). Each promise read goes to
-    /// <paramref name="apply"/>; once it succeeds, <paramref name="done"/> hears how many were read and how long it took.
+    /// Starts the re-read after activation from <paramref name="since"/> (null: every promise); once it succeeds,
+    /// <paramref name="done"/> hears how many were read and how long it took.
     /// </summary>
-    public void Start(
-        DateTimeOffset? since, Func<int, TimeSpan> backoff, Action<IndexEntry> apply, Action<int, TimeSpan> done) =>
-        _running = RunAsync(since, backoff, apply, done, _stopping.Token);
+    public void Start(DateTimeOffset? since, Action<int, TimeSpan> done) => _running = RunAsync(since, done, _stopping.Token);
 
     /// <summary>The activation is going away: a re-read still under way stops.</summary>
     public Task StopAsync() => _stopping.CancelAsync();
@@ -36,8 +38,8 @@ internal sealed partial class IndexCatchUp(
     /// <summary>As <see cref="Finished"/>, waited for at most <paramref name="wait"/>; a caller that must know every promise checks <see cref="Done"/> after.</summary>
     public Task FinishedWithin(TimeSpan wait) => Done ? Task.CompletedTask : Task.WhenAny(Finished(), Task.Delay(wait, time));
 
-    /// <summary>Reads every promise of the site stored since <paramref name="since"/> (null: all) into <paramref name="apply"/>; returns how many.</summary>
-    public async Task<int> ReadAsync(DateTimeOffset? since, Action<IndexEntry> apply, CancellationToken cancellationToken)
+    /// <summary>Reads every promise of the site stored since <paramref name="since"/> (null: all) into the index; returns how many.</summary>
+    public async Task<int> ReadAsync(DateTimeOffset? since, CancellationToken cancellationToken)
     {
         if (source is null)
         {
@@ -57,9 +59,7 @@ internal sealed partial class IndexCatchUp(
         return read;
     }
 
-    private async Task RunAsync(
-        DateTimeOffset? since, Func<int, TimeSpan> backoff, Action<IndexEntry> apply, Action<int, TimeSpan> done,
-        CancellationToken cancellationToken)
+    private async Task RunAsync(DateTimeOffset? since, Action<int, TimeSpan> done, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         var read = 0;
@@ -68,7 +68,7 @@ internal sealed partial class IndexCatchUp(
             try
             {
                 using var slot = gate is null ? null : await gate.EnterAsync(cancellationToken);
-                read = await ReadAsync(since, apply, cancellationToken);
+                read = await ReadAsync(since, cancellationToken);
                 break;
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)

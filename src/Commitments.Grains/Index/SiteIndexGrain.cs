@@ -175,8 +175,8 @@ public sealed partial class SiteIndexGrain(
 
         // Re-reading a big site's promises takes longer than an activation may: lists are served from the pages meanwhile.
         var complete = watermark is not null;
-        _catchUp = new IndexCatchUp(this.GetPrimaryKeyString(), source, catchUps, time, logger);
-        _catchUp.Start(watermark - Options.CatchUpOverlap, Backoff, Apply, (healed, elapsed) =>
+        _catchUp = new IndexCatchUp(this.GetPrimaryKeyString(), source, catchUps, Apply, Backoff, time, logger);
+        _catchUp.Start(watermark - Options.CatchUpOverlap, (healed, elapsed) =>
         {
             if (_store.Existed)
             {
@@ -259,7 +259,7 @@ public sealed partial class SiteIndexGrain(
     public async Task<int> Rebuild()
     {
         await _catchUp.Finished();
-        var read = await _catchUp.ReadAsync(null, Apply, CancellationToken.None);
+        var read = await _catchUp.ReadAsync(null, CancellationToken.None);
         await FlushIfDirty(CancellationToken.None);
         return read;
     }
